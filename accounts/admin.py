@@ -1,0 +1,73 @@
+"""Support admin registrations: metadata only, never media."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.http import HttpRequest
+
+from accounts.models import AccessEvent, Account, Membership, User
+
+
+class UserCreationForm(BaseUserCreationForm[User]):
+    class Meta:
+        model = User
+        fields = ("email", "full_name")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
+    search_fields = ("email", "full_name")
+    readonly_fields = ("date_joined", "last_login")
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password", "full_name")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline[Membership, Account]):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("user", "created_at")
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin[Account]):
+    list_display = ("name", "id", "created_at")
+    search_fields = ("name", "id")
+    readonly_fields = ("id", "created_at")
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin[Membership]):
+    list_display = ("user", "account", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email", "account__name")
+    list_select_related = ("user", "account")
+    readonly_fields = ("account", "user", "created_at")
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin[AccessEvent]):
+    """Read-only: the access history is the household's record, not support's to edit."""
+
+    list_display = ("created_at", "account", "actor_label", "via", "kind", "object_type", "object_id")
+    list_filter = ("via", "kind")
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,41 @@
+"""The support site (Django admin).
+
+Support staff see households' *metadata* across all households, so every admin
+view runs inside ``unscoped()`` with the staff member and path as its reason.
+No ModelAdmin exposes video, thumbnails or live feeds
+(``accounts/tests/test_admin.py`` checks the registry).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from accounts.tenancy import unscoped
+
+
+class SupportAdminSite(admin.AdminSite):
+    site_header = "NVR support"
+    site_title = "NVR support"
+    index_title = "Households, people and devices (metadata only)"
+
+    def admin_view(self, view: Callable[..., HttpResponse], cacheable: bool = False) -> Callable[..., HttpResponse]:
+        protected = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not self.has_permission(request):
+                return protected(request, *args, **kwargs)  # redirects to the admin login
+            reason = f"support admin: {request.user} {request.method} {request.path}"
+            with unscoped(reason):
+                response = protected(request, *args, **kwargs)
+                # Render inside the scope: a TemplateResponse evaluates its
+                # querysets lazily, after this function would have returned.
+                render = getattr(response, "render", None)
+                if callable(render) and not getattr(response, "is_rendered", True):
+                    render()
+            return response
+
+        return inner

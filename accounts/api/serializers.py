@@ -1,0 +1,51 @@
+"""Shapes only: no business rules here (they live in accounts/services.py)."""
+
+from rest_framework import serializers
+
+from accounts.models import AccessEvent, Account, Membership, Role, User
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("id", "email", "full_name")
+
+
+class HouseholdSerializer(serializers.ModelSerializer[Account]):
+    class Meta:
+        model = Account
+        fields = ("id", "name", "created_at")
+
+
+class MembershipSerializer(serializers.ModelSerializer[Membership]):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "user", "role", "created_at")
+
+
+class MemberAddSerializer(serializers.Serializer[None]):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberRoleSerializer(serializers.Serializer[None]):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class AccessEventSerializer(serializers.ModelSerializer[AccessEvent]):
+    class Meta:
+        model = AccessEvent
+        fields = (
+            "id",
+            "created_at",
+            "actor_label",
+            "via",
+            "kind",
+            "object_type",
+            "object_id",
+            "object_label",
+            "ip_address",
+            "user_agent",
+        )

@@ -1,0 +1,177 @@
+"""Users, households (accounts), memberships and access events.
+
+``Account`` is the tenant. Every other household-owned row carries ``account``
+directly and uses a scoped default manager (see ``accounts/tenancy.py``).
+"""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from accounts.tenancy import TenantModel, assert_may_write
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Belongs to households through ``Membership``; not tenant-owned."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Support staff: may sign in to the support admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Account(models.Model):
+    """A household: the tenant. Its rows are visible only inside its scope."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # The scope dimension "account" filters this table on its own primary key.
+    objects = ScopedManager(account="pk")
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        assert_may_write(self.id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        assert_may_write(self.id)
+        return super().delete(*args, **kwargs)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+ROLE_HELP = {
+    Role.OWNER: "manages members, cameras and recordings",
+    Role.MEMBER: "manages cameras and recordings",
+    Role.VIEWER: "watches live and recorded video",
+}
+
+
+class Membership(TenantModel):
+    """A user's place in a household, with a role."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(account="account")
+    # A signed-in user's own memberships, across households (scope dimension "user").
+    of_user = ScopedManager(user="user")
+
+    class Meta:
+        ordering = ("created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="membership_one_per_user_and_account"),
+            # Target of composite foreign keys from child rows (same-account integrity).
+            models.UniqueConstraint(fields=["id", "account"], name="membership_id_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.account_id} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def role_description(self) -> str:
+        return ROLE_HELP[Role(self.role)]
+
+    @property
+    def can_manage_devices(self) -> bool:
+        return self.role in (Role.OWNER, Role.MEMBER)
+
+
+class AccessKind(models.TextChoices):
+    LIVE_START = "live_start", "Started watching live"
+    LIVE_END = "live_end", "Stopped watching live"
+    CLIP_PLAY = "clip_play", "Played a clip"
+    CLIP_DOWNLOAD = "clip_download", "Downloaded a clip"
+    THUMBNAIL = "thumbnail", "Viewed a thumbnail"
+
+
+class AccessVia(models.TextChoices):
+    MEMBER = "member", "Household member"
+    SUPPORT = "support", "Support staff (under a grant)"
+
+
+class AccessEvent(TenantModel):
+    """One view of a household's video, readable by that household.
+
+    Written only through ``accounts.audit.record_access``. ``actor_label`` keeps
+    who it was after the user or membership is gone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="access_events")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The database refuses a membership of another household here (SameAccountForeignKey).
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="access_events"
+    )
+    actor_label = models.CharField(max_length=254)
+    via = models.CharField(max_length=10, choices=AccessVia.choices)
+    kind = models.CharField(max_length=20, choices=AccessKind.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    object_label = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["account", "-created_at"], name="accessevent_account_time")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.kind} {self.object_type} {self.object_id}"

@@ -1,0 +1,131 @@
+"""Layer 3: PostgreSQL row-level security, attacked with raw SQL (no ORM scopes at all)."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts.tenancy import account_scope, unscoped
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's (CI runs this with NVR_REQUIRE_SERVICES=1)")
+
+
+def tenant_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'account_id' ORDER BY table_name"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def raw(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return list(cursor.fetchall())
+
+
+def set_tenant(account_id: object) -> None:
+    raw("SELECT set_config('nvr.account_id', %s, true)", [str(account_id)])
+
+
+def test_it_finds_the_tenant_tables():
+    assert {"accounts_membership", "accounts_accessevent"} <= set(tenant_tables())
+
+
+def test_the_app_role_cannot_bypass_rls():
+    [(user, superuser, bypass)] = raw(
+        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    assert not superuser, f"{user} is a superuser: RLS would not apply"
+    assert not bypass, f"{user} has BYPASSRLS"
+    owned = raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+    assert owned == [], f"{user} owns tables (owners bypass RLS unless forced): {owned}"
+
+
+def test_every_tenant_table_has_rls_enabled_and_forced():
+    tables = [*tenant_tables(), "accounts_account"]
+    rows = raw(
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)", [tables]
+    )
+    state = {name: (enabled, forced) for name, enabled, forced in rows}
+    missing = [t for t in tables if state.get(t) != (True, True)]
+    assert missing == [], f"tables without RLS enabled and forced: {missing}"
+    policies = {row[0] for row in raw("SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation'")}
+    assert set(tables) <= policies
+
+
+@pytest.mark.parametrize("table", ["accounts_account", "accounts_membership", "accounts_accessevent"])
+def test_raw_sql_without_a_tenant_returns_nothing(world, table):
+    with transaction.atomic():
+        assert raw(f"SELECT count(*) FROM {table}") == [(0,)]
+    with unscoped("test: the rows exist"):
+        assert raw(f"SELECT count(*) FROM {table}")[0][0] >= 2
+
+
+def test_raw_sql_with_tenant_a_returns_only_as_rows(world):
+    a, b = world.a.account.pk, world.b.account.pk
+    with transaction.atomic():
+        set_tenant(a)
+        for table in tenant_tables():
+            owners = {row[0] for row in raw(f"SELECT account_id FROM {table}")}
+            assert owners <= {a}, f"{table} leaked another household's rows"
+        assert {row[0] for row in raw("SELECT account_id FROM accounts_membership")} == {a}
+        assert raw("SELECT count(*) FROM accounts_membership WHERE account_id = %s", [b]) == [(0,)]
+        assert raw("SELECT id FROM accounts_account") == [(a,)]
+
+
+def test_an_insert_for_b_while_a_is_set_is_refused(world):
+    a, b = world.a.account.pk, world.b.account.pk
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        set_tenant(a)
+        raw(
+            "INSERT INTO accounts_membership (id, account_id, user_id, role, created_at) "
+            "VALUES (gen_random_uuid(), %s, %s, 'owner', now())",
+            [b, world.a.owner.pk],
+        )
+
+
+def test_an_update_cannot_move_a_row_to_another_household(world):
+    a, b = world.a.account.pk, world.b.account.pk
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        set_tenant(a)
+        raw("UPDATE accounts_accessevent SET account_id = %s", [b])
+
+
+def test_an_update_of_bs_rows_while_a_is_set_touches_nothing(world):
+    with transaction.atomic():
+        set_tenant(world.a.account.pk)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM accounts_membership WHERE account_id = %s", [world.b.account.pk])
+            assert cursor.rowcount == 0
+
+
+def test_the_orm_base_manager_is_still_filtered(world):
+    """An ORM path that skips django-scopes (the base manager) still sees one household."""
+    from accounts.models import Membership
+
+    with account_scope(world.a.account.pk):
+        assert {m.account_id for m in Membership._base_manager.all()} == {world.a.account.pk}
+
+
+def test_a_scope_leaves_nothing_behind(world):
+    """After a scope ends, the same transaction sees nothing again (set_config is restored)."""
+    with transaction.atomic():
+        with account_scope(world.a.account.pk):
+            assert raw("SELECT count(*) FROM accounts_membership") == [(3,)]
+        assert raw("SELECT count(*) FROM accounts_membership") == [(0,)]
+        with account_scope(world.a.account.pk), account_scope(world.b.account.pk):
+            assert {r[0] for r in raw("SELECT account_id FROM accounts_membership")} == {world.b.account.pk}
+
+
+def test_a_user_reads_only_their_own_memberships_without_a_household(world):
+    with transaction.atomic():
+        raw("SELECT set_config('nvr.user_id', %s, true)", [str(world.a.member.pk)])
+        rows = raw("SELECT account_id FROM accounts_membership")
+        assert rows == [(world.a.account.pk,)]
+        assert raw("SELECT id FROM accounts_account") == [(world.a.account.pk,)]

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from accounts.views import access, auth, households, members
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", households.home, name="home"),
+    path("signup/", auth.signup, name="signup"),
+    path("login/", auth.SignInView.as_view(), name="login"),
+    path("logout/", auth.SignOutView.as_view(), name="logout"),
+    path("households/", households.households, name="households"),
+    path("households/<uuid:account_id>/switch/", households.household_switch, name="household-switch"),
+    path("household/settings/", households.household_settings, name="household-settings"),
+    path("members/", members.members, name="members"),
+    path("members/<uuid:membership_id>/", members.member_edit, name="member-edit"),
+    path("members/<uuid:membership_id>/remove/", members.member_remove_view, name="member-remove"),
+    path("access/", access.access_history, name="access-history"),
+]

@@ -1,0 +1,137 @@
+"""Shared fixtures: two households with identical shapes, and their people.
+
+Household A: alice (owner), bob (member), vera (viewer).
+Household B: charlie (owner), dave (member), wendy (viewer) — outsiders to A.
+Every test that touches tenant data has both, so a leak has something to leak.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
+
+from accounts.audit import record_access
+from accounts.db_roles import grant_app_role, owner_connection
+from accounts.models import AccessEvent, AccessKind, Account, Membership, Role, User
+from accounts.services import OPERATOR, account_create, member_add, user_create
+from accounts.tenancy import account_scope
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterator[None]:
+    """Create the test database as the owner role, then run the tests as the app role.
+
+    On PostgreSQL with DATABASE_OWNER_URL this mirrors production: migrations
+    run as the table owner; tests connect as the role RLS applies to. TRUNCATE
+    is granted in the test database only (pytest-django's transactional tests
+    flush with it); production never grants it.
+    """
+    with django_db_blocker.unblock():
+        with owner_connection():
+            config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
+            grant_app_role(extra="TRUNCATE")
+        connection.close()
+    yield
+    with django_db_blocker.unblock(), owner_connection():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
+    # Argon2 is the production hasher (tested in test_login.py); tests that
+    # create dozens of users use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Household:
+    account: Account
+    owner: User
+    member: User
+    viewer: User
+    memberships: dict[str, Membership] = field(default_factory=dict)
+    events: list[AccessEvent] = field(default_factory=list)
+
+    @property
+    def people(self) -> dict[str, User]:
+        return {Role.OWNER: self.owner, Role.MEMBER: self.member, Role.VIEWER: self.viewer}
+
+    def ids(self) -> set[str]:
+        """Every id and personal detail of this household that must never reach the other one."""
+        values = {str(self.account.pk), self.account.name}
+        values |= {str(m.pk) for m in self.memberships.values()}
+        values |= {str(u.pk) for u in self.people.values()} | {u.email for u in self.people.values()}
+        values |= {str(e.pk) for e in self.events}
+        return values
+
+
+def make_household(name: str, owner: str, member: str, viewer: str) -> Household:
+    users = {email: user_create(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
+             for email in (owner, member, viewer)}
+    owner_membership = account_create(owner=users[owner], name=name)
+    household = Household(owner_membership.account, users[owner], users[member], users[viewer])
+    with account_scope(household.account.pk):
+        household.memberships[Role.OWNER] = owner_membership
+        household.memberships[Role.MEMBER] = member_add(actor=OPERATOR, email=member, role=Role.MEMBER)
+        household.memberships[Role.VIEWER] = member_add(actor=OPERATOR, email=viewer, role=Role.VIEWER)
+        household.events.append(
+            record_access(
+                account_id=household.account.pk,
+                actor=users[member],
+                membership=household.memberships[Role.MEMBER],
+                kind=AccessKind.CLIP_PLAY,
+                object_type="recording",
+                object_id=owner_membership.pk,  # any uuid: recordings arrive with their issue
+                object_label=f"{name} front door clip",
+            )
+        )
+    return household
+
+
+@dataclass
+class World:
+    a: Household
+    b: Household
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World(
+        a=make_household("Atkins family", "alice@a.test", "bob@a.test", "vera@a.test"),
+        b=make_household("Brown family", "charlie@b.test", "dave@b.test", "wendy@b.test"),
+    )
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice(world: World) -> Client:
+    """A's owner, signed in."""
+    return client_for(world.a.owner)
+
+
+@pytest.fixture
+def bob(world: World) -> Client:
+    """A's member, signed in."""
+    return client_for(world.a.member)
+
+
+@pytest.fixture
+def vera(world: World) -> Client:
+    """A's viewer, signed in."""
+    return client_for(world.a.viewer)
+
+
+@pytest.fixture
+def charlie(world: World) -> Client:
+    """B's owner: an outsider to A."""
+    return client_for(world.b.owner)

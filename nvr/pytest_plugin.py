@@ -1,0 +1,44 @@
+"""Loaded by pytest before Django's settings (``-p nvr.pytest_plugin``).
+
+Gives the test run its own data folder, so tests never write into the demo's
+``var/`` (its filesystem broker queue would otherwise run test tasks).
+With ``NVR_REQUIRE_SERVICES=1`` (set by ``.ci/run``) the run refuses to start
+unless PostgreSQL, Redis and a networked broker are configured, and it turns
+any skip of a test marked ``postgres`` into a failure.
+"""
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.setdefault("NVR_DATA_DIR", tempfile.mkdtemp(prefix="nvr-test-"))
+# Never share a queue with a running demo or production worker on the same broker.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "nvr-test")
+
+REQUIRED = {
+    "DATABASE_URL": "postgres",
+    "REDIS_URL": "redis://",
+    "CELERY_BROKER_URL": "://",
+}
+
+
+def services_required() -> bool:
+    return os.environ.get("NVR_REQUIRE_SERVICES", "") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not services_required():
+        return
+    missing = [name for name, needle in REQUIRED.items() if needle not in os.environ.get(name, "")]
+    if missing or os.environ.get("CELERY_BROKER_URL", "").startswith("filesystem"):
+        raise pytest.UsageError(f"NVR_REQUIRE_SERVICES=1 but these are not configured for services: {missing}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if services_required() and report.skipped and item.get_closest_marker("postgres"):
+        report.outcome = "failed"
+        report.longrepr = "A PostgreSQL test was skipped in a run that requires services (NVR_REQUIRE_SERVICES=1)."
