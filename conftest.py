@@ -71,8 +71,10 @@ class Household:
 
 
 def make_household(name: str, owner: str, member: str, viewer: str) -> Household:
-    users = {email: user_create(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
-             for email in (owner, member, viewer)}
+    users = {
+        email: user_create(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
+        for email in (owner, member, viewer)
+    }
     owner_membership = account_create(owner=users[owner], name=name)
     household = Household(owner_membership.account, users[owner], users[member], users[viewer])
     with account_scope(household.account.pk):

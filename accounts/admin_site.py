@@ -8,12 +8,14 @@ No ModelAdmin exposes video, thumbnails or live feeds
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from accounts.tenancy import unscoped
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 
 class SupportAdminSite(admin.AdminSite):
@@ -21,11 +23,11 @@ class SupportAdminSite(admin.AdminSite):
     site_title = "NVR support"
     index_title = "Households, people and devices (metadata only)"
 
-    def admin_view(self, view: Callable[..., HttpResponse], cacheable: bool = False) -> Callable[..., HttpResponse]:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         protected = super().admin_view(view, cacheable)
 
         @wraps(view)
-        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not self.has_permission(request):
                 return protected(request, *args, **kwargs)  # redirects to the admin login
             reason = f"support admin: {request.user} {request.method} {request.path}"
@@ -38,4 +40,4 @@ class SupportAdminSite(admin.AdminSite):
                     render()
             return response
 
-        return inner
+        return cast(_View, inner)

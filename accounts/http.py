@@ -9,6 +9,6 @@ class TenantRequest(HttpRequest):
     """``membership`` is the active household's membership of the signed-in user
     (None when signed out or in no household); ``memberships`` lists all of them."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     membership: Membership | None
     memberships: list[Membership]

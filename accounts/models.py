@@ -11,9 +11,15 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
-from django_scopes import ScopedManager
+from django_stubs_ext.db.models.manager import RelatedManager
 
-from accounts.tenancy import TenantModel, assert_may_write
+from accounts.tenancy import (
+    HouseholdManager,
+    HouseholdRowManager,
+    OwnMembershipManager,
+    TenantModel,
+    assert_may_write,
+)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -42,6 +48,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()
+    memberships: "RelatedManager[Membership]"
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -63,7 +70,9 @@ class Account(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     # The scope dimension "account" filters this table on its own primary key.
-    objects = ScopedManager(account="pk")
+    objects = HouseholdManager["Account"]()
+    memberships: "RelatedManager[Membership]"
+    access_events: "RelatedManager[AccessEvent]"
 
     class Meta:
         ordering = ("name",)
@@ -102,9 +111,10 @@ class Membership(TenantModel):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ScopedManager(account="account")
+    objects = HouseholdRowManager["Membership"]()
     # A signed-in user's own memberships, across households (scope dimension "user").
-    of_user = ScopedManager(user="user")
+    of_user = OwnMembershipManager["Membership"]()
+    access_events: "RelatedManager[AccessEvent]"
 
     class Meta:
         ordering = ("created_at",)
@@ -167,7 +177,7 @@ class AccessEvent(TenantModel):
     user_agent = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = ScopedManager(account="account")
+    objects = HouseholdRowManager["AccessEvent"]()
 
     class Meta:
         ordering = ("-created_at",)

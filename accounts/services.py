@@ -106,9 +106,8 @@ def _lock_owners() -> list[Membership]:
 def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Membership:
     _scope_account_id(actor)
     _require_owner(actor)
-    if membership.role == Role.OWNER and role != Role.OWNER:
-        if len(_lock_owners()) <= 1:
-            raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
+    if membership.role == Role.OWNER and role != Role.OWNER and len(_lock_owners()) <= 1:
+        raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
     membership.role = role
     membership.save(update_fields=["role"])
     return membership

@@ -24,14 +24,17 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connection, models, transaction
-from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
 logger = logging.getLogger("nvr.tenancy")
 
 __all__ = [
+    "HouseholdManager",
+    "HouseholdRowManager",
+    "OwnMembershipManager",
     "ScopeError",
     "TenancyError",
     "TenantModel",
@@ -134,11 +137,38 @@ def assert_may_write(account_id: uuid.UUID | None) -> None:
         raise ScopeError("This row belongs to another household than the active scope.")
 
 
+# The default managers of household data: django-scopes' ScopedManager, whose
+# querysets raise ScopeError unless the named scope dimension is active.
+# ScopedManager builds its class at run time; naming the classes here lets the
+# type checker (and a reader) find them.
+_M = TypeVar("_M", bound=models.Model)
+if TYPE_CHECKING:
+    from django.db.models import Manager as _HouseholdBase
+    from django.db.models import Manager as _OwnBase
+    from django.db.models import Manager as _RowBase
+else:
+    _RowBase = type(ScopedManager(account="account"))
+    _HouseholdBase = type(ScopedManager(account="pk"))
+    _OwnBase = type(ScopedManager(user="user"))
+
+
+class HouseholdRowManager(_RowBase[_M]):
+    """Rows with an ``account`` foreign key; needs ``account_scope``."""
+
+
+class HouseholdManager(_HouseholdBase[_M]):
+    """``Account`` itself, filtered on its primary key; needs ``account_scope``."""
+
+
+class OwnMembershipManager(_OwnBase[_M]):
+    """A user's own memberships; needs ``user_scope``."""
+
+
 class TenantModel(models.Model):
     """Base for every model that belongs to a household.
 
     Subclasses declare ``account`` (a foreign key to ``accounts.Account``) and
-    a ``django_scopes.ScopedManager(account="account")`` as default manager;
+    ``objects = HouseholdRowManager()`` as their default manager;
     ``accounts/tests/test_tenancy.py`` checks both for every model.
     """
 

@@ -8,7 +8,9 @@ any skip of a test marked ``postgres`` into a failure.
 """
 
 import os
+import sys
 import tempfile
+from typing import Any
 
 import pytest
 
@@ -36,9 +38,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
     if services_required() and report.skipped and item.get_closest_marker("postgres"):
         report.outcome = "failed"
         report.longrepr = "A PostgreSQL test was skipped in a run that requires services (NVR_REQUIRE_SERVICES=1)."
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many requests the isolation matrix made, and whether all were refused."""
+    matrix = sys.modules.get("nvr.tests.test_isolation_matrix")
+    if matrix is None:
+        return
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "test_isolation_matrix" in r.nodeid]
+    attacks = matrix.ATTACKS
+    verdict = f"{len(failed)} matrix test(s) FAILED" if failed else "every one refused (404/405, or a sign-in redirect)"
+    terminalreporter.write_line(
+        f"isolation matrix: {attacks['http']} HTTP (route, method, actor) requests and "
+        f"{attacks['websocket']} websocket connections against another household: {verdict}"
+    )

@@ -18,15 +18,15 @@ from accounts.api.serializers import (
     AccessEventSerializer,
     HouseholdSerializer,
     MemberAddSerializer,
-    MembershipSerializer,
     MemberRoleSerializer,
+    MembershipSerializer,
 )
 from accounts.models import AccessEvent, Membership, Role
 from accounts.services import member_add, member_remove, member_set_role
 
 
 def _actor(request: Request) -> Membership:
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+    membership: Membership = request.membership
     return membership
 
 

@@ -1,6 +1,7 @@
 """Layer 4: the database refuses a child row whose household differs from its parent's."""
 
 import uuid
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -13,8 +14,23 @@ from accounts.tenancy import account_scope, unscoped
 
 def insert_access_event(account_id: uuid.UUID, membership_id: uuid.UUID) -> None:
     placeholder = "%s"
-    columns = "id, account_id, membership_id, actor_label, via, kind, object_type, object_id, object_label, user_agent, created_at"
-    values = [uuid.uuid4(), account_id, membership_id, "x", "member", "clip_play", "recording", uuid.uuid4(), "", "", timezone.now()]
+    columns = (
+        "id, account_id, membership_id, actor_label, via, kind, object_type, object_id, object_label, "
+        "user_agent, created_at"
+    )
+    values: list[Any] = [
+        uuid.uuid4(),
+        account_id,
+        membership_id,
+        "x",
+        "member",
+        "clip_play",
+        "recording",
+        uuid.uuid4(),
+        "",
+        "",
+        timezone.now(),
+    ]
     if connection.vendor == "sqlite":
         values = [v.hex if isinstance(v, uuid.UUID) else v for v in values]
     with connection.cursor() as cursor:
@@ -53,7 +69,8 @@ def test_removing_a_member_keeps_their_access_events(world):
 
 def tenant_to_tenant_keys() -> list[tuple[str, str, str]]:
     """(table, column, parent table) for each foreign key between two household-owned tables."""
-    def is_tenant(model: type[models.Model]) -> bool:
+
+    def is_tenant(model: Any) -> bool:
         return any(f.name == "account" for f in model._meta.get_fields())
 
     keys = []
@@ -62,7 +79,8 @@ def tenant_to_tenant_keys() -> list[tuple[str, str, str]]:
             continue
         for field in model._meta.concrete_fields:
             if isinstance(field, models.ForeignKey) and field.name != "account" and is_tenant(field.related_model):
-                keys.append((model._meta.db_table, field.column, field.related_model._meta.db_table))
+                parent: Any = field.related_model
+                keys.append((model._meta.db_table, field.column, parent._meta.db_table))
     return keys
 
 

@@ -1,5 +1,7 @@
 """Layer 3: PostgreSQL row-level security, attacked with raw SQL (no ORM scopes at all)."""
 
+from typing import Any
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -23,7 +25,7 @@ def tenant_tables() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def raw(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+def raw(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         return list(cursor.fetchall())
@@ -49,9 +51,7 @@ def test_the_app_role_cannot_bypass_rls():
 
 def test_every_tenant_table_has_rls_enabled_and_forced():
     tables = [*tenant_tables(), "accounts_account"]
-    rows = raw(
-        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)", [tables]
-    )
+    rows = raw("SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)", [tables])
     state = {name: (enabled, forced) for name, enabled, forced in rows}
     missing = [t for t in tables if state.get(t) != (True, True)]
     assert missing == [], f"tables without RLS enabled and forced: {missing}"

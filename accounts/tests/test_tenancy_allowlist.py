@@ -23,8 +23,7 @@ SCOPES_NAMES = {"scope", "scopes_disabled", "with_scopes_disabled", "with_scope"
 
 def source_files() -> list[Path]:
     return [
-        p for p in ROOT.rglob("*.py")
-        if not SKIP_PARTS & set(p.relative_to(ROOT).parts) and p.name != "conftest.py"
+        p for p in ROOT.rglob("*.py") if not SKIP_PARTS & set(p.relative_to(ROOT).parts) and p.name != "conftest.py"
     ]
 
 
@@ -48,7 +47,8 @@ def test_it_finds_the_source():
 
 def test_unscoped_is_used_only_by_the_allowlist():
     offenders = [
-        str(p.relative_to(ROOT)) for p in source_files()
+        str(p.relative_to(ROOT))
+        for p in source_files()
         if uses(ast.parse(p.read_text()), {"unscoped"}) and str(p.relative_to(ROOT)) not in UNSCOPED_ALLOWLIST
     ]
     assert offenders == [], f"unscoped() outside its allowlist: {offenders}"
@@ -56,7 +56,8 @@ def test_unscoped_is_used_only_by_the_allowlist():
 
 def test_django_scopes_switches_are_used_only_by_tenancy():
     offenders = [
-        str(p.relative_to(ROOT)) for p in source_files()
+        str(p.relative_to(ROOT))
+        for p in source_files()
         if uses(ast.parse(p.read_text()), SCOPES_NAMES, module_prefix="django_scopes")
         and str(p.relative_to(ROOT)) not in SCOPES_ALLOWLIST
     ]

@@ -27,7 +27,9 @@ def members(request: TenantRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            added = member_add(actor=request.membership, email=form.cleaned_data["email"], role=Role(form.cleaned_data["role"]))
+            added = member_add(
+                actor=request.membership, email=form.cleaned_data["email"], role=Role(form.cleaned_data["role"])
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -4,11 +4,11 @@ from django.db import transaction
 
 from accounts.management.operator import OperatorCommand
 from accounts.models import Membership, Role, User
-from accounts.services import OPERATOR, account_create, member_add, user_create
 from accounts.selectors import memberships_for_user
+from accounts.services import OPERATOR, account_create, member_add, user_create
 from accounts.tenancy import account_scope, user_scope
 
-DEMO_PASSWORD = "demo-household-pass"
+DEMO_PASSWORD = "demo-household-pass"  # noqa: S105  (the demo prints it; real households sign up)
 DEMO_PEOPLE = [
     ("owner@demo.local", "Olivia Owner"),
     ("member@demo.local", "Max Member"),

@@ -1,0 +1,49 @@
+"""The support admin: staff only, metadata only, and it sees every household on purpose."""
+
+from django.contrib import admin
+from django.db import models
+from django.urls import reverse
+
+from accounts.services import user_create
+from conftest import client_for
+
+
+def support_client(db):
+    staff = user_create(email="sam@support.test", password="a sturdy passphrase 42", full_name="Sam")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    return client_for(staff)
+
+
+def test_staff_see_every_households_metadata(world):
+    client = support_client(world)
+    body = client.get(reverse("admin:accounts_account_changelist")).content.decode()
+    assert "Atkins family" in body
+    assert "Brown family" in body
+    change = client.get(reverse("admin:accounts_account_change", args=[world.b.account.pk]))
+    assert change.status_code == 200
+    assert "Charlie" in change.content.decode()  # its members, through the inline
+
+
+def test_access_events_are_read_only_for_support(world):
+    client = support_client(world)
+    event = world.a.events[0]
+    assert client.get(reverse("admin:accounts_accessevent_changelist")).status_code == 200
+    assert (
+        client.post(reverse("admin:accounts_accessevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    )
+
+
+def test_non_staff_are_sent_to_the_support_login(alice, world):
+    response = alice.get(reverse("admin:accounts_account_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_no_admin_exposes_file_fields():
+    """Support never gets video, thumbnails or any stored file through the admin:
+    a registered model with a file field must exclude it."""
+    for model, model_admin in admin.site._registry.items():
+        files = {f.name for f in model._meta.get_fields() if isinstance(f, models.FileField)}
+        hidden = set(model_admin.exclude or ())
+        assert files <= hidden, f"{model._meta.label} admin exposes file fields {sorted(files - hidden)}"

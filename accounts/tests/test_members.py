@@ -1,0 +1,115 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from accounts.services import user_create
+from accounts.tenancy import account_scope, unscoped
+
+
+def roles(world_household) -> dict[str, str]:
+    with account_scope(world_household.account.pk):
+        return {m.user.email: m.role for m in Membership.objects.select_related("user")}
+
+
+@pytest.fixture
+def newcomer(db):
+    return user_create(email="nina@n.test", password="a sturdy passphrase 42", full_name="Nina")
+
+
+def test_it_lists_the_households_members(alice, world):
+    body = alice.get(reverse("accounts:members")).content.decode()
+    for person in world.a.people.values():
+        assert person.email in body
+
+
+def test_an_owner_adds_a_member_by_email(alice, world, newcomer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = alice.post(reverse("accounts:members"), {"email": "NINA@n.test", "role": "viewer"})
+    assert response.status_code == 302
+    assert roles(world.a)["nina@n.test"] == Role.VIEWER
+    assert len(callbacks) == 1  # the notification is enqueued after commit
+
+
+def test_adding_an_unknown_email_explains_why(alice, world):
+    response = alice.post(reverse("accounts:members"), {"email": "ghost@x.test", "role": "member"})
+    assert response.status_code == 400
+    assert "Nobody has signed up with this email address yet" in response.content.decode()
+
+
+def test_adding_an_existing_member_is_refused(alice, world):
+    response = alice.post(reverse("accounts:members"), {"email": "bob@a.test", "role": "owner"})
+    assert response.status_code == 400
+    assert "already a member" in response.content.decode()
+    assert roles(world.a)["bob@a.test"] == Role.MEMBER
+
+
+def test_adding_someone_from_another_household_makes_them_a_member_of_both(alice, world):
+    alice.post(reverse("accounts:members"), {"email": "charlie@b.test", "role": "viewer"})
+    assert roles(world.a)["charlie@b.test"] == Role.VIEWER
+    assert roles(world.b)["charlie@b.test"] == Role.OWNER
+
+
+def test_non_owners_cannot_add_members(bob, vera, world, newcomer):
+    for client in (bob, vera):
+        response = client.post(reverse("accounts:members"), {"email": "nina@n.test", "role": "owner"})
+        assert response.status_code == 403
+    assert "nina@n.test" not in roles(world.a)
+
+
+def test_an_owner_changes_a_role(alice, world):
+    viewer = world.a.memberships[Role.VIEWER]
+    response = alice.post(reverse("accounts:member-edit", args=[viewer.pk]), {"role": "member"})
+    assert response.status_code == 302
+    assert roles(world.a)["vera@a.test"] == Role.MEMBER
+
+
+def test_an_invalid_role_is_a_form_error(alice, world):
+    viewer = world.a.memberships[Role.VIEWER]
+    response = alice.post(reverse("accounts:member-edit", args=[viewer.pk]), {"role": "god"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_last_owner_cannot_step_down(alice, world):
+    me = world.a.memberships[Role.OWNER]
+    response = alice.post(reverse("accounts:member-edit", args=[me.pk]), {"role": "viewer"})
+    assert response.status_code == 400
+    assert "at least one owner" in response.content.decode()
+    assert roles(world.a)["alice@a.test"] == Role.OWNER
+
+
+def test_a_member_cannot_promote_themselves(bob, world):
+    me = world.a.memberships[Role.MEMBER]
+    assert bob.post(reverse("accounts:member-edit", args=[me.pk]), {"role": "owner"}).status_code == 403
+    assert roles(world.a)["bob@a.test"] == Role.MEMBER
+
+
+def test_an_owner_removes_a_member(alice, world):
+    viewer = world.a.memberships[Role.VIEWER]
+    assert alice.post(reverse("accounts:member-remove", args=[viewer.pk])).status_code == 302
+    assert "vera@a.test" not in roles(world.a)
+
+
+def test_a_member_leaves_but_cannot_remove_others(bob, world):
+    viewer = world.a.memberships[Role.VIEWER]
+    assert bob.post(reverse("accounts:member-remove", args=[viewer.pk])).status_code == 403
+    me = world.a.memberships[Role.MEMBER]
+    assert bob.post(reverse("accounts:member-remove", args=[me.pk]))["Location"] == reverse("accounts:households")
+    assert "bob@a.test" not in roles(world.a)
+    assert bob.get(reverse("accounts:members"))["Location"] == reverse("accounts:households")
+
+
+def test_the_last_owner_cannot_leave(alice, world):
+    me = world.a.memberships[Role.OWNER]
+    response = alice.post(reverse("accounts:member-remove", args=[me.pk]), follow=True)
+    assert "at least one owner" in response.content.decode()
+    assert roles(world.a)["alice@a.test"] == Role.OWNER
+
+
+def test_with_two_owners_one_may_leave(alice, world):
+    bob = world.a.memberships[Role.MEMBER]
+    alice.post(reverse("accounts:member-edit", args=[bob.pk]), {"role": "owner"})
+    me = world.a.memberships[Role.OWNER]
+    assert alice.post(reverse("accounts:member-remove", args=[me.pk])).status_code == 302
+    with unscoped("test"):
+        assert not Membership.objects.filter(pk=me.pk).exists()

@@ -1,0 +1,279 @@
+"""The isolation matrix: every route, method and role of household A, attacking household B.
+
+Routes come from Django's resolver (which includes the DRF routers) and from the
+websocket routing. Each route must be registered below in exactly one class; a
+route nobody registered makes ``test_it_covers_every_route`` fail, so a new
+route is attacked the day it is added.
+
+Rules:
+- object routes: A's owner, member and viewer asking for B's object get 404
+  (or 405 with an ``Allow`` header that excludes the method), never 200, 403 or
+  500, and B's rows are unchanged;
+- list routes: A's people get their page, and it contains none of B's ids,
+  names or emails;
+- every route: anonymous gets a sign-in redirect / 401 / 403 / 405, never data;
+  every response is ``Cache-Control: private, no-store`` and varies on Cookie;
+- admin routes: a non-staff household owner is sent to the support login;
+- websocket routes: a socket for B's object is refused before it is accepted.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
+from accounts.models import AccessEvent, Account, Membership, Role
+from accounts.tenancy import unscoped
+from conftest import Household, World, client_for
+from nvr.routing import websocket_urlpatterns
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
+Kwargs = Callable[[Household], dict[str, Any]]
+
+# --- The registry: every route, in exactly one class ------------------------
+# Routes that take an object id: how to name household h's object.
+OBJECT_ROUTES: dict[str, Kwargs] = {
+    "accounts:household-switch": lambda h: {"account_id": h.account.pk},
+    "accounts:member-edit": lambda h: {"membership_id": h.memberships[Role.VIEWER].pk},
+    "accounts:member-remove": lambda h: {"membership_id": h.memberships[Role.VIEWER].pk},
+    "api:member-detail": lambda h: {"pk": h.memberships[Role.VIEWER].pk},
+}
+# Routes without an object id that show the active household's data.
+LIST_ROUTES = {
+    "accounts:home",
+    "accounts:households",
+    "accounts:household-settings",
+    "accounts:members",
+    "accounts:access-history",
+    "api:household",
+    "api:member-list",
+    "api:accessevent-list",
+}
+# Routes for signed-out people.
+PUBLIC_ROUTES = {"accounts:login", "accounts:signup", "accounts:logout"}
+# The support admin: its own rule (staff only; see accounts/tests/test_admin.py).
+ADMIN_NAMESPACE = "admin"
+# Websocket routes: how to name household h's object in the path.
+WEBSOCKET_ROUTES: dict[str, Kwargs] = {}
+
+ATTACKS = {"http": 0, "websocket": 0}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    params: tuple[str, ...]
+
+
+def walk(patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            continue
+        params = tuple(getattr(entry.pattern, "converters", {}) or entry.pattern.regex.groupindex)
+        local = entry.name or f"<unnamed {entry.pattern}>"
+        yield Route(f"{namespace}:{local}" if namespace else local, prefix + str(entry.pattern), params)
+
+
+def http_routes() -> list[Route]:
+    return list(walk(get_resolver().url_patterns))
+
+
+def websocket_routes() -> list[Route]:
+    return list(walk(websocket_urlpatterns))
+
+
+def is_admin(route: Route) -> bool:
+    return route.name.split(":")[0] == ADMIN_NAMESPACE
+
+
+def snapshot(household: Household) -> tuple[Any, ...]:
+    """Everything of the household's that an attack could change."""
+    with unscoped("isolation matrix: snapshot"):
+        account = Account.objects.filter(pk=household.account.pk).values_list("name", flat=True).get()
+        members = sorted(Membership.objects.filter(account=household.account).values_list("id", "user_id", "role"))
+        events = sorted(AccessEvent.objects.filter(account=household.account).values_list("id", "membership_id"))
+    return account, members, events
+
+
+def request(client: Client, method: str, path: str) -> Any:
+    body = '{"role": "owner", "email": "alice@a.test", "name": "pwned"}'
+    return client.generic(method, path, body, content_type="application/json")
+
+
+def assert_private(response: Any, where: str) -> None:
+    assert response["Cache-Control"] == "private, no-store", f"{where}: cacheable response"
+    assert "Cookie" in response.get("Vary", ""), f"{where}: no Vary: Cookie"
+
+
+# --- Coverage ----------------------------------------------------------------
+def test_it_covers_every_route():
+    known = set(OBJECT_ROUTES) | LIST_ROUTES | PUBLIC_ROUTES
+    names = {r.name for r in http_routes() if not is_admin(r)}
+    assert names - known == set(), f"routes the isolation matrix does not cover: {sorted(names - known)}"
+    assert known - names == set(), f"stale entries in the isolation matrix: {sorted(known - names)}"
+    ws_names = {r.name for r in websocket_routes()}
+    assert ws_names == set(WEBSOCKET_ROUTES), f"websocket routes not covered: {ws_names ^ set(WEBSOCKET_ROUTES)}"
+
+
+def test_every_route_with_an_id_is_an_object_route():
+    for route in http_routes():
+        if route.params and not is_admin(route):
+            assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
+
+
+def test_it_would_fail_on_an_unknown_route(settings):
+    """The coverage check itself: a route added without registering it is reported."""
+    from django.urls import clear_url_caches, path
+
+    from nvr import urls as root_urls
+
+    settings.ROOT_URLCONF = type(
+        "Extended",
+        (),
+        {"urlpatterns": [*root_urls.urlpatterns, path("new/<uuid:x>/", lambda r, x: HttpResponse(), name="x")]},
+    )
+    clear_url_caches()
+    try:
+        with pytest.raises(AssertionError, match="does not cover"):
+            test_it_covers_every_route()
+    finally:
+        clear_url_caches()
+
+
+# --- Object routes ---------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_a_household_cannot_reach_anothers_object(name, world: World):
+    before = snapshot(world.b)
+    path = reverse(name, kwargs=OBJECT_ROUTES[name](world.b))
+    for role in ROLES:
+        client = client_for(world.a.people[role])
+        for method in METHODS:
+            response = request(client, method, path)
+            where = f"{role} of A: {method} {path} ({name})"
+            ATTACKS["http"] += 1
+            assert response.status_code in (404, 405), f"{where} answered {response.status_code}"
+            if response.status_code == 405:
+                assert method not in response["Allow"], f"{where}: 405 but Allow lists {method}"
+            assert_private(response, where)
+        assert client.session.get(ACTIVE_ACCOUNT_SESSION_KEY) != str(world.b.account.pk)
+    assert snapshot(world.b) == before, f"{name}: B's rows changed"
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_the_same_route_works_for_the_households_own_object(name, world: World):
+    """Guards the matrix against passing for the wrong reason (a route that always 404s)."""
+    path = reverse(name, kwargs=OBJECT_ROUTES[name](world.a))
+    response = request(client_for(world.a.owner), "GET", path)
+    if response.status_code == 405:
+        response = client_for(world.a.owner).post(path)
+    assert response.status_code in (200, 302), f"{name} on A's own object answered {response.status_code}"
+
+
+# --- List routes -------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(LIST_ROUTES))
+def test_lists_contain_nothing_of_another_household(name, world: World):
+    path = reverse(name)
+    secrets = world.b.ids()
+    for role in ROLES:
+        response = client_for(world.a.people[role]).get(path)
+        where = f"{role} of A: GET {path}"
+        ATTACKS["http"] += 1
+        assert response.status_code == 200, f"{where} answered {response.status_code}"
+        body = response.content.decode()
+        leaked = sorted(s for s in secrets if s in body)
+        assert leaked == [], f"{where} shows B's data: {leaked}"
+        assert_private(response, where)
+
+
+def test_list_routes_do_show_the_households_own_data(world: World):
+    """The leak check above is only meaningful if the lists show something."""
+    body = client_for(world.a.owner).get(reverse("accounts:members")).content.decode()
+    assert world.a.member.email in body
+    body = client_for(world.a.owner).get(reverse("api:accessevent-list")).content.decode()
+    assert str(world.a.events[0].pk) in body
+
+
+# --- Anonymous ------------------------------------------------------------------------
+def test_anonymous_gets_nothing_anywhere(world: World):
+    client = Client()
+    for route in http_routes():
+        if route.name in PUBLIC_ROUTES or is_admin(route):
+            continue
+        kwargs = OBJECT_ROUTES[route.name](world.b) if route.name in OBJECT_ROUTES else {}
+        path = reverse(route.name, kwargs=kwargs)
+        for method in METHODS:
+            response = request(client, method, path)
+            ATTACKS["http"] += 1
+            where = f"anonymous {method} {path}"
+            assert response.status_code in (302, 401, 403, 405), f"{where} answered {response.status_code}"
+            if response.status_code == 302:
+                assert response["Location"].startswith(reverse("accounts:login")), where
+            assert_private(response, where)
+
+
+# --- Admin ----------------------------------------------------------------------------
+def admin_kwargs(route: Route, world: World) -> dict[str, Any]:
+    values = {
+        "object_id": str(world.b.account.pk),
+        "app_label": "accounts",
+        "content_type_id": 1,
+        "url": "anything/",
+        "uidb64": "x",
+        "token": "y",
+    }
+    return {param: values[param] for param in route.params}
+
+
+def test_admin_routes_send_non_staff_to_the_support_login(world: World):
+    client = client_for(world.a.owner)
+    login = reverse("admin:login")
+    for route in http_routes():
+        if not is_admin(route) or route.name in {"admin:login", "admin:logout"}:
+            continue
+        try:
+            path = reverse(route.name, kwargs=admin_kwargs(route, world))
+        except Exception:  # unnamed catch-all: any unknown admin path
+            path = "/support/" + "anything/"
+        for method in ("GET", "POST"):
+            response = request(client, method, path)
+            ATTACKS["http"] += 1
+            where = f"non-staff {method} {path} ({route.name})"
+            assert response.status_code in (302, 404), f"{where} answered {response.status_code}"
+            if response.status_code == 302:
+                assert response["Location"].startswith(login), where
+
+
+# --- Websockets -----------------------------------------------------------------------
+def test_websockets_for_another_households_object_are_refused(world: World):
+    from nvr.asgi import application
+
+    for route in websocket_routes():
+        path = "/" + route.pattern.format(**WEBSOCKET_ROUTES[route.name](world.b))
+        for role in ROLES:
+            client = client_for(world.a.people[role])
+            cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+            communicator = WebsocketCommunicator(
+                application, path, headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)]
+            )
+            connected, _ = async_to_sync(communicator.connect)()
+            ATTACKS["websocket"] += 1
+            assert not connected, f"{role} of A opened {path}"
+            async_to_sync(communicator.disconnect)()
+
+
+def test_ids_in_urls_are_opaque(world: World):
+    for name, kwargs in OBJECT_ROUTES.items():
+        for value in kwargs(world.a).values():
+            assert isinstance(value, uuid.UUID), f"{name} exposes a guessable id"
