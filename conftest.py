@@ -16,10 +16,11 @@ from django.test.utils import setup_databases, teardown_databases
 from accounts.audit import record_access
 from accounts.db_roles import grant_app_role, owner_connection
 from accounts.models import AccessEvent, AccessKind, Account, Membership, Role, User
-from accounts.services import OPERATOR, account_create, member_add, user_create
+from accounts.services import OPERATOR, account_create, member_add
 from accounts.tenancy import account_scope
+from accounts.tests.factories import PASSWORD, UserFactory
 
-PASSWORD = "correct horse battery staple"
+__all__ = ["PASSWORD", "Household", "World", "client_for"]
 
 
 @pytest.fixture(scope="session")
@@ -71,10 +72,7 @@ class Household:
 
 
 def make_household(name: str, owner: str, member: str, viewer: str) -> Household:
-    users = {
-        email: user_create(email=email, password=PASSWORD, full_name=email.split("@")[0].title())
-        for email in (owner, member, viewer)
-    }
+    users = {email: UserFactory.create(email=email) for email in (owner, member, viewer)}
     owner_membership = account_create(owner=users[owner], name=name)
     household = Household(owner_membership.account, users[owner], users[member], users[viewer])
     with account_scope(household.account.pk):

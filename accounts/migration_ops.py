@@ -116,7 +116,8 @@ class SameAccountForeignKey(Operation):
     PostgreSQL: a composite foreign key ``(column, account_id)`` referencing
     ``parent_table (id, account_id)`` (the parent needs a unique constraint on
     those two columns). SQLite cannot add constraints to a table, so it gets
-    insert and update triggers that do the same check.
+    triggers that do the same check on the child's inserts and updates and on
+    the parent's change of household.
     """
 
     reduces_to_sql = True
@@ -161,6 +162,12 @@ class SameAccountForeignKey(Operation):
                     f"CREATE TRIGGER {self.name}_{suffix} BEFORE {event} ON {self.table} "
                     f"WHEN {check} BEGIN SELECT RAISE(ABORT, '{message}'); END"
                 )
+            # The parent side: moving a parent to another household while children point at it.
+            schema_editor.execute(
+                f"CREATE TRIGGER {self.name}_parent BEFORE UPDATE OF account_id ON {self.parent_table} "
+                f"WHEN EXISTS (SELECT 1 FROM {self.table} c WHERE c.{self.column} = NEW.id "
+                f"AND c.account_id != NEW.account_id) BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
         else:
             raise NotImplementedError(f"SameAccountForeignKey does not support {vendor}")
 
@@ -172,6 +179,7 @@ class SameAccountForeignKey(Operation):
         elif schema_editor.connection.vendor == "sqlite":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_ins")
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_upd")
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_parent")
 
     def describe(self) -> str:
         return f"Refuse {self.table}.{self.column} pointing into another account"

@@ -18,7 +18,7 @@ from accounts.tenancy import (
     HouseholdRowManager,
     OwnMembershipManager,
     TenantModel,
-    assert_may_write,
+    TenantScopedModel,
 )
 
 
@@ -62,7 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
 
-class Account(models.Model):
+class Account(TenantScopedModel):
     """A household: the tenant. Its rows are visible only inside its scope."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -80,13 +80,9 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        assert_may_write(self.id)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        assert_may_write(self.id)
-        return super().delete(*args, **kwargs)
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.id
 
 
 class Role(models.TextChoices):

@@ -22,12 +22,14 @@ None of them accepts ``None`` for an id: a missing id is an error, never "all".
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connection, models, transaction
-from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
+from django_scopes import ScopedManager, ScopeError, get_scope
+from django_scopes.manager import DisabledQuerySet
+from django_scopes.state import state as _scope_state
 
 logger = logging.getLogger("nvr.tenancy")
 
@@ -35,9 +37,11 @@ __all__ = [
     "HouseholdManager",
     "HouseholdRowManager",
     "OwnMembershipManager",
+    "PendingInvitationManager",
     "ScopeError",
     "TenancyError",
     "TenantModel",
+    "TenantScopedModel",
     "account_scope",
     "active_account_id",
     "unscoped",
@@ -55,27 +59,35 @@ def _as_uuid(value: uuid.UUID | str | None, what: str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+# The per-transaction settings the row-level security policies read. Every scope
+# sets all of them, so nothing is inherited from an enclosing scope.
+_SETTINGS = ("account_id", "user_id", "email", "unscoped")
+
+
 @contextmanager
 def _database_settings(**values: str) -> Iterator[None]:
-    """Set ``nvr.<name>`` for the current transaction; put the old values back on exit.
+    """Set every ``nvr.<name>`` for the current transaction; put the old values back on exit.
 
     Must run inside ``transaction.atomic()``: ``set_config(..., true)`` lasts
-    until the transaction (or savepoint) ends. On an exception the enclosing
-    savepoint's rollback restores the previous values, so only the normal exit
-    restores them by hand (nested scopes then see their outer values again).
+    until the transaction (or savepoint) ends. When the block fails, or marks
+    the transaction for rollback, the rollback itself restores the previous
+    values (and no query may run before it), so only a clean exit restores them
+    by hand; nested scopes then see their outer values again.
     """
     if connection.vendor != "postgresql":
         yield
         return
-    names = [f"nvr.{name}" for name in values]
+    names = [f"nvr.{name}" for name in _SETTINGS]
+    wanted = [values.get(name, "") for name in _SETTINGS]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(["current_setting(%s, true)"] * len(names)), names)
         row = cursor.fetchone()
         previous = [value or "" for value in (row or [])]
-        _set(cursor, names, list(values.values()))
+        _set(cursor, names, wanted)
     yield
-    with connection.cursor() as cursor:
-        _set(cursor, names, previous)
+    if not connection.needs_rollback:
+        with connection.cursor() as cursor:
+            _set(cursor, names, previous)
 
 
 def _set(cursor: Any, names: list[str], values: list[str]) -> None:
@@ -86,23 +98,43 @@ def _set(cursor: Any, names: list[str], values: list[str]) -> None:
 
 
 @contextmanager
+def _scope(dimensions: dict[str, Any]) -> Iterator[None]:
+    """Make ``dimensions`` the whole django-scopes state for the block.
+
+    django-scopes' own ``scope()`` merges with the enclosing scope, so an inner
+    scope would inherit dimensions it never asked for; this replaces them.
+    """
+    token = _scope_state.set(dimensions)
+    try:
+        yield
+    finally:
+        _scope_state.reset(token)
+
+
+@contextmanager
 def account_scope(account_id: uuid.UUID | str | None, *, user_id: uuid.UUID | str | None = None) -> Iterator[None]:
     """Run the block as household ``account_id``, in one transaction."""
     account = _as_uuid(account_id, "account")
-    dimensions: dict[str, uuid.UUID] = {"account": account}
+    dimensions: dict[str, Any] = {"_enabled": True, "account": account}
     settings = {"account_id": str(account), "unscoped": "off"}
     if user_id is not None:
         dimensions["user"] = _as_uuid(user_id, "user")
         settings["user_id"] = str(dimensions["user"])
-    with transaction.atomic(), _database_settings(**settings), scope(**dimensions):
+    with transaction.atomic(), _database_settings(**settings), _scope(dimensions):
         yield
 
 
 @contextmanager
-def user_scope(user_id: uuid.UUID | str | None) -> Iterator[None]:
-    """Run the block with access to this user's own memberships only."""
+def user_scope(user_id: uuid.UUID | str | None, *, verified_email: str | None = None) -> Iterator[None]:
+    """Run the block with access to this user's own memberships only, and to
+    invitations addressed to their email once they have verified it."""
     user = _as_uuid(user_id, "user")
-    with transaction.atomic(), _database_settings(user_id=str(user)), scope(user=user):
+    # An impossible address when unverified: the dimension must be present
+    # (absent would raise), and must match nothing.
+    email = verified_email.lower() if verified_email else f"unverified:{user}"
+    dimensions = {"_enabled": True, "user": user, "invitee": email}
+    settings = {"user_id": str(user), "email": email if verified_email else "", "unscoped": "off"}
+    with transaction.atomic(), _database_settings(**settings), _scope(dimensions):
         yield
 
 
@@ -112,7 +144,7 @@ def unscoped(reason: str) -> Iterator[None]:
     if not reason or not reason.strip():
         raise TenancyError("unscoped() needs a reason.")
     logger.info("unscoped access: %s", reason)
-    with transaction.atomic(), _database_settings(unscoped="on"), scopes_disabled():
+    with transaction.atomic(), _database_settings(unscoped="on"), _scope({"_enabled": False}):
         yield
 
 
@@ -125,16 +157,44 @@ def active_account_id() -> uuid.UUID | None:
     return value if isinstance(value, uuid.UUID) else None
 
 
+def _is_unscoped() -> bool:
+    return not get_scope().get("_enabled", True)
+
+
 def assert_may_write(account_id: uuid.UUID | None) -> None:
     """Refuse a write unless the active scope is this row's household (or unscoped)."""
-    current = get_scope()
-    if not current.get("_enabled", True):
+    if _is_unscoped():
         return
-    active = current.get("account")
+    active = get_scope().get("account")
     if active is None:
         raise ScopeError("Writing a household's row needs an active account scope.")
     if active != account_id:
         raise ScopeError("This row belongs to another household than the active scope.")
+
+
+class _ClosedQuerySet(DisabledQuerySet):  # type: ignore[misc]  # django-scopes is untyped
+    """django-scopes' DisabledQuerySet, also closing what it leaves open
+    (``exists()`` answered outside any scope, bulk writes were allowed)."""
+
+    exists = aexists = contains = acontains = explain = in_bulk = DisabledQuerySet.error
+    bulk_create = abulk_create = bulk_update = abulk_update = DisabledQuerySet.error
+
+
+class TenantQuerySet(models.QuerySet[Any]):
+    """Querysets of household data inside a scope: bulk writes checked row by row."""
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        rows = list(objs)
+        for row in rows:
+            assert_may_write(row.tenant_id)
+        return super().bulk_create(rows, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        for key in ("account", "account_id"):
+            if key in kwargs:
+                value = kwargs[key]
+                assert_may_write(getattr(value, "pk", value))
+        return super().update(**kwargs)
 
 
 # The default managers of household data: django-scopes' ScopedManager, whose
@@ -144,27 +204,73 @@ def assert_may_write(account_id: uuid.UUID | None) -> None:
 _M = TypeVar("_M", bound=models.Model)
 if TYPE_CHECKING:
     from django.db.models import Manager as _HouseholdBase
+    from django.db.models import Manager as _InviteeBase
     from django.db.models import Manager as _OwnBase
     from django.db.models import Manager as _RowBase
 else:
-    _RowBase = type(ScopedManager(account="account"))
-    _HouseholdBase = type(ScopedManager(account="pk"))
-    _OwnBase = type(ScopedManager(user="user"))
+    _Base = models.Manager.from_queryset(TenantQuerySet)
+    _RowBase = type(ScopedManager(_Base, account="account"))
+    _HouseholdBase = type(ScopedManager(_Base, account="pk"))
+    _OwnBase = type(ScopedManager(_Base, user="user"))
+    _InviteeBase = type(ScopedManager(_Base, invitee="email"))
 
 
-class HouseholdRowManager(_RowBase[_M]):
+class _Strict:
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()  # type: ignore[misc]
+        if isinstance(queryset, DisabledQuerySet):
+            return _ClosedQuerySet(queryset.model, using=queryset.db, missing_scopes=queryset.missing_scopes)
+        return queryset
+
+
+class HouseholdRowManager(_Strict, _RowBase[_M]):
     """Rows with an ``account`` foreign key; needs ``account_scope``."""
 
 
-class HouseholdManager(_HouseholdBase[_M]):
+class HouseholdManager(_Strict, _HouseholdBase[_M]):
     """``Account`` itself, filtered on its primary key; needs ``account_scope``."""
 
 
-class OwnMembershipManager(_OwnBase[_M]):
+class OwnMembershipManager(_Strict, _OwnBase[_M]):
     """A user's own memberships; needs ``user_scope``."""
 
 
-class TenantModel(models.Model):
+class PendingInvitationManager(_Strict, _InviteeBase[_M]):
+    """Invitations addressed to the user's verified email; needs ``user_scope``."""
+
+
+class TenantScopedModel(models.Model):
+    """Writes of a household's row are checked against the active scope.
+
+    An update or delete is by primary key, and the primary key is trusted no
+    more than the in-memory household id: the row must be visible in the scope.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        assert_may_write(self.tenant_id)
+        self._assert_row_in_scope()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        assert_may_write(self.tenant_id)
+        self._assert_row_in_scope()
+        return super().delete(*args, **kwargs)
+
+    @property
+    def tenant_id(self) -> uuid.UUID | None:
+        raise NotImplementedError
+
+    def _assert_row_in_scope(self) -> None:
+        if _is_unscoped() or self._state.adding:
+            return
+        if not type(self)._default_manager.filter(pk=self.pk).exists():
+            raise ScopeError(f"{type(self).__name__} {self.pk} is not a row of the active household.")
+
+
+class TenantModel(TenantScopedModel):
     """Base for every model that belongs to a household.
 
     Subclasses declare ``account`` (a foreign key to ``accounts.Account``) and
@@ -177,10 +283,6 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        assert_may_write(self.account_id)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        assert_may_write(self.account_id)
-        return super().delete(*args, **kwargs)
+    @property
+    def tenant_id(self) -> uuid.UUID | None:
+        return self.account_id

@@ -129,3 +129,50 @@ def test_a_user_reads_only_their_own_memberships_without_a_household(world):
         rows = raw("SELECT account_id FROM accounts_membership")
         assert rows == [(world.a.account.pk,)]
         assert raw("SELECT id FROM accounts_account") == [(world.a.account.pk,)]
+
+
+def test_inner_scopes_reset_every_setting(world):
+    """user_scope inside unscoped() must not keep the unscoped switch on."""
+    from accounts.tenancy import user_scope
+
+    with unscoped("test"), user_scope(world.a.member.pk):
+        assert raw("SELECT account_id FROM accounts_membership") == [(world.a.account.pk,)]
+    with account_scope(world.a.account.pk), user_scope(world.b.member.pk):
+        assert raw("SELECT account_id FROM accounts_membership") == [(world.b.account.pk,)]
+
+
+def test_a_scope_marked_for_rollback_exits_cleanly(world):
+    """A view that failed marks the transaction for rollback; leaving the scope must
+    not run SQL on it (the rollback restores the settings)."""
+    with transaction.atomic():
+        with account_scope(world.a.account.pk):
+            transaction.set_rollback(True)
+        assert raw("SELECT count(*) FROM accounts_membership") == [(0,)]
+
+
+def test_no_role_or_database_defaults_preset_the_settings():
+    """ALTER ROLE/DATABASE ... SET nvr.* would pre-open every connection."""
+    assert (
+        raw("SELECT setconfig FROM pg_db_role_setting WHERE array_to_string(setconfig, ',') LIKE %s", ["%nvr.%"]) == []
+    )
+
+
+def test_the_app_role_is_not_a_member_of_the_owner_role():
+    rows = raw(
+        "SELECT r.rolname FROM pg_roles r WHERE r.rolname <> current_user "
+        "AND pg_has_role(current_user, r.oid, 'MEMBER') AND r.rolname NOT LIKE 'pg\\_%%'"
+    )
+    owners = {row[0] for row in raw("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")}
+    assert not ({row[0] for row in rows} & owners)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settings_do_not_outlive_a_committed_request(world):
+    """After a real (committed) request, the same connection sees nothing without a scope."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.a.owner)
+    assert client.get("/members/").status_code == 200
+    assert raw("SELECT current_setting('nvr.account_id', true)") in ([("",)], [(None,)])
+    assert raw("SELECT count(*) FROM accounts_membership") == [(0,)]

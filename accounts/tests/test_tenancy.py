@@ -109,3 +109,50 @@ def test_nested_scopes_switch_and_come_back(world):
         assert active_account_id() == world.a.account.pk
         assert list(Account.objects.all()) == [world.a.account]
     assert active_account_id() is None
+
+
+def test_bulk_writes_cannot_reach_another_household(world):
+    with account_scope(world.a.account.pk):
+        with pytest.raises(ScopeError):
+            Membership.objects.bulk_create([Membership(account=world.b.account, user=world.a.owner, role="owner")])
+        with pytest.raises(ScopeError):
+            Membership.objects.filter(role="viewer").update(account=world.b.account)
+        with pytest.raises(ScopeError):
+            AccessEvent.objects.update(account_id=world.b.account.pk)
+    with unscoped("test"):
+        assert Membership.objects.filter(account=world.b.account).count() == 3
+        assert Membership.objects.filter(account=world.a.account).count() == 3
+
+
+def test_a_forged_primary_key_cannot_update_or_delete_another_households_row(world):
+    """The in-memory household id says A; the primary key is B's row."""
+    theirs = world.b.memberships["viewer"]
+    forged = Membership(pk=theirs.pk, account=world.a.account, user=world.a.owner, role="owner")
+    forged._state.adding = False
+    with account_scope(world.a.account.pk):
+        with pytest.raises(ScopeError):
+            forged.save()
+        with pytest.raises(ScopeError):
+            forged.delete()
+    with unscoped("test"):
+        row = Membership.objects.get(pk=theirs.pk)
+    assert (row.account_id, row.user_id, row.role) == (world.b.account.pk, world.b.viewer.pk, "viewer")
+
+
+def test_queries_that_django_scopes_leaves_open_are_closed(world):
+    with pytest.raises(ScopeError):
+        Membership.objects.exists()
+    with pytest.raises(ScopeError):
+        Membership.objects.in_bulk([world.a.memberships["owner"].pk])
+    with pytest.raises(ScopeError):
+        Membership.objects.bulk_create([])
+
+
+def test_an_inner_scope_inherits_nothing_from_an_outer_one(world):
+    with user_scope(world.a.member.pk):
+        with account_scope(world.b.account.pk), pytest.raises(ScopeError):  # no user dimension was asked for
+            list(Membership.of_user.all())
+        with unscoped("test"), user_scope(world.a.viewer.pk):
+            assert [m.user_id for m in Membership.of_user.all()] == [world.a.viewer.pk]
+            with pytest.raises(ScopeError):
+                list(Membership.objects.all())

@@ -1,0 +1,23 @@
+"""Factories for rows that are not household data.
+
+Household data (accounts, memberships, events) is made through the services in
+``conftest.make_household``: they enter the household's scope like the site
+does, so fixtures cannot create rows the site itself could not.
+"""
+
+import factory
+from factory.declarations import LazyAttribute, Sequence
+
+from accounts.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = Sequence(lambda n: f"person{n}@example.test")
+    full_name = LazyAttribute(lambda user: user.email.split("@")[0].title())
+    password = factory.django.Password(PASSWORD)
