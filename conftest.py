@@ -15,8 +15,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 from accounts.audit import record_access
 from accounts.db_roles import grant_app_role, owner_connection
-from accounts.models import AccessEvent, AccessKind, Account, Membership, Role, User
-from accounts.services import OPERATOR, account_create, member_add
+from accounts.models import AccessEvent, AccessKind, Account, Invitation, Membership, Role, User
+from accounts.services import OPERATOR, account_create, invitation_create, member_add
 from accounts.tenancy import account_scope
 from accounts.tests.factories import PASSWORD, UserFactory
 
@@ -57,6 +57,7 @@ class Household:
     viewer: User
     memberships: dict[str, Membership] = field(default_factory=dict)
     events: list[AccessEvent] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)
 
     @property
     def people(self) -> dict[str, User]:
@@ -68,6 +69,7 @@ class Household:
         values |= {str(m.pk) for m in self.memberships.values()}
         values |= {str(u.pk) for u in self.people.values()} | {u.email for u in self.people.values()}
         values |= {str(e.pk) for e in self.events}
+        values |= {str(i.pk) for i in self.invitations} | {i.email for i in self.invitations}
         return values
 
 
@@ -90,6 +92,8 @@ def make_household(name: str, owner: str, member: str, viewer: str) -> Household
                 object_label=f"{name} front door clip",
             )
         )
+        guest = f"guest@{owner.split('@')[1]}"  # a pending invitation to someone outside
+        household.invitations.append(invitation_create(actor=OPERATOR, email=guest, role=Role.VIEWER))
     return household
 
 

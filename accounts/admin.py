@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.http import HttpRequest
 
-from accounts.models import AccessEvent, Account, Membership, User
+from accounts.models import AccessEvent, Account, Invitation, Membership, User
 
 
 class UserCreationForm(BaseUserCreationForm[User]):
@@ -19,14 +19,14 @@ class UserCreationForm(BaseUserCreationForm[User]):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]  # stubs want AbstractUser
     ordering = ("email",)
-    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
+    list_display = ("email", "full_name", "email_verified_at", "is_staff", "is_active", "date_joined")
     search_fields = ("email", "full_name")
     readonly_fields = ("date_joined", "last_login")
     add_form = UserCreationForm
     fieldsets = (
         (None, {"fields": ("email", "password", "full_name")}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
@@ -53,6 +53,13 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     search_fields = ("user__email", "account__name")
     list_select_related = ("user", "account")
     readonly_fields = ("account", "user", "created_at")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    list_display = ("email", "household_name", "role", "inviter_label", "expires_at")
+    search_fields = ("email", "household_name")
+    readonly_fields = ("account", "email", "role", "invited_by", "household_name", "inviter_label", "created_at")
 
 
 @admin.register(AccessEvent)

@@ -42,7 +42,7 @@ class HouseholdForm(forms.Form):
     name = forms.CharField(label="Household name", max_length=100)
 
 
-class MemberAddForm(forms.Form):
+class InviteForm(forms.Form):
     email = forms.EmailField(label="Their email")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 

@@ -5,6 +5,7 @@ from typing import cast
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from accounts.http import TenantRequest
@@ -13,14 +14,25 @@ from accounts.selectors import memberships_for_user
 from accounts.tenancy import account_scope, user_scope
 
 ACTIVE_ACCOUNT_SESSION_KEY = "nvr_active_account"
+# Household forms carry the id of the household they were rendered for, as a
+# check only (never as the source of the scope): a form from a tab that still
+# shows another household is refused instead of being applied to the active one.
+HOUSEHOLD_GUARD_FIELD = "household"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+_FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def choose_active_membership(memberships: list[Membership], wanted: str | None) -> Membership | None:
-    """The session's chosen household if the user still belongs to it, else their first."""
+    """The session's chosen household if the user still belongs to it, else the one
+    they used last."""
     for membership in memberships:
         if str(membership.account_id) == wanted:
             return membership
-    return memberships[0] if memberships else None
+    return max(memberships, key=lambda m: m.last_active_at, default=None)
+
+
+def _refuse(request: TenantRequest, message: str) -> HttpResponse:
+    return render(request, "accounts/conflict.html", {"message": message}, status=409)
 
 
 class TenantMiddleware:
@@ -44,10 +56,24 @@ class TenantMiddleware:
             return self.get_response(request)
         with user_scope(user.pk):
             request.memberships = memberships_for_user(user_id=user.pk)
-        active = choose_active_membership(request.memberships, request.session.get(ACTIVE_ACCOUNT_SESSION_KEY))
+        wanted = request.session.get(ACTIVE_ACCOUNT_SESSION_KEY)
+        active = choose_active_membership(request.memberships, wanted)
+        request.membership = active
+        unsafe = request.method not in _SAFE_METHODS
+        if wanted and (active is None or str(active.account_id) != wanted):
+            # The household this session worked in is gone (removed, or left):
+            # never apply a change meant for it to another household.
+            del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
+            if unsafe:
+                return _refuse(request, "You are no longer a member of the household this page belonged to.")
         if active is None:
             return self.get_response(request)
-        request.membership = active
+        if unsafe and request.content_type in _FORM_TYPES:
+            rendered_for = request.POST.get(HOUSEHOLD_GUARD_FIELD)
+            if rendered_for is not None and rendered_for != str(active.account_id):
+                return _refuse(
+                    request, "This page belongs to another of your households: you switched in another tab or window."
+                )
         with account_scope(active.account_id, user_id=user.pk):
             response = self.get_response(request)
             # Render inside the scope: a TemplateResponse's querysets are lazy.

@@ -18,12 +18,15 @@ CREATE OR REPLACE FUNCTION nvr_current_account() RETURNS uuid LANGUAGE sql STABL
   $$ SELECT NULLIF(current_setting('nvr.account_id', true), '')::uuid $$;
 CREATE OR REPLACE FUNCTION nvr_current_user() RETURNS uuid LANGUAGE sql STABLE AS
   $$ SELECT NULLIF(current_setting('nvr.user_id', true), '')::uuid $$;
+CREATE OR REPLACE FUNCTION nvr_current_email() RETURNS text LANGUAGE sql STABLE AS
+  $$ SELECT NULLIF(current_setting('nvr.email', true), '') $$;
 CREATE OR REPLACE FUNCTION nvr_unscoped() RETURNS boolean LANGUAGE sql STABLE AS
   $$ SELECT coalesce(current_setting('nvr.unscoped', true), '') = 'on' $$;
 """
 DROP_TENANT_FUNCTIONS_SQL = """
 DROP FUNCTION IF EXISTS nvr_current_account();
 DROP FUNCTION IF EXISTS nvr_current_user();
+DROP FUNCTION IF EXISTS nvr_current_email();
 DROP FUNCTION IF EXISTS nvr_unscoped();
 """
 

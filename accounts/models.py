@@ -5,6 +5,7 @@ directly and uses a scoped default manager (see ``accounts/tenancy.py``).
 """
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -17,6 +18,7 @@ from accounts.tenancy import (
     HouseholdManager,
     HouseholdRowManager,
     OwnMembershipManager,
+    PendingInvitationManager,
     TenantModel,
     TenantScopedModel,
 )
@@ -46,6 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Support staff: may sign in to the support admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    # Invitations reach a person only through an address they have proved is theirs.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
     memberships: "RelatedManager[Membership]"
@@ -61,6 +65,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    @property
+    def verified_email(self) -> str | None:
+        return self.email if self.email_verified_at else None
+
 
 class Account(TenantScopedModel):
     """A household: the tenant. Its rows are visible only inside its scope."""
@@ -73,6 +81,7 @@ class Account(TenantScopedModel):
     objects = HouseholdManager["Account"]()
     memberships: "RelatedManager[Membership]"
     access_events: "RelatedManager[AccessEvent]"
+    invitations: "RelatedManager[Invitation]"
 
     class Meta:
         ordering = ("name",)
@@ -106,6 +115,8 @@ class Membership(TenantModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the user last made this household their active one (picks it at sign-in).
+    last_active_at = models.DateTimeField(default=timezone.now)
 
     objects = HouseholdRowManager["Membership"]()
     # A signed-in user's own memberships, across households (scope dimension "user").
@@ -134,6 +145,44 @@ class Membership(TenantModel):
     @property
     def can_manage_devices(self) -> bool:
         return self.role in (Role.OWNER, Role.MEMBER)
+
+
+def _invitation_expiry() -> "datetime":
+    return timezone.now() + INVITATION_LIFETIME
+
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+class Invitation(TenantModel):
+    """An owner's offer of a role to an email address; a membership exists only
+    once the person with that (verified) address accepts it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Shown to the invitee, who cannot read the household's own rows before joining.
+    household_name = models.CharField(max_length=100)
+    inviter_label = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+
+    objects = HouseholdRowManager["Invitation"]()
+    # Invitations addressed to the signed-in user's verified email (scope dimension "invitee").
+    for_invitee = PendingInvitationManager["Invitation"]()
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [models.UniqueConstraint(fields=["account", "email"], name="invitation_one_per_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.household_name} as {self.role}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class AccessKind(models.TextChoices):

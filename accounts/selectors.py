@@ -9,7 +9,8 @@ import uuid
 
 from django.http import Http404
 
-from accounts.models import AccessEvent, Membership, Role
+from accounts.models import AccessEvent, Invitation, Membership, Role, User
+from accounts.tenancy import user_scope
 
 
 def memberships_for_user(*, user_id: uuid.UUID) -> list[Membership]:
@@ -49,3 +50,32 @@ def owner_count() -> int:
 def access_events_list(*, limit: int = 200) -> list[AccessEvent]:
     """The active household's most recent access events."""
     return list(AccessEvent.objects.order_by("-created_at")[:limit])
+
+
+def invitations_list() -> list[Invitation]:
+    """The active household's pending invitations."""
+    return list(Invitation.objects.order_by("email"))
+
+
+def invitation_get(*, invitation_id: uuid.UUID | str) -> Invitation:
+    """One pending invitation of the active household, or 404."""
+    try:
+        return Invitation.objects.get(pk=invitation_id)
+    except (Invitation.DoesNotExist, ValueError):
+        raise Http404("No such invitation.") from None
+
+
+def invitations_for_invitee(*, user: User) -> list[Invitation]:
+    """Invitations addressed to the user's verified email, across households."""
+    if not user.verified_email:
+        return []
+    with user_scope(user.pk, verified_email=user.verified_email):
+        return list(Invitation.for_invitee.order_by("-created_at"))
+
+
+def invitation_for_invitee_get(*, user: User, invitation_id: uuid.UUID) -> Invitation:
+    """An invitation addressed to the user's verified email, or 404 (also when unverified)."""
+    for invitation in invitations_for_invitee(user=user):
+        if invitation.pk == invitation_id:
+            return invitation
+    raise Http404("No such invitation.")

@@ -1,7 +1,10 @@
-"""Writes: sign-up, households and members. Keyword-only, typed, one transaction each.
+"""Writes: sign-up, email verification, households, invitations and members.
 
-Authorisation of member changes lives here (not in views) so the portal, the
-API and the management commands share one rule set.
+Keyword-only, typed, one transaction each. Authorisation of member changes
+lives here (not in views) so the portal, the API and the management commands
+share one rule set. People join a household only by accepting an invitation
+sent to an address they have verified; operators (management commands) may add
+an existing user directly.
 """
 
 import uuid
@@ -9,8 +12,9 @@ import uuid
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import Account, Membership, Role, User
+from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
 from accounts.tenancy import TenancyError, account_scope, active_account_id
 
 
@@ -40,9 +44,28 @@ def account_create(*, owner: User, name: str) -> Membership:
 
 @transaction.atomic
 def user_signup(*, email: str, password: str, full_name: str, household_name: str) -> Membership:
-    """A new person and their household; they are its owner."""
+    """A new person and their household; they are its owner. A verification
+    link goes to their address (invitations reach them once they confirm it)."""
     user = user_create(email=email, password=password, full_name=full_name)
-    return account_create(owner=user, name=household_name)
+    membership = account_create(owner=user, name=household_name)
+    email_verification_send(user=user)
+    return membership
+
+
+def email_verification_send(*, user: User) -> None:
+    from accounts.tasks import send_verification_email
+
+    if user.email_verified_at is None:
+        user_id = str(user.pk)
+        transaction.on_commit(lambda: send_verification_email.delay(user_id), robust=True)
+
+
+def email_verify(*, user: User) -> User:
+    """Mark the user's current address as theirs (the caller checked the token)."""
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
 
 
 class Operator:
@@ -73,27 +96,85 @@ def _scope_account_id(actor: Actor) -> uuid.UUID:
     return account_id
 
 
-def member_add(*, actor: Actor, email: str, role: Role) -> Membership:
-    """Add an existing user to the active household."""
-    from accounts.tasks import notify_member_added
+def member_add(*, actor: Operator, email: str, role: Role) -> Membership:
+    """Operators only: add an existing user to the active household directly.
 
+    Household owners invite instead (``invitation_create``): nobody becomes a
+    member of a household they did not agree to join.
+    """
     account_id = _scope_account_id(actor)
-    _require_owner(actor)
     email = email.strip().lower()
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
-        raise ValidationError({"email": "Nobody has signed up with this email address yet. Ask them to sign up first."})
+        raise ValidationError({"email": "Nobody has signed up with this email address."})
     if Membership.objects.filter(user=user).exists():
         raise ValidationError({"email": f"{user.display_name} is already a member of this household."})
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(account_id=account_id, user=user, role=role)
+            return Membership.objects.create(account_id=account_id, user=user, role=role)
     except IntegrityError:  # a concurrent add of the same person won the race
         raise ValidationError({"email": f"{user.display_name} is already a member of this household."}) from None
-    ids = (str(account_id), str(membership.pk))
-    # robust: the membership is committed; a broker hiccup loses an email, not the request.
-    transaction.on_commit(lambda: notify_member_added.delay(*ids), robust=True)
-    return membership
+
+
+def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
+    """Invite an address to the active household (again: refreshes the role and expiry).
+
+    The answer is the same whether or not the address has an account here, so
+    inviting reveals nothing about who uses the site.
+    """
+    from accounts.tasks import send_invitation_email
+
+    account_id = _scope_account_id(actor)
+    _require_owner(actor)
+    email = User.objects.normalize_email(email).strip().lower()
+    if Membership.objects.filter(user__email=email).exists():
+        raise ValidationError({"email": "This person is already a member of this household."})
+    inviter = actor.user if isinstance(actor, Membership) else None
+    account = Account.objects.get(pk=account_id)
+    invitation = Invitation.objects.filter(email=email).first() or Invitation(account_id=account_id, email=email)
+    invitation.role = role
+    invitation.invited_by = inviter
+    invitation.inviter_label = inviter.display_name if inviter else "The site's operators"
+    invitation.household_name = account.name
+    invitation.expires_at = timezone.now() + INVITATION_LIFETIME
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:  # the same address invited twice at once: the first one stands
+        raise ValidationError({"email": "This address was just invited."}) from None
+    ids = (str(account_id), str(invitation.pk))
+    # robust: the invitation is committed; a broker hiccup loses an email, not the request.
+    transaction.on_commit(lambda: send_invitation_email.delay(*ids), robust=True)
+    return invitation
+
+
+def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
+    _scope_account_id(actor)
+    _require_owner(actor)
+    invitation.delete()
+
+
+def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
+    """Join the invitation's household. ``invitation`` was found through the user's
+    own verified address (``selectors.invitation_for_invitee_get``)."""
+    if invitation.is_expired:
+        raise ValidationError("This invitation has expired. Ask the household's owner to invite you again.")
+    with account_scope(invitation.account_id, user_id=user.pk):
+        # Re-read inside the household's scope, locked: accepting twice at once,
+        # or a revoke racing the accept, must not leave two memberships or none.
+        current = Invitation.objects.select_for_update().filter(pk=invitation.pk, email=user.email).first()
+        if current is None:
+            raise ValidationError("This invitation was withdrawn.")
+        membership = Membership.objects.filter(user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(account_id=current.account_id, user=user, role=current.role)
+        current.delete()
+        return membership
+
+
+def invitation_decline(*, user: User, invitation: Invitation) -> None:
+    with account_scope(invitation.account_id, user_id=user.pk):
+        Invitation.objects.filter(pk=invitation.pk, email=user.email).delete()
 
 
 def _lock_owners() -> list[Membership]:
@@ -122,6 +203,12 @@ def member_remove(*, actor: Actor, membership: Membership) -> None:
     if membership.role == Role.OWNER and len(_lock_owners()) <= 1:
         raise ValidationError("A household needs at least one owner. Make someone else owner first.")
     membership.delete()
+
+
+def household_activate(*, membership: Membership) -> None:
+    """Remember the household as the user's last used: it is chosen at their next sign-in."""
+    with account_scope(membership.account_id, user_id=membership.user_id):
+        Membership.objects.filter(pk=membership.pk).update(last_active_at=timezone.now())
 
 
 def account_rename(*, actor: Membership, name: str) -> Account:

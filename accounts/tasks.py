@@ -8,10 +8,13 @@ finds nothing and exits.
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 
-from accounts.models import Membership
+from accounts.models import Invitation, User
 from accounts.tenancy import account_scope
+from accounts.verification import make_token
 
 
 class TenantTask(Task):  # type: ignore[type-arg]
@@ -23,19 +26,42 @@ class TenantTask(Task):  # type: ignore[type-arg]
 
 
 @shared_task(base=TenantTask)
-def notify_member_added(account_id: str, membership_id: str) -> bool:
-    """Email a person that they were added to a household. False if the membership is gone."""
-    membership = Membership.objects.select_related("user", "account").filter(pk=membership_id).first()
-    if membership is None:
+def send_invitation_email(account_id: str, invitation_id: str) -> bool:
+    """Email an invitation. False if it was withdrawn or accepted meanwhile."""
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
         return False
     send_mail(
-        subject=f"You can now see the cameras of {membership.account.name}",
+        subject=f"{invitation.inviter_label} invited you to {invitation.household_name}",
         message=(
-            f"Hello {membership.user.display_name},\n\n"
-            f"You were added to the household {membership.account.name} as {membership.get_role_display()}.\n"
-            "Sign in to switch to it from the household menu.\n"
+            f"{invitation.inviter_label} invited you to see the cameras of {invitation.household_name} "
+            f"as {invitation.get_role_display().lower()}.\n\n"
+            f"Sign in, or sign up with this address ({invitation.email}), then accept it here:\n"
+            f"{settings.SITE_URL}{reverse('accounts:households')}\n\n"
+            f"The invitation expires on {invitation.expires_at:%Y-%m-%d}. "
+            "If you did not expect it, ignore this email.\n"
         ),
         from_email=None,
-        recipient_list=[membership.user.email],
+        recipient_list=[invitation.email],
+    )
+    return True
+
+
+@shared_task
+def send_verification_email(user_id: str) -> bool:
+    """Email a link that proves the address is the user's. Users are not household
+    data, so this task has no household scope."""
+    user = User.objects.filter(pk=user_id, is_active=True, email_verified_at__isnull=True).first()
+    if user is None:
+        return False
+    link = settings.SITE_URL + reverse("accounts:verify-email", args=[make_token(user)])
+    send_mail(
+        subject="Confirm your email address",
+        message=(
+            f"Hello {user.display_name},\n\nConfirm that {user.email} is yours (the link works for 3 days):\n"
+            f"{link}\n\nInvitations to other households reach you once you have confirmed it.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
     )
     return True

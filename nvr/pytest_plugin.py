@@ -54,7 +54,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     failed = [r for r in terminalreporter.stats.get("failed", []) if "test_isolation_matrix" in r.nodeid]
     attacks = matrix.ATTACKS
     verdict = f"{len(failed)} matrix test(s) FAILED" if failed else "every one refused (404/405, or a sign-in redirect)"
+    sockets = (
+        f"{attacks['websocket']} websocket connections"
+        if matrix.WEBSOCKET_ROUTES
+        else "no websocket routes yet (0 connections)"
+    )
     terminalreporter.write_line(
-        f"isolation matrix: {attacks['http']} HTTP (route, method, actor) requests and "
-        f"{attacks['websocket']} websocket connections against another household: {verdict}"
+        f"isolation matrix: {attacks['http']} HTTP (route, method, actor) requests against another household, "
+        f"{sockets}: {verdict}"
     )

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.models import AccessEvent, Account, Membership, Role, User
+from accounts.models import AccessEvent, Account, Invitation, Membership, Role, User
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -25,7 +25,13 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
         fields = ("id", "user", "role", "created_at")
 
 
-class MemberAddSerializer(serializers.Serializer[None]):
+class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+    class Meta:
+        model = Invitation
+        fields = ("id", "email", "role", "inviter_label", "created_at", "expires_at")
+
+
+class InviteSerializer(serializers.Serializer[None]):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
 

@@ -7,6 +7,7 @@ app_name = "api"
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MembershipViewSet, basename="member")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("access-events", views.AccessEventViewSet, basename="accessevent")
 
 urlpatterns = [

@@ -17,12 +17,13 @@ from rest_framework.views import APIView
 from accounts.api.serializers import (
     AccessEventSerializer,
     HouseholdSerializer,
-    MemberAddSerializer,
+    InvitationSerializer,
+    InviteSerializer,
     MemberRoleSerializer,
     MembershipSerializer,
 )
-from accounts.models import AccessEvent, Membership, Role
-from accounts.services import member_add, member_remove, member_set_role
+from accounts.models import AccessEvent, Invitation, Membership, Role
+from accounts.services import invitation_create, invitation_revoke, member_remove, member_set_role
 
 
 def _actor(request: Request) -> Membership:
@@ -50,29 +51,19 @@ class CreatedCursor(CursorPagination):
 class MembershipViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet[Membership],
 ):
+    """Members of the active household. People join by accepting an invitation."""
+
     serializer_class = MembershipSerializer
     pagination_class = CreatedCursor
     lookup_value_converter = "uuid"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Membership]:
         return Membership.objects.select_related("user")
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = MemberAddSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            membership = member_add(
-                actor=_actor(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
-            )
-        except DjangoValidationError as error:
-            raise _as_api_error(error) from None
-        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self.get_object()
@@ -95,6 +86,38 @@ class MembershipViewSet(
 
 class NewestFirstCursor(CursorPagination):
     ordering = "-created_at"
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Invitation],
+):
+    """The active household's pending invitations (owners create and withdraw them)."""
+
+    serializer_class = InvitationSerializer
+    pagination_class = NewestFirstCursor
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        return Invitation.objects.all()
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            invitation = invitation_create(
+                actor=_actor(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
+            )
+        except DjangoValidationError as error:
+            raise _as_api_error(error) from None
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        invitation_revoke(actor=_actor(request), invitation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AccessEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[AccessEvent]):

@@ -27,5 +27,8 @@ class Migration(migrations.Migration):
         # Memberships: the household's, plus (read-only) the signed-in user's own.
         EnableRowLevelSecurity(table="accounts_membership", readable_if="user_id = nvr_current_user()"),
         EnableRowLevelSecurity(table="accounts_accessevent"),
+        # Invitations: the household's, plus (read-only) those addressed to the
+        # signed-in user's verified email.
+        EnableRowLevelSecurity(table="accounts_invitation", readable_if="email = nvr_current_email()"),
         SameAccountForeignKey(table="accounts_accessevent", column="membership_id", parent_table="accounts_membership"),
     ]

@@ -6,7 +6,8 @@ does, so fixtures cannot create rows the site itself could not.
 """
 
 import factory
-from factory.declarations import LazyAttribute, Sequence
+from django.utils import timezone
+from factory.declarations import LazyAttribute, LazyFunction, Sequence
 
 from accounts.models import User
 
@@ -21,3 +22,4 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     email = Sequence(lambda n: f"person{n}@example.test")
     full_name = LazyAttribute(lambda user: user.email.split("@")[0].title())
     password = factory.django.Password(PASSWORD)
+    email_verified_at = LazyFunction(timezone.now)

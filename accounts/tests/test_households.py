@@ -72,3 +72,50 @@ def test_owners_rename_the_household(alice, bob, world):
     assert alice.post(reverse("accounts:household-settings"), {"name": "Atkins & co"}).status_code == 302
     assert "Atkins &amp; co" in alice.get(reverse("accounts:home")).content.decode()
     assert bob.post(reverse("accounts:household-settings"), {"name": "Bob's"}).status_code == 403
+
+
+def test_a_form_from_a_tab_showing_another_household_is_refused(world):
+    """Alice is in both; a tab still shows A while she switched to B in another."""
+    with account_scope(world.b.account.pk):
+        member_add(actor=OPERATOR, email=world.a.owner.email, role=Role.OWNER)
+    alice = client_for(world.a.owner)
+    alice.post(reverse("accounts:household-switch", args=[world.b.account.pk]))
+    stale_tab = {"name": "Renamed from the old tab", "household": str(world.a.account.pk)}
+    response = alice.post(reverse("accounts:household-settings"), stale_tab)
+    assert response.status_code == 409
+    assert "belongs to another of your households" in response.content.decode()
+    with account_scope(world.b.account.pk):
+        from accounts.models import Account
+
+        assert Account.objects.get().name == "Brown family"
+
+
+def test_a_change_meant_for_a_household_one_has_left_is_refused(world):
+    """Removed from B while B was active: the next POST must not land in A."""
+    with account_scope(world.b.account.pk):
+        membership = member_add(actor=OPERATOR, email=world.a.owner.email, role=Role.OWNER)
+    alice = client_for(world.a.owner)
+    alice.post(reverse("accounts:household-switch", args=[world.b.account.pk]))
+    with account_scope(world.b.account.pk):
+        membership.delete()
+    response = alice.post(reverse("accounts:household-settings"), {"name": "Meant for B"})
+    assert response.status_code == 409
+    assert "no longer a member" in response.content.decode()
+    assert "Atkins family" in alice.get(reverse("accounts:home")).content.decode()
+
+
+def test_sign_in_picks_the_household_used_last(world, client):
+    from conftest import PASSWORD
+
+    with account_scope(world.b.account.pk):
+        member_add(actor=OPERATOR, email=world.a.owner.email, role=Role.VIEWER)
+    alice = client_for(world.a.owner)
+    alice.post(reverse("accounts:household-switch", args=[world.b.account.pk]))
+    client.post(reverse("accounts:login"), {"username": "alice@a.test", "password": PASSWORD})
+    assert "Brown family" in client.get(reverse("accounts:home")).content.decode()
+
+
+def test_household_forms_carry_the_household_they_were_rendered_for(alice, world):
+    for name in ("accounts:members", "accounts:household-settings"):
+        body = alice.get(reverse(name)).content.decode()
+        assert f'name="household" value="{world.a.account.pk}"' in body

@@ -105,12 +105,16 @@ def test_every_tenant_to_tenant_key_has_a_same_account_constraint(key):
 
 def test_a_parent_cannot_move_to_another_household_under_its_children(world):
     membership = world.a.memberships["member"]  # world.a.events[0] points at it
-    with pytest.raises(IntegrityError), unscoped("test: direct write"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE accounts_membership SET account_id = %s WHERE id = %s",
-                [db_value(world.b.account.pk), db_value(membership.pk)],
-            )
+    with (
+        pytest.raises(IntegrityError),
+        unscoped("test: direct write"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE accounts_membership SET account_id = %s WHERE id = %s",
+            [db_value(world.b.account.pk), db_value(membership.pk)],
+        )
 
 
 def db_value(value: uuid.UUID) -> Any:

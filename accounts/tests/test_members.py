@@ -1,8 +1,6 @@
-import pytest
 from django.urls import reverse
 
-from accounts.models import Membership, Role
-from accounts.services import user_create
+from accounts.models import Invitation, Membership, Role
 from accounts.tenancy import account_scope, unscoped
 
 
@@ -11,49 +9,61 @@ def roles(world_household) -> dict[str, str]:
         return {m.user.email: m.role for m in Membership.objects.select_related("user")}
 
 
-@pytest.fixture
-def newcomer(db):
-    return user_create(email="nina@n.test", password="a sturdy passphrase 42", full_name="Nina")
+def invited(household) -> dict[str, str]:
+    with account_scope(household.account.pk):
+        return {i.email: i.role for i in Invitation.objects.all()}
 
 
-def test_it_lists_the_households_members(alice, world):
+def test_it_lists_the_households_members_and_invitations(alice, world):
     body = alice.get(reverse("accounts:members")).content.decode()
     for person in world.a.people.values():
         assert person.email in body
+    assert "guest@a.test" in body
 
 
-def test_an_owner_adds_a_member_by_email(alice, world, newcomer, django_capture_on_commit_callbacks):
+def test_an_owner_invites_by_email(alice, world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = alice.post(reverse("accounts:members"), {"email": "NINA@n.test", "role": "viewer"})
     assert response.status_code == 302
-    assert roles(world.a)["nina@n.test"] == Role.VIEWER
-    assert len(callbacks) == 1  # the notification is enqueued after commit
+    assert invited(world.a)["nina@n.test"] == Role.VIEWER
+    assert "nina@n.test" not in roles(world.a)  # not a member until she accepts
+    assert len(callbacks) == 1  # the invitation email is enqueued after commit
 
 
-def test_adding_an_unknown_email_explains_why(alice, world):
-    response = alice.post(reverse("accounts:members"), {"email": "ghost@x.test", "role": "member"})
-    assert response.status_code == 400
-    assert "Nobody has signed up with this email address yet" in response.content.decode()
+def test_inviting_says_the_same_whether_or_not_the_address_has_an_account(alice, world):
+    """Owners cannot use invitations to find out who uses the site."""
+    known = alice.post(reverse("accounts:members"), {"email": "charlie@b.test", "role": "viewer"}, follow=True)
+    unknown = alice.post(reverse("accounts:members"), {"email": "ghost@x.test", "role": "viewer"}, follow=True)
+    assert known.status_code == unknown.status_code == 200
+    assert "Invitation sent to charlie@b.test" in known.content.decode()
+    assert "Invitation sent to ghost@x.test" in unknown.content.decode()
+    assert "Charlie" not in known.content.decode()  # no name before she accepts
 
 
-def test_adding_an_existing_member_is_refused(alice, world):
+def test_inviting_an_existing_member_is_refused(alice, world):
     response = alice.post(reverse("accounts:members"), {"email": "bob@a.test", "role": "owner"})
     assert response.status_code == 400
     assert "already a member" in response.content.decode()
     assert roles(world.a)["bob@a.test"] == Role.MEMBER
 
 
-def test_adding_someone_from_another_household_makes_them_a_member_of_both(alice, world):
-    alice.post(reverse("accounts:members"), {"email": "charlie@b.test", "role": "viewer"})
-    assert roles(world.a)["charlie@b.test"] == Role.VIEWER
-    assert roles(world.b)["charlie@b.test"] == Role.OWNER
+def test_inviting_again_updates_the_pending_invitation(alice, world):
+    alice.post(reverse("accounts:members"), {"email": "guest@a.test", "role": "owner"})
+    assert invited(world.a) == {"guest@a.test": Role.OWNER}
 
 
-def test_non_owners_cannot_add_members(bob, vera, world, newcomer):
+def test_non_owners_cannot_invite(bob, vera, world):
     for client in (bob, vera):
         response = client.post(reverse("accounts:members"), {"email": "nina@n.test", "role": "owner"})
         assert response.status_code == 403
-    assert "nina@n.test" not in roles(world.a)
+    assert "nina@n.test" not in invited(world.a)
+
+
+def test_an_owner_withdraws_an_invitation(alice, bob, world):
+    invitation = world.a.invitations[0]
+    assert bob.post(reverse("accounts:invitation-revoke", args=[invitation.pk])).status_code == 403
+    assert alice.post(reverse("accounts:invitation-revoke", args=[invitation.pk])).status_code == 302
+    assert invited(world.a) == {}
 
 
 def test_an_owner_changes_a_role(alice, world):

@@ -28,17 +28,33 @@ def source_files() -> list[Path]:
 
 
 def uses(tree: ast.AST, names: set[str], module_prefix: str | None = None) -> bool:
+    """With ``module_prefix``: whether the module imports any of ``names`` from it (or
+    imports the module itself). Without: whether it refers to any of ``names`` at all,
+    by name or as an attribute (``tenancy.unscoped``)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if module_prefix and node.module.startswith(module_prefix) and {a.name for a in node.names} & names:
+            in_module = module_prefix is None or node.module.startswith(module_prefix)
+            if in_module and {alias.name for alias in node.names} & names:
                 return True
-            if module_prefix is None and {a.name for a in node.names} & names:
+        if module_prefix:
+            if isinstance(node, ast.Import) and any(a.name.startswith(module_prefix) for a in node.names):
                 return True
-        if isinstance(node, ast.Attribute) and node.attr in names and module_prefix is not None:
-            return True
-        if isinstance(node, ast.Name) and node.id in names and module_prefix is None:
+        elif (isinstance(node, ast.Attribute) and node.attr in names) or (
+            isinstance(node, ast.Name) and node.id in names
+        ):
             return True
     return False
+
+
+def mentions(tree: ast.AST, needles: tuple[str, ...]) -> bool:
+    return any(
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and any(n in node.value for n in needles)
+        for node in ast.walk(tree)
+    )
+
+
+def relative(path: Path) -> str:
+    return str(path.relative_to(ROOT))
 
 
 def test_it_finds_the_source():
@@ -47,23 +63,42 @@ def test_it_finds_the_source():
 
 def test_unscoped_is_used_only_by_the_allowlist():
     offenders = [
-        str(p.relative_to(ROOT))
+        relative(p)
         for p in source_files()
-        if uses(ast.parse(p.read_text()), {"unscoped"}) and str(p.relative_to(ROOT)) not in UNSCOPED_ALLOWLIST
+        if uses(ast.parse(p.read_text()), {"unscoped"}) and relative(p) not in UNSCOPED_ALLOWLIST
     ]
     assert offenders == [], f"unscoped() outside its allowlist: {offenders}"
 
 
 def test_django_scopes_switches_are_used_only_by_tenancy():
     offenders = [
-        str(p.relative_to(ROOT))
+        relative(p)
         for p in source_files()
-        if uses(ast.parse(p.read_text()), SCOPES_NAMES, module_prefix="django_scopes")
-        and str(p.relative_to(ROOT)) not in SCOPES_ALLOWLIST
+        if uses(ast.parse(p.read_text()), SCOPES_NAMES | {"state"}, module_prefix="django_scopes")
+        and relative(p) not in SCOPES_ALLOWLIST
     ]
     assert offenders == [], f"django-scopes used directly (bypassing accounts.tenancy): {offenders}"
 
 
+def test_row_level_security_settings_are_set_only_by_tenancy():
+    """Raw set_config('nvr.…') elsewhere would be a second, unlogged way out of the scope."""
+    allowed = {"accounts/tenancy.py", "accounts/migration_ops.py"}
+    offenders = [
+        relative(p)
+        for p in source_files()
+        if mentions(ast.parse(p.read_text()), ("set_config", "nvr.unscoped", "nvr.account_id"))
+        and relative(p) not in allowed
+    ]
+    assert offenders == [], f"RLS settings touched outside accounts/tenancy.py: {offenders}"
+
+
+def test_the_scanner_sees_each_way_of_reaching_the_hatch():
+    assert uses(ast.parse("from accounts.tenancy import unscoped"), {"unscoped"})
+    assert uses(ast.parse("from accounts import tenancy\ntenancy.unscoped('x')"), {"unscoped"})
+    assert uses(ast.parse("import django_scopes\ndjango_scopes.scopes_disabled()"), SCOPES_NAMES, "django_scopes")
+    assert mentions(ast.parse("cursor.execute(\"SELECT set_config('nvr.unscoped', 'on', true)\")"), ("set_config",))
+
+
 def test_the_allowlist_has_no_stale_entries():
-    files = {str(p.relative_to(ROOT)) for p in source_files()}
+    files = {relative(p) for p in source_files()}
     assert set(UNSCOPED_ALLOWLIST) <= files

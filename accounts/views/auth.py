@@ -1,15 +1,19 @@
 """Sign up, sign in, sign out."""
 
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import LoginForm, SignupForm
+from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
-from accounts.services import user_signup
+from accounts.services import email_verification_send, email_verify, user_signup
+from accounts.verification import user_for_token
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,3 +47,25 @@ class SignInView(LoginView):
 
 class SignOutView(LogoutView):
     http_method_names = ["post", "options"]
+
+
+@require_http_methods(["GET", "HEAD"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm an address from the emailed link (works signed in or not)."""
+    user = user_for_token(token)
+    if user is None:
+        context = {"ok": False}
+        return render(request, "accounts/verify_email.html", context, status=400)
+    email_verify(user=user)
+    return render(request, "accounts/verify_email.html", {"ok": True, "email": user.email})
+
+
+@require_POST
+@login_required
+def verify_email_resend(request: TenantRequest) -> HttpResponse:
+    if request.user.email_verified_at:
+        messages.info(request, "Your email address is already confirmed.")
+    else:
+        email_verification_send(user=request.user)
+        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
+    return redirect("accounts:households")

@@ -1,4 +1,4 @@
-"""Home page, the household list and switcher, household settings."""
+"""Home page, the household list and switcher, invitations to join, household settings."""
 
 import uuid
 
@@ -13,8 +13,19 @@ from accounts.decorators import household_required
 from accounts.forms import HouseholdForm
 from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
-from accounts.selectors import members_list, membership_for_account
-from accounts.services import account_create, account_rename
+from accounts.selectors import (
+    invitation_for_invitee_get,
+    invitations_for_invitee,
+    members_list,
+    membership_for_account,
+)
+from accounts.services import (
+    account_create,
+    account_rename,
+    household_activate,
+    invitation_accept,
+    invitation_decline,
+)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -37,7 +48,8 @@ def households(request: TenantRequest) -> HttpResponse:
             request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
             messages.success(request, f"Created {membership.account.name}. It is now your active household.")
             return redirect("accounts:home")
-    return render(request, "accounts/households.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "invitations": invitations_for_invitee(user=request.user)}
+    return render(request, "accounts/households.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
@@ -45,9 +57,35 @@ def households(request: TenantRequest) -> HttpResponse:
 def household_switch(request: TenantRequest, account_id: uuid.UUID) -> HttpResponse:
     """Make another of the user's own households active (404 for any other id)."""
     membership = membership_for_account(memberships=request.memberships, account_id=account_id)
+    household_activate(membership=membership)
     request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
     messages.success(request, f"Now viewing {membership.account.name}.")
     return redirect("accounts:home")
+
+
+@require_POST
+@login_required
+def invitation_accept_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
+    """Join a household that invited the user's verified address (404 for any other invitation)."""
+    invitation = invitation_for_invitee_get(user=request.user, invitation_id=invitation_id)
+    try:
+        membership = invitation_accept(user=request.user, invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:households")
+    household_activate(membership=membership)
+    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
+    messages.success(request, f"You joined {invitation.household_name}. It is now your active household.")
+    return redirect("accounts:home")
+
+
+@require_POST
+@login_required
+def invitation_decline_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
+    invitation = invitation_for_invitee_get(user=request.user, invitation_id=invitation_id)
+    invitation_decline(user=request.user, invitation=invitation)
+    messages.success(request, f"Declined the invitation to {invitation.household_name}.")
+    return redirect("accounts:households")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,4 +1,4 @@
-"""Members of the active household: list, add by email, change role, remove.
+"""Members of the active household: list, invite by email, change role, remove.
 
 Every object is looked up in the active household's scope *before* any role
 check, so another household's member is a 404 for every role, like a missing one.
@@ -13,29 +13,29 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import household_required
-from accounts.forms import MemberAddForm, MemberRoleForm
+from accounts.forms import InviteForm, MemberRoleForm
 from accounts.http import TenantRequest
 from accounts.models import Role
-from accounts.selectors import members_list, membership_get
-from accounts.services import member_add, member_remove, member_set_role
+from accounts.selectors import invitation_get, invitations_list, members_list, membership_get
+from accounts.services import invitation_create, invitation_revoke, member_remove, member_set_role
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def members(request: TenantRequest) -> HttpResponse:
     assert request.membership is not None
-    form = MemberAddForm(request.POST or None)
+    form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            added = member_add(
+            invitation = invitation_create(
                 actor=request.membership, email=form.cleaned_data["email"], role=Role(form.cleaned_data["role"])
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Added {added.user.display_name} as {added.get_role_display()}.")
+            messages.success(request, f"Invitation sent to {invitation.email}. They join when they accept it.")
             return redirect("accounts:members")
-    context = {"form": form, "members": members_list()}
+    context = {"form": form, "members": members_list(), "invitations": invitations_list()}
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
 
@@ -72,4 +72,14 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
         messages.success(request, f"You left {target.account.name}.")
         return redirect("accounts:households")
     messages.success(request, f"Removed {target.user.display_name}.")
+    return redirect("accounts:members")
+
+
+@require_POST
+@household_required
+def invitation_revoke_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
+    assert request.membership is not None
+    invitation = invitation_get(invitation_id=invitation_id)
+    invitation_revoke(actor=request.membership, invitation=invitation)
+    messages.success(request, f"Withdrew the invitation to {invitation.email}.")
     return redirect("accounts:members")

@@ -6,9 +6,11 @@ route nobody registered makes ``test_it_covers_every_route`` fail, so a new
 route is attacked the day it is added.
 
 Rules:
-- object routes: A's owner, member and viewer asking for B's object get 404
-  (or 405 with an ``Allow`` header that excludes the method), never 200, 403 or
-  500, and B's rows are unchanged;
+- object routes: A's owner, member and viewer, and a person who belongs to both
+  households while A is active, asking for B's object get 404 (or 405 with an
+  ``Allow`` header that excludes the method), never 200, 403 or 500, and B's rows
+  are unchanged; bodies are valid forms (HTML routes) or JSON (API routes), so a
+  lookup that let B's object through would act on it;
 - list routes: A's people get their page, and it contains none of B's ids,
   names or emails;
 - every route: anonymous gets a sign-in redirect / 401 / 403 / 405, never data;
@@ -17,21 +19,26 @@ Rules:
 - websocket routes: a socket for B's object is refused before it is accepted.
 """
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
-from accounts.models import AccessEvent, Account, Membership, Role
-from accounts.tenancy import unscoped
+from accounts.models import AccessEvent, Account, Invitation, Membership, Role, User
+from accounts.services import OPERATOR, member_add
+from accounts.tenancy import account_scope, unscoped
+from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for
 from nvr.routing import websocket_urlpatterns
 
@@ -39,13 +46,35 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
 Kwargs = Callable[[Household], dict[str, Any]]
 
+
+def _owner(household: Household) -> User:
+    return household.owner
+
+
+def _invitee(household: Household) -> User:
+    email = household.invitations[0].email
+    return User.objects.filter(email=email).first() or UserFactory.create(email=email)
+
+
+@dataclass(frozen=True)
+class ObjectRoute:
+    kwargs: Kwargs  # how to name household h's object
+    user: Callable[[Household], User] = _owner  # who may use the route on h's own object
+    # Also attack it as a person who is in both households (A active). Not for
+    # routes whose object such a person may rightly use (switching to B).
+    dual: bool = True
+
+
 # --- The registry: every route, in exactly one class ------------------------
-# Routes that take an object id: how to name household h's object.
-OBJECT_ROUTES: dict[str, Kwargs] = {
-    "accounts:household-switch": lambda h: {"account_id": h.account.pk},
-    "accounts:member-edit": lambda h: {"membership_id": h.memberships[Role.VIEWER].pk},
-    "accounts:member-remove": lambda h: {"membership_id": h.memberships[Role.VIEWER].pk},
-    "api:member-detail": lambda h: {"pk": h.memberships[Role.VIEWER].pk},
+OBJECT_ROUTES: dict[str, ObjectRoute] = {
+    "accounts:household-switch": ObjectRoute(lambda h: {"account_id": h.account.pk}, dual=False),
+    "accounts:member-edit": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
+    "accounts:member-remove": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
+    "accounts:invitation-revoke": ObjectRoute(lambda h: {"invitation_id": h.invitations[0].pk}),
+    "accounts:invitation-accept": ObjectRoute(lambda h: {"invitation_id": h.invitations[0].pk}, user=_invitee),
+    "accounts:invitation-decline": ObjectRoute(lambda h: {"invitation_id": h.invitations[0].pk}, user=_invitee),
+    "api:member-detail": ObjectRoute(lambda h: {"pk": h.memberships[Role.VIEWER].pk}),
+    "api:invitation-detail": ObjectRoute(lambda h: {"pk": h.invitations[0].pk}),
 }
 # Routes without an object id that show the active household's data.
 LIST_ROUTES = {
@@ -56,14 +85,19 @@ LIST_ROUTES = {
     "accounts:access-history",
     "api:household",
     "api:member-list",
+    "api:invitation-list",
     "api:accessevent-list",
 }
-# Routes for signed-out people.
-PUBLIC_ROUTES = {"accounts:login", "accounts:signup", "accounts:logout"}
+# Signed-in actions on one's own data, without an object id (POST only).
+ACTION_ROUTES = {"accounts:verify-email-resend"}
+# Routes for signed-out people (verify-email takes a signed token, not an object id).
+PUBLIC_ROUTES = {"accounts:login", "accounts:signup", "accounts:logout", "accounts:verify-email"}
 # The support admin: its own rule (staff only; see accounts/tests/test_admin.py).
 ADMIN_NAMESPACE = "admin"
 # Websocket routes: how to name household h's object in the path.
 WEBSOCKET_ROUTES: dict[str, Kwargs] = {}
+
+ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES
 
 ATTACKS = {"http": 0, "websocket": 0}
 
@@ -104,12 +138,18 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         account = Account.objects.filter(pk=household.account.pk).values_list("name", flat=True).get()
         members = sorted(Membership.objects.filter(account=household.account).values_list("id", "user_id", "role"))
         events = sorted(AccessEvent.objects.filter(account=household.account).values_list("id", "membership_id"))
-    return account, members, events
+        invitations = sorted(Invitation.objects.filter(account=household.account).values_list("id", "email", "role"))
+    return account, members, events, invitations
 
 
-def request(client: Client, method: str, path: str) -> Any:
-    body = '{"role": "owner", "email": "alice@a.test", "name": "pwned"}'
-    return client.generic(method, path, body, content_type="application/json")
+def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
+    """A request whose body would do harm if the lookup let it through."""
+    fields = {"role": "owner", "email": "mallory@x.test", "name": "pwned"}
+    if path.startswith("/api/"):
+        return client.generic(method, path, json.dumps(fields), content_type="application/json")
+    if household is not None:
+        fields["household"] = str(household.account.pk)  # the guard a real form carries
+    return client.generic(method, path, urlencode(fields), content_type="application/x-www-form-urlencoded")
 
 
 def assert_private(response: Any, where: str) -> None:
@@ -119,7 +159,7 @@ def assert_private(response: Any, where: str) -> None:
 
 # --- Coverage ----------------------------------------------------------------
 def test_it_covers_every_route():
-    known = set(OBJECT_ROUTES) | LIST_ROUTES | PUBLIC_ROUTES
+    known = ALL_HTTP
     names = {r.name for r in http_routes() if not is_admin(r)}
     assert names - known == set(), f"routes the isolation matrix does not cover: {sorted(names - known)}"
     assert known - names == set(), f"stale entries in the isolation matrix: {sorted(known - names)}"
@@ -129,7 +169,7 @@ def test_it_covers_every_route():
 
 def test_every_route_with_an_id_is_an_object_route():
     for route in http_routes():
-        if route.params and not is_admin(route):
+        if route.params and not is_admin(route) and route.name not in PUBLIC_ROUTES:
             assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
 
 
@@ -153,15 +193,32 @@ def test_it_would_fail_on_an_unknown_route(settings):
 
 
 # --- Object routes ---------------------------------------------------------------
+def dual_member(world: World) -> User:
+    """Owner in A and viewer in B, with A active: B's objects stay out of reach until they switch."""
+    person = UserFactory.create(email="dual@both.test")
+    with account_scope(world.b.account.pk):
+        member_add(actor=OPERATOR, email=person.email, role=Role.VIEWER)
+    with account_scope(world.a.account.pk):
+        member_add(actor=OPERATOR, email=person.email, role=Role.OWNER)
+    return person
+
+
 @pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
 def test_a_household_cannot_reach_anothers_object(name, world: World):
+    route = OBJECT_ROUTES[name]
+    actors = {str(role): world.a.people[role] for role in ROLES}
+    if route.dual:
+        actors["member of both, A active"] = dual_member(world)
     before = snapshot(world.b)
-    path = reverse(name, kwargs=OBJECT_ROUTES[name](world.b))
-    for role in ROLES:
-        client = client_for(world.a.people[role])
+    path = reverse(name, kwargs=route.kwargs(world.b))
+    for label, user in actors.items():
+        client = client_for(user)
+        session = client.session
+        session[ACTIVE_ACCOUNT_SESSION_KEY] = str(world.a.account.pk)
+        session.save()
         for method in METHODS:
-            response = request(client, method, path)
-            where = f"{role} of A: {method} {path} ({name})"
+            response = request(client, method, path, household=world.a)
+            where = f"{label}: {method} {path} ({name})"
             ATTACKS["http"] += 1
             assert response.status_code in (404, 405), f"{where} answered {response.status_code}"
             if response.status_code == 405:
@@ -174,11 +231,18 @@ def test_a_household_cannot_reach_anothers_object(name, world: World):
 @pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
 def test_the_same_route_works_for_the_households_own_object(name, world: World):
     """Guards the matrix against passing for the wrong reason (a route that always 404s)."""
-    path = reverse(name, kwargs=OBJECT_ROUTES[name](world.a))
-    response = request(client_for(world.a.owner), "GET", path)
+    route = OBJECT_ROUTES[name]
+    client = client_for(route.user(world.a))
+    path = reverse(name, kwargs=route.kwargs(world.a))
+    response = client.get(path)
     if response.status_code == 405:
-        response = client_for(world.a.owner).post(path)
+        body = {"role": "member", "household": str(world.a.account.pk)}
+        response = client.generic("POST", path, urlencode(body), content_type="application/x-www-form-urlencoded")
+    if response.status_code == 405:  # API: a detail route answers GET
+        response = client.get(path)
     assert response.status_code in (200, 302), f"{name} on A's own object answered {response.status_code}"
+    errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+    assert errors == [], f"{name} on A's own object failed: {errors}"
 
 
 # --- List routes -------------------------------------------------------------------
@@ -211,7 +275,7 @@ def test_anonymous_gets_nothing_anywhere(world: World):
     for route in http_routes():
         if route.name in PUBLIC_ROUTES or is_admin(route):
             continue
-        kwargs = OBJECT_ROUTES[route.name](world.b) if route.name in OBJECT_ROUTES else {}
+        kwargs = OBJECT_ROUTES[route.name].kwargs(world.b) if route.name in OBJECT_ROUTES else {}
         path = reverse(route.name, kwargs=kwargs)
         for method in METHODS:
             response = request(client, method, path)
@@ -274,6 +338,6 @@ def test_websockets_for_another_households_object_are_refused(world: World):
 
 
 def test_ids_in_urls_are_opaque(world: World):
-    for name, kwargs in OBJECT_ROUTES.items():
-        for value in kwargs(world.a).values():
+    for name, route in OBJECT_ROUTES.items():
+        for value in route.kwargs(world.a).values():
             assert isinstance(value, uuid.UUID), f"{name} exposes a guessable id"
