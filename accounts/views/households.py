@@ -13,6 +13,7 @@ from accounts.decorators import household_required
 from accounts.forms import HouseholdForm
 from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
+from accounts.models import Membership
 from accounts.selectors import (
     invitation_for_invitee_get,
     invitations_for_invitee,
@@ -45,11 +46,17 @@ def households(request: TenantRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
+            _make_active(request, membership)
             messages.success(request, f"Created {membership.account.name}. It is now your active household.")
             return redirect("accounts:home")
     context = {"form": form, "invitations": invitations_for_invitee(user=request.user)}
     return render(request, "accounts/households.html", context, status=400 if form.errors else 200)
+
+
+def _make_active(request: TenantRequest, membership: Membership) -> None:
+    """This session works in the household from now on, and sign-in will pick it."""
+    household_activate(membership=membership)
+    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
 
 
 @require_POST
@@ -57,8 +64,7 @@ def households(request: TenantRequest) -> HttpResponse:
 def household_switch(request: TenantRequest, account_id: uuid.UUID) -> HttpResponse:
     """Make another of the user's own households active (404 for any other id)."""
     membership = membership_for_account(memberships=request.memberships, account_id=account_id)
-    household_activate(membership=membership)
-    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
+    _make_active(request, membership)
     messages.success(request, f"Now viewing {membership.account.name}.")
     return redirect("accounts:home")
 
@@ -73,8 +79,7 @@ def invitation_accept_view(request: TenantRequest, invitation_id: uuid.UUID) -> 
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:households")
-    household_activate(membership=membership)
-    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
+    _make_active(request, membership)
     messages.success(request, f"You joined {invitation.household_name}. It is now your active household.")
     return redirect("accounts:home")
 
