@@ -19,6 +19,9 @@ from accounts.models import AccessEvent, AccessKind, Account, Invitation, Member
 from accounts.services import OPERATOR, account_create, invitation_create, member_add
 from accounts.tenancy import account_scope
 from accounts.tests.factories import PASSWORD, UserFactory
+from devices.models import Camera, CameraKind
+from devices.services import camera_create
+from nvr.testing import LiveServer
 
 __all__ = ["PASSWORD", "Household", "World", "client_for"]
 
@@ -58,6 +61,8 @@ class Household:
     memberships: dict[str, Membership] = field(default_factory=dict)
     events: list[AccessEvent] = field(default_factory=list)
     invitations: list[Invitation] = field(default_factory=list)
+    cameras: list[Camera] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # the cameras' device tokens, in order
 
     @property
     def people(self) -> dict[str, User]:
@@ -70,6 +75,7 @@ class Household:
         values |= {str(u.pk) for u in self.people.values()} | {u.email for u in self.people.values()}
         values |= {str(e.pk) for e in self.events}
         values |= {str(i.pk) for i in self.invitations} | {i.email for i in self.invitations}
+        values |= {str(c.pk) for c in self.cameras} | {c.name for c in self.cameras}
         return values
 
 
@@ -94,6 +100,10 @@ def make_household(name: str, owner: str, member: str, viewer: str) -> Household
         )
         guest = f"guest@{owner.split('@')[1]}"  # a pending invitation to someone outside
         household.invitations.append(invitation_create(actor=OPERATOR, email=guest, role=Role.VIEWER))
+        camera, token = camera_create(actor=owner_membership, name=f"{name} porch", kind=CameraKind.PUSH)
+        assert token is not None
+        household.cameras.append(camera)
+        household.tokens.append(token)
     return household
 
 
@@ -139,3 +149,12 @@ def vera(world: World) -> Client:
 def charlie(world: World) -> Client:
     """B's owner: an outsider to A."""
     return client_for(world.b.owner)
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup: None, django_db_blocker) -> Iterator["LiveServer"]:
+    """A real daphne process serving the test database (use with django_db(transaction=True))."""
+    from nvr.testing import daphne_server
+
+    with django_db_blocker.unblock(), daphne_server() as server:
+        yield server

@@ -7,6 +7,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "Households and people"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        # Django announces sign-outs (ours and the support admin's) only by this
+        # signal; the handler just calls the service.
+        from django.contrib.auth.signals import user_logged_out
+
+        from accounts.signals import on_logged_out
+
+        user_logged_out.connect(on_logged_out, dispatch_uid="nvr-close-sockets-on-logout")
+
 
 class SupportAdminConfig(AdminConfig):
     """Django admin, replaced by the support site (metadata only, unscoped by design)."""

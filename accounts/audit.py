@@ -18,10 +18,16 @@ def record_access(
     membership: Membership | None = None,
     via: AccessVia = AccessVia.MEMBER,
     request: HttpRequest | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> AccessEvent:
-    """Write an access event the household can read. Runs inside its scope."""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
-    agent = request.headers.get("User-Agent", "")[:256] if request is not None else ""
+    """Write an access event the household can read. Runs inside its scope.
+
+    Where from: the HTTP ``request``, or ``ip`` and ``user_agent`` (websockets)."""
+    if request is not None:
+        ip = request.META.get("REMOTE_ADDR")
+        user_agent = request.headers.get("User-Agent", "")
+    agent = user_agent[:256]
     return AccessEvent.objects.create(
         account_id=account_id,
         actor=actor,

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
+from accounts.realtime import close_sockets_on_commit, member_group, session_group, user_group
 from accounts.tenancy import TenancyError, account_scope, active_account_id
 
 
@@ -87,7 +88,8 @@ def _require_owner(actor: Actor) -> None:
         raise PermissionDenied("Only an owner of this household can manage its members.")
 
 
-def _scope_account_id(actor: Actor) -> uuid.UUID:
+def actor_account_id(actor: Actor) -> uuid.UUID:
+    """The active household, checked to be the actor's own (services of every app call this)."""
     account_id = active_account_id()
     if account_id is None:
         raise TenancyError("Member changes run inside the household's account_scope().")
@@ -102,7 +104,7 @@ def member_add(*, actor: Operator, email: str, role: Role) -> Membership:
     Household owners invite instead (``invitation_create``): nobody becomes a
     member of a household they did not agree to join.
     """
-    account_id = _scope_account_id(actor)
+    account_id = actor_account_id(actor)
     email = email.strip().lower()
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
@@ -124,7 +126,7 @@ def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
     """
     from accounts.tasks import send_invitation_email
 
-    account_id = _scope_account_id(actor)
+    account_id = actor_account_id(actor)
     _require_owner(actor)
     email = User.objects.normalize_email(email).strip().lower()
     if Membership.objects.filter(user__email=email).exists():
@@ -149,7 +151,7 @@ def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
 
 
 def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
-    _scope_account_id(actor)
+    actor_account_id(actor)
     _require_owner(actor)
     invitation.delete()
 
@@ -185,7 +187,7 @@ def _lock_owners() -> list[Membership]:
 
 @transaction.atomic
 def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Membership:
-    _scope_account_id(actor)
+    actor_account_id(actor)
     _require_owner(actor)
     if membership.role == Role.OWNER and role != Role.OWNER and len(_lock_owners()) <= 1:
         raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
@@ -197,12 +199,24 @@ def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Memb
 @transaction.atomic
 def member_remove(*, actor: Actor, membership: Membership) -> None:
     """Owners remove anyone; anyone may leave (remove themselves)."""
-    _scope_account_id(actor)
+    actor_account_id(actor)
     if membership.pk != actor.pk:
         _require_owner(actor)
     if membership.role == Role.OWNER and len(_lock_owners()) <= 1:
         raise ValidationError("A household needs at least one owner. Make someone else owner first.")
+    close_sockets_on_commit(member_group(membership.account_id, membership.user_id), reason="membership removed")
     membership.delete()
+
+
+def password_changed(*, user: User) -> None:
+    """A new password ends every open socket of the user (other sessions stop at their next request)."""
+    close_sockets_on_commit(user_group(user.pk), reason="password changed")
+
+
+def session_ended(*, session_key: str | None) -> None:
+    """Signing out closes the sockets that session opened."""
+    if session_key:
+        close_sockets_on_commit(session_group(session_key), reason="signed out")
 
 
 def household_activate(*, membership: Membership) -> None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/", auth.signup, name="signup"),
     path("login/", auth.SignInView.as_view(), name="login"),
     path("logout/", auth.SignOutView.as_view(), name="logout"),
+    path("account/password/", auth.ChangePasswordView.as_view(), name="password-change"),
     path("verify-email/resend/", auth.verify_email_resend, name="verify-email-resend"),
     path("verify-email/<str:token>/", auth.verify_email, name="verify-email"),
     path("households/", households.households, name="households"),

@@ -30,7 +30,14 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 
+# Master key for data encrypted at rest (camera source credentials; clips later).
+# Each household's key is derived from it (accounts/crypto.py).
+_DEV_MASTER_KEY = "dev-only-master-key-0123456789abcdef0123456789abcdef"
+NVR_MASTER_KEY = env_str("NVR_MASTER_KEY", _DEV_MASTER_KEY)
+
 if PRODUCTION:
+    if NVR_MASTER_KEY == _DEV_MASTER_KEY or len(NVR_MASTER_KEY) < 32:
+        raise ImproperlyConfigured("NVR_PRODUCTION=1 needs NVR_MASTER_KEY (32 or more random characters).")
     if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("NVR_PRODUCTION=1 needs a random SECRET_KEY of at least 50 characters.")
     if DEBUG:
@@ -50,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
 ]
 
@@ -92,6 +101,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that tests can run daphne as a separate process on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
     # WAL and IMMEDIATE transactions let daphne and the worker share the file
     # without "database is locked" on concurrent writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -121,9 +132,10 @@ else:
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
@@ -188,7 +200,30 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NVR API",
+    "DESCRIPTION": "Households' cameras, members and access history; cameras authenticate with a device token.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from this site: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CameraKindEnum": "devices.models.CameraKind.choices",
+        "AccessKindEnum": "accounts.models.AccessKind.choices",
+    },
+}
+
+# --- Live video ---------------------------------------------------------------
+LIVE_MAX_FRAME_BYTES = env_int("LIVE_MAX_FRAME_BYTES", 1_000_000)
+LIVE_MAX_FPS = env_int("LIVE_MAX_FPS", 30)
+# Frames a viewer may have unacknowledged: bounds what the server buffers for
+# a slow viewer whatever the ASGI server does with its write buffer.
+LIVE_VIEWER_CREDITS = env_int("LIVE_VIEWER_CREDITS", 2)
+# Safety net behind the revocation events: how often an open socket re-checks access.
+LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 5)
 
 # --- Mail ------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -14,7 +14,14 @@ class UserSerializer(serializers.ModelSerializer[User]):
 class HouseholdSerializer(serializers.ModelSerializer[Account]):
     class Meta:
         model = Account
-        fields = ("id", "name", "created_at")
+        fields: tuple[str, ...] = ("id", "name", "created_at")
+
+
+class ActiveHouseholdSerializer(HouseholdSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The caller's role in it.")
+
+    class Meta(HouseholdSerializer.Meta):
+        fields = (*HouseholdSerializer.Meta.fields, "role")
 
 
 class MembershipSerializer(serializers.ModelSerializer[Membership]):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import (
     AccessEventSerializer,
+    ActiveHouseholdSerializer,
     HouseholdSerializer,
     InvitationSerializer,
     InviteSerializer,
@@ -39,6 +41,7 @@ def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
 class HouseholdView(APIView):
     """The active household and the caller's role in it."""
 
+    @extend_schema(responses=ActiveHouseholdSerializer)
     def get(self, request: Request) -> Response:
         actor = _actor(request)
         return Response({**HouseholdSerializer(actor.account).data, "role": actor.role})

@@ -1,18 +1,21 @@
-"""Sign up, sign in, sign out."""
+"""Sign up, sign in, sign out, change password, confirm the email address."""
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import LoginForm, SignupForm
 from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
-from accounts.services import email_verification_send, email_verify, user_signup
+from accounts.services import email_verification_send, email_verify, password_changed, user_signup
 from accounts.verification import user_for_token
 
 
@@ -47,6 +50,20 @@ class SignInView(LoginView):
 
 class SignOutView(LogoutView):
     http_method_names = ["post", "options"]
+
+
+class ChangePasswordView(PasswordChangeView):
+    """Keeps this session signed in; other sessions end at their next request, and
+    every open live view of the user closes at once."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_changed(user=form.user)
+        messages.success(self.request, "Password changed. Your other sessions are signed out.")
+        return response
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -19,7 +19,9 @@ Rules:
 - websocket routes: a socket for B's object is refused before it is accepted.
 """
 
+import asyncio
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,12 +29,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
+import websockets
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.models import AccessEvent, Account, Invitation, Membership, Role, User
@@ -40,6 +43,7 @@ from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for
+from devices.models import Camera, DeviceToken
 from nvr.routing import websocket_urlpatterns
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -75,6 +79,14 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "accounts:invitation-decline": ObjectRoute(lambda h: {"invitation_id": h.invitations[0].pk}, user=_invitee),
     "api:member-detail": ObjectRoute(lambda h: {"pk": h.memberships[Role.VIEWER].pk}),
     "api:invitation-detail": ObjectRoute(lambda h: {"pk": h.invitations[0].pk}),
+    "devices:camera": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-status": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-edit": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-delete": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-token-rotate": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-token-revoke": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices-api:camera-detail": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
+    "devices-api:camera-token": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
 }
 # Routes without an object id that show the active household's data.
 LIST_ROUTES = {
@@ -87,17 +99,31 @@ LIST_ROUTES = {
     "api:member-list",
     "api:invitation-list",
     "api:accessevent-list",
+    "devices:grid",
+    "devices-api:camera-list",
 }
-# Signed-in actions on one's own data, without an object id (POST only).
-ACTION_ROUTES = {"accounts:verify-email-resend"}
+# Routes for cameras, authenticated by a device token only (never a session).
+DEVICE_ROUTES = {"devices-api:device-heartbeat"}
+# Signed-in actions in one's own household, without an object id.
+# (camera-add is a form for owners and members: a viewer gets 403 in their own household.)
+ACTION_ROUTES = {"accounts:verify-email-resend", "accounts:password-change", "devices:camera-add"}
 # Routes for signed-out people (verify-email takes a signed token, not an object id).
-PUBLIC_ROUTES = {"accounts:login", "accounts:signup", "accounts:logout", "accounts:verify-email"}
+PUBLIC_ROUTES = {
+    "accounts:login",
+    "accounts:signup",
+    "accounts:logout",
+    "accounts:verify-email",
+    "api-schema",  # the API's description: no household data
+    "api-docs",
+}
 # The support admin: its own rule (staff only; see accounts/tests/test_admin.py).
 ADMIN_NAMESPACE = "admin"
-# Websocket routes: how to name household h's object in the path.
-WEBSOCKET_ROUTES: dict[str, Kwargs] = {}
+# Websocket routes for people: how to name household h's object in the path.
+WEBSOCKET_ROUTES: dict[str, Kwargs] = {"live-view": lambda h: {"camera_id": h.cameras[0].pk}}
+# Websocket routes for cameras (device token, no session, no Origin).
+DEVICE_WEBSOCKETS = {"device-socket"}
 
-ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES
+ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES
 
 ATTACKS = {"http": 0, "websocket": 0}
 
@@ -139,7 +165,9 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         members = sorted(Membership.objects.filter(account=household.account).values_list("id", "user_id", "role"))
         events = sorted(AccessEvent.objects.filter(account=household.account).values_list("id", "membership_id"))
         invitations = sorted(Invitation.objects.filter(account=household.account).values_list("id", "email", "role"))
-    return account, members, events, invitations
+        cameras = sorted(Camera.objects.filter(account=household.account).values_list("id", "name", "enabled"))
+        tokens = sorted(DeviceToken.objects.filter(account=household.account).values_list("id", "revoked_at"))
+    return account, members, events, invitations, cameras, tokens
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -164,7 +192,8 @@ def test_it_covers_every_route():
     assert names - known == set(), f"routes the isolation matrix does not cover: {sorted(names - known)}"
     assert known - names == set(), f"stale entries in the isolation matrix: {sorted(known - names)}"
     ws_names = {r.name for r in websocket_routes()}
-    assert ws_names == set(WEBSOCKET_ROUTES), f"websocket routes not covered: {ws_names ^ set(WEBSOCKET_ROUTES)}"
+    ws_known = set(WEBSOCKET_ROUTES) | DEVICE_WEBSOCKETS
+    assert ws_names == ws_known, f"websocket routes not covered (or stale): {ws_names ^ ws_known}"
 
 
 def test_every_route_with_an_id_is_an_object_route():
@@ -240,7 +269,7 @@ def test_the_same_route_works_for_the_households_own_object(name, world: World):
         response = client.generic("POST", path, urlencode(body), content_type="application/x-www-form-urlencoded")
     if response.status_code == 405:  # API: a detail route answers GET
         response = client.get(path)
-    assert response.status_code in (200, 302), f"{name} on A's own object answered {response.status_code}"
+    assert response.status_code in (200, 201, 302), f"{name} on A's own object answered {response.status_code}"
     errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
     assert errors == [], f"{name} on A's own object failed: {errors}"
 
@@ -319,22 +348,94 @@ def test_admin_routes_send_non_staff_to_the_support_login(world: World):
                 assert response["Location"].startswith(login), where
 
 
-# --- Websockets -----------------------------------------------------------------------
-def test_websockets_for_another_households_object_are_refused(world: World):
-    from nvr.asgi import application
+# --- Cameras' routes ---------------------------------------------------------------
+def swapped_token(token: str, household: Household) -> str:
+    """A genuine token of one household, relabelled with another household's id."""
+    prefix, _account, token_id, secret = token.split(".")
+    return ".".join([prefix, household.account.pk.hex, token_id, secret])
 
-    for route in websocket_routes():
-        path = "/" + route.pattern.format(**WEBSOCKET_ROUTES[route.name](world.b))
-        for role in ROLES:
-            client = client_for(world.a.people[role])
-            cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
-            communicator = WebsocketCommunicator(
-                application, path, headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)]
+
+def test_device_routes_take_only_a_device_token(world: World):
+    for name in sorted(DEVICE_ROUTES):
+        path = reverse(name)
+        for user in world.a.people.values():
+            response = request(client_for(user), "POST", path)
+            ATTACKS["http"] += 1
+            assert response.status_code in (401, 403), f"a session reached {name}: {response.status_code}"
+        forged = swapped_token(world.b.tokens[0], world.a)
+        response = Client().post(path, HTTP_AUTHORIZATION=f"Bearer {forged}")
+        ATTACKS["http"] += 1
+        assert response.status_code == 401, f"B's token relabelled as A's reached {name}"
+        own = Client().post(path, HTTP_AUTHORIZATION=f"Bearer {world.a.tokens[0]}")
+        assert own.status_code == 200, f"A's own token was refused by {name}"
+        assert own.json()["camera"]["id"] == str(world.a.cameras[0].pk)
+
+
+# --- Websockets -----------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_websockets_for_another_households_object_are_refused(asgi_server, world: World):
+    """Over real sockets: refused at the handshake (403), before any accept."""
+
+    def cookie(user: User) -> str:
+        return f"sessionid={client_for(user).cookies['sessionid'].value}"
+
+    async def opens(path: str, headers: list[tuple[str, str]], origin: str | None = None) -> bool:
+        try:
+            socket = await websockets.connect(
+                f"{asgi_server.ws}{path}",
+                additional_headers=headers,
+                origin=Origin(origin) if origin else None,
+                open_timeout=5,
             )
-            connected, _ = async_to_sync(communicator.connect)()
-            ATTACKS["websocket"] += 1
-            assert not connected, f"{role} of A opened {path}"
-            async_to_sync(communicator.disconnect)()
+        except InvalidStatus as refused:
+            status = refused.response.status_code
+        else:
+            await socket.close()
+            return True
+        assert status == 403, f"{path} refused with {status}, not 403 before accept"
+        return False
+
+    async def attack() -> None:
+        actors = {str(role): world.a.people[role] for role in ROLES}
+        actors["member of both, A active"] = dual
+        for name, kwargs in WEBSOCKET_ROUTES.items():
+            route = next(r for r in websocket_routes() if r.name == name)
+            theirs = "/" + route_path(route, kwargs(world.b))
+            mine = "/" + route_path(route, kwargs(world.a))
+            for label in actors:
+                ATTACKS["websocket"] += 1
+                assert not await opens(theirs, [("Cookie", cookies[label])], asgi_server.origin), (
+                    f"{label} opened {theirs}"
+                )
+            # The same socket opens for A's own object (the check is not vacuous),
+            # and a foreign Origin is refused even with a valid session.
+            assert await opens(mine, [("Cookie", cookies[str(Role.VIEWER)])], asgi_server.origin)
+            assert not await opens(mine, [("Cookie", cookies[str(Role.VIEWER)])], "http://evil.example")
+        for name in DEVICE_WEBSOCKETS:
+            route = next(r for r in websocket_routes() if r.name == name)
+            path = "/" + route_path(route, {})
+            ATTACKS["websocket"] += 3
+            assert not await opens(path, [("Cookie", cookies[str(Role.OWNER)])]), "a session opened the camera socket"
+            forged = swapped_token(world.b.tokens[0], world.a)
+            assert not await opens(path, [("Authorization", f"Bearer {forged}")]), "a relabelled token opened it"
+            assert not await opens(path, []), "no token opened it"
+            assert await opens(path, [("Authorization", f"Bearer {world.a.tokens[0]}")])
+
+    dual = dual_member(world)
+    cookies = {str(role): cookie(world.a.people[role]) for role in ROLES}
+    dual_client = client_for(dual)
+    session = dual_client.session
+    session[ACTIVE_ACCOUNT_SESSION_KEY] = str(world.a.account.pk)
+    session.save()
+    cookies["member of both, A active"] = f"sessionid={dual_client.cookies['sessionid'].value}"
+    asyncio.run(attack())
+
+
+def route_path(route: Route, kwargs: dict[str, Any]) -> str:
+    path = route.pattern
+    for key, value in kwargs.items():
+        path = re.sub(rf"<(?:\w+:)?{key}>", str(value), path)
+    return path
 
 
 def test_ids_in_urls_are_opaque(world: World):

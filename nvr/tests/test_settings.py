@@ -24,7 +24,13 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def production(**extra: str) -> dict[str, str]:
-    return {"NVR_PRODUCTION": "1", "SECRET_KEY": secrets.token_urlsafe(60), "ALLOWED_HOSTS": "nvr.example.org", **extra}
+    return {
+        "NVR_PRODUCTION": "1",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "NVR_MASTER_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "nvr.example.org",
+        **extra,
+    }
 
 
 def test_check_deploy_prints_no_warning_in_production():
@@ -40,6 +46,7 @@ def test_check_deploy_prints_no_warning_in_production():
         ({"SECRET_KEY": "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"}, "random SECRET_KEY"),
         ({"DEBUG": "1"}, "refuses DEBUG"),
         ({"ALLOWED_HOSTS": ""}, "needs ALLOWED_HOSTS"),
+        ({"NVR_MASTER_KEY": ""}, "needs NVR_MASTER_KEY"),
         ({"DEBUG": "maybe"}, "is not a boolean"),
     ],
 )

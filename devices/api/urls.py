@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from devices.api import views
+
+app_name = "devices-api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("cameras", views.CameraViewSet, basename="camera")
+
+urlpatterns = [
+    path("device/heartbeat/", views.DeviceHeartbeatView.as_view(), name="device-heartbeat"),
+    *router.urls,
+]

@@ -1,0 +1,120 @@
+"""REST API for cameras: people manage them, cameras report with their token.
+
+Querysets are built per request (``get_queryset``) inside the household's scope.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Membership
+from accounts.tenancy import account_scope
+from devices.api.authentication import DeviceTokenAuthentication, IsDevice
+from devices.api.serializers import (
+    CameraCreateSerializer,
+    CameraSerializer,
+    CameraUpdateSerializer,
+    HeartbeatSerializer,
+    TokenSerializer,
+)
+from devices.credentials import DevicePrincipal
+from devices.models import Camera, CameraKind
+from devices.services import camera_create, camera_delete, camera_update, device_heartbeat, token_revoke, token_rotate
+
+
+def _actor(request: Request) -> Membership:
+    membership: Membership = request.membership
+    return membership
+
+
+def _api_error(error: DjangoValidationError) -> serializers.ValidationError:
+    detail: Any = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+    return serializers.ValidationError(detail)
+
+
+class CameraViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Camera],
+):
+    """The active household's cameras. Owners and members manage them; viewers read."""
+
+    serializer_class = CameraSerializer
+    lookup_value_converter = "uuid"
+    pagination_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Camera]:
+        return Camera.objects.order_by("name")
+
+    @extend_schema(request=CameraCreateSerializer, responses={201: CameraSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = CameraCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            camera, token = camera_create(
+                actor=_actor(request),
+                name=data.validated_data["name"],
+                kind=CameraKind(data.validated_data["kind"]),
+                source_url=data.validated_data.get("source_url", ""),
+            )
+        except DjangoValidationError as error:
+            raise _api_error(error) from None
+        body = dict(CameraSerializer(camera).data)
+        if token:
+            body["token"] = token  # once
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CameraUpdateSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        camera = self.get_object()
+        data = CameraUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            camera_update(actor=_actor(request), camera=camera, **data.validated_data)
+        except DjangoValidationError as error:
+            raise _api_error(error) from None
+        return Response(CameraSerializer(camera).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        camera_delete(actor=_actor(request), camera=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["POST"], request=None, responses={201: TokenSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(detail=True, methods=["post", "delete"], url_path="token")
+    def token(self, request: Request, pk: Any = None) -> Response:
+        """POST: revoke the camera's token and issue a new one (shown once). DELETE: revoke it."""
+        camera = self.get_object()
+        try:
+            if request.method == "DELETE":
+                token_revoke(actor=_actor(request), camera=camera)
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            return Response({"token": token_rotate(actor=_actor(request), camera=camera)}, status=201)
+        except DjangoValidationError as error:
+            raise _api_error(error) from None
+
+
+class DeviceHeartbeatView(APIView):
+    """A camera says it is alive. The camera and household come from its token only;
+    anything in the body is ignored."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+
+    @extend_schema(request=None, responses={200: HeartbeatSerializer})
+    def post(self, request: Request) -> Response:
+        principal: DevicePrincipal = request.user  # type: ignore[assignment]
+        with account_scope(principal.account_id):
+            camera = device_heartbeat(principal=principal)
+            return Response({"camera": CameraSerializer(camera).data, "server_time": timezone.now()})

@@ -1,0 +1,204 @@
+"""Websockets: cameras push frames in, viewers watch.
+
+``DeviceConsumer`` (``/ws/device/``): a camera authenticated by its token in an
+``Authorization: Bearer`` header (cameras have no cookies and send no Origin).
+It sends binary JPEG frames; a frame that is too large, not a JPEG, or over the
+rate cap closes that connection with a code saying why, and no other.
+
+``LiveViewerConsumer`` (``/ws/live/<camera id>/``): a signed-in person, origin
+checked, accepted only after the same scoped lookup the pages use. It receives
+binary JPEG frames and sends the text ``ack`` after drawing each one.
+"""
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
+from accounts.realtime import member_group, session_group, user_group
+from accounts.tenancy import account_scope
+from devices import credentials
+from devices.fanout import ViewerSlot, get_hub, publish
+from devices.groups import camera_control_group, device_control_group
+from devices.live import LiveView, end_live_view, start_live_view, still_allowed
+from devices.models import CameraStatus
+from devices.services import device_report
+
+# Close codes (4000-4999 are the application's).
+CLOSE_REVOKED = 4401  # access ended: token revoked, camera disabled or deleted, membership removed, signed out
+CLOSE_NOT_JPEG = 4400
+CLOSE_TOO_LARGE = 4413
+CLOSE_TOO_FAST = 4429
+
+JPEG_START = b"\xff\xd8\xff"
+JPEG_END = b"\xff\xd9"
+
+
+def is_jpeg(data: bytes) -> bool:
+    return data.startswith(JPEG_START) and data.rstrip(b"\x00").endswith(JPEG_END)
+
+
+class RateLimit:
+    """A token bucket: ``rate`` frames a second, bursts of up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _client(scope: dict[str, Any]) -> tuple[str | None, str]:
+    client = scope.get("client") or (None, None)
+    headers = dict(scope.get("headers") or [])
+    return client[0], headers.get(b"user-agent", b"").decode(errors="replace")
+
+
+def _report(camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None) -> None:
+    with account_scope(account_id):
+        device_report(camera_id=camera_id, status=status, fps=fps)
+
+
+class DeviceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    principal: credentials.DevicePrincipal | None = None
+
+    async def connect(self) -> None:
+        headers = dict(self.scope.get("headers") or [])
+        raw = credentials.bearer(headers.get(b"authorization", b"").decode(errors="replace"))
+        self.principal = await database_sync_to_async(credentials.authenticate)(raw)
+        if self.principal is None:
+            await self.close()  # before accept: the handshake is refused
+            return
+        self.control_groups = [
+            camera_control_group(self.principal.camera_id),
+            device_control_group(self.principal.camera_id),
+        ]
+        for group in self.control_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.rate = RateLimit(settings.LIVE_MAX_FPS)
+        self.frames_since_report = 0
+        self.reported_at = time.monotonic()
+        await self.accept()
+        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        assert self.principal is not None
+        if bytes_data is None:
+            if text_data == "ping":
+                return
+            await self.close(code=CLOSE_NOT_JPEG, reason="Send binary JPEG frames.")
+            return
+        if len(bytes_data) > settings.LIVE_MAX_FRAME_BYTES:
+            await self.close(
+                code=CLOSE_TOO_LARGE, reason=f"Frames are limited to {settings.LIVE_MAX_FRAME_BYTES} bytes."
+            )
+            return
+        if not is_jpeg(bytes_data):
+            await self.close(code=CLOSE_NOT_JPEG, reason="Not a JPEG frame.")
+            return
+        if not self.rate.allow():
+            await self.close(code=CLOSE_TOO_FAST, reason=f"Frames are limited to {settings.LIVE_MAX_FPS} a second.")
+            return
+        await publish(camera_id=self.principal.camera_id, account_id=self.principal.account_id, frame=bytes_data)
+        self.frames_since_report += 1
+        elapsed = time.monotonic() - self.reported_at
+        if elapsed >= 2:
+            fps = self.frames_since_report / elapsed
+            self.frames_since_report, self.reported_at = 0, time.monotonic()
+            await database_sync_to_async(_report)(
+                self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE, fps
+            )
+
+    async def force_disconnect(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+
+    async def disconnect(self, code: int) -> None:
+        if self.principal is None:
+            return
+        for group in self.control_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
+
+
+class LiveViewerConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    view: LiveView | None = None
+    slot: ViewerSlot | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None or not session.session_key:
+            await self.close()
+            return
+        self.ip, self.user_agent = _client(self.scope)
+        camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
+        self.view = await database_sync_to_async(start_live_view)(
+            user=user,
+            active_account=session.get(ACTIVE_ACCOUNT_SESSION_KEY),
+            camera_id=camera_id,
+            ip=self.ip,
+            user_agent=self.user_agent,
+        )
+        if self.view is None:
+            await self.close()  # another household's, missing or disabled camera: refused before accept
+            return
+        self.control_groups = [
+            user_group(user.pk),
+            member_group(self.view.account_id, user.pk),
+            session_group(session.session_key),
+            camera_control_group(self.view.camera_id),
+        ]
+        for group in self.control_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        self.slot = ViewerSlot(
+            camera_id=self.view.camera_id,
+            account_id=self.view.account_id,
+            send=self._send_frame,
+            credits=settings.LIVE_VIEWER_CREDITS,
+        )
+        await get_hub().attach(self.slot)
+        self.recheck = asyncio.get_running_loop().create_task(self._recheck())
+
+    async def _send_frame(self, frame: bytes) -> None:
+        await self.send(bytes_data=frame)
+
+    async def _recheck(self) -> None:
+        """The safety net: revocation events close sockets at once; this catches
+        anything that ended access without one (a row removed by hand, say)."""
+        assert self.view is not None
+        while True:
+            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
+            if not await database_sync_to_async(still_allowed)(self.view):
+                await self.close(code=CLOSE_REVOKED, reason="access ended")
+                return
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data == "ack" and self.slot is not None:
+            self.slot.ack()
+
+    async def force_disconnect(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+
+    async def disconnect(self, code: int) -> None:
+        if self.view is None:
+            return
+        self.recheck.cancel()
+        if self.slot is not None:
+            await get_hub().detach(self.slot)
+        for group in self.control_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await database_sync_to_async(end_live_view)(self.view, ip=self.ip, user_agent=self.user_agent)

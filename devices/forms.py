@@ -1,0 +1,33 @@
+from django import forms
+
+from devices.models import CameraKind
+
+
+class CameraAddForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=CameraKind.choices, initial=CameraKind.PUSH, widget=forms.RadioSelect)
+    source_url = forms.CharField(
+        label="Stream address (pull cameras)",
+        required=False,
+        max_length=2000,
+        help_text="rtsp://user:password@camera.local:554/stream — stored encrypted, never shown again.",
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("kind") == CameraKind.PULL and not data.get("source_url"):
+            self.add_error("source_url", "A pull camera needs the address the server reads it from.")
+        return data
+
+
+class CameraEditForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    enabled = forms.BooleanField(required=False, help_text="A disabled camera streams nothing and closes its viewers.")
+    source_url = forms.CharField(
+        label="New stream address",
+        required=False,
+        max_length=2000,
+        help_text="Leave empty to keep the current one (it is never shown).",
+        widget=forms.PasswordInput(render_value=False),
+    )

@@ -1,0 +1,18 @@
+"""Channel-layer group names for cameras, from server-side ids only."""
+
+import uuid
+
+
+def live_group(camera_id: uuid.UUID) -> str:
+    """Frames of one camera. Each process subscribes once, for all its viewers."""
+    return f"live.{camera_id.hex}"
+
+
+def camera_control_group(camera_id: uuid.UUID) -> str:
+    """Every socket of a camera (viewers and the camera itself): closed on disable/delete."""
+    return f"camera.{camera_id.hex}"
+
+
+def device_control_group(camera_id: uuid.UUID) -> str:
+    """The camera's own sockets: closed when its token is rotated or revoked."""
+    return f"device.{camera_id.hex}"

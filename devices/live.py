@@ -1,0 +1,85 @@
+"""Who may watch a camera live, decided the way pages decide it (synchronous,
+called from the consumers through ``database_sync_to_async``)."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from accounts.audit import record_access
+from accounts.middleware import choose_active_membership
+from accounts.models import AccessKind, Membership, User
+from accounts.selectors import memberships_for_user
+from accounts.tenancy import account_scope, user_scope
+from devices.models import Camera, LiveSession
+
+
+@dataclass(frozen=True)
+class LiveView:
+    account_id: uuid.UUID
+    camera_id: uuid.UUID
+    user_id: uuid.UUID
+    membership_id: uuid.UUID
+    session_id: uuid.UUID
+    camera_name: str
+
+
+def start_live_view(
+    *, user: User, active_account: str | None, camera_id: uuid.UUID, ip: str | None, user_agent: str
+) -> LiveView | None:
+    """The viewer's active household, then the camera inside its scope: None
+    (refuse before accepting) for another household's camera, a missing or a
+    disabled one. Records the start of the view."""
+    with user_scope(user.pk):
+        memberships = memberships_for_user(user_id=user.pk)
+    membership = choose_active_membership(memberships, active_account)
+    if membership is None:
+        return None
+    with account_scope(membership.account_id, user_id=user.pk):
+        camera = Camera.objects.filter(pk=camera_id, enabled=True).first()
+        if camera is None:
+            return None
+        session = LiveSession.objects.create(account_id=camera.account_id, camera=camera, user=user)
+        record_access(
+            account_id=camera.account_id,
+            actor=user,
+            membership=membership,
+            kind=AccessKind.LIVE_START,
+            object_type="camera",
+            object_id=camera.pk,
+            object_label=camera.name,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        return LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name)
+
+
+def still_allowed(view: LiveView) -> bool:
+    """Re-check (the safety net behind revocation events) and mark the view as alive."""
+    with account_scope(view.account_id, user_id=view.user_id):
+        if not Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).exists():
+            return False
+        if not Camera.objects.filter(pk=view.camera_id, enabled=True).exists():
+            return False
+        LiveSession.objects.filter(pk=view.session_id).update(seen_at=timezone.now())
+        return True
+
+
+def end_live_view(view: LiveView, *, ip: str | None, user_agent: str) -> None:
+    with account_scope(view.account_id, user_id=view.user_id):
+        LiveSession.objects.filter(pk=view.session_id).delete()
+        user = User.objects.filter(pk=view.user_id).first()
+        if user is None:
+            return
+        membership = Membership.objects.filter(pk=view.membership_id).first()
+        record_access(
+            account_id=view.account_id,
+            actor=user,
+            membership=membership,
+            kind=AccessKind.LIVE_END,
+            object_type="camera",
+            object_id=view.camera_id,
+            object_label=view.camera_name,
+            ip=ip,
+            user_agent=user_agent,
+        )

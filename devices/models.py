@@ -1,0 +1,93 @@
+"""Cameras, their device tokens, and who is watching live now."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account, User
+from accounts.tenancy import HouseholdRowManager, TenantModel
+
+
+class CameraKind(models.TextChoices):
+    PUSH = "push", "Push (the camera sends frames and clips)"
+    PULL = "pull", "Pull (the server reads an RTSP, HTTP or MJPEG address)"
+
+
+class CameraStatus(models.TextChoices):
+    OFFLINE = "offline", "Offline"
+    ONLINE = "online", "Online"
+    ERROR = "error", "Error"
+
+
+class Camera(TenantModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="cameras")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=CameraKind.choices, default=CameraKind.PUSH)
+    # Pull cameras: the stream address, credentials included, encrypted with the
+    # household's key (accounts/crypto.py). Never shown back, never logged.
+    source_url_encrypted = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=CameraStatus.choices, default=CameraStatus.OFFLINE)
+    status_message = models.CharField(max_length=200, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    live_fps = models.FloatField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HouseholdRowManager["Camera"]()
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="camera_name_per_account"),
+            models.UniqueConstraint(fields=["id", "account"], name="camera_id_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_online(self) -> bool:
+        return self.status == CameraStatus.ONLINE
+
+
+class DeviceToken(TenantModel):
+    """A camera's credential. Only a hash of the secret is stored; the token is shown once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="tokens")
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HouseholdRowManager["DeviceToken"]()
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"token {self.id} of camera {self.camera_id}"
+
+
+class LiveSession(TenantModel):
+    """An open live view: who is watching which camera now (one row per socket)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="live_sessions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    # Refreshed while the socket is open; rows not refreshed for a minute are stale
+    # (a process that died could not delete them).
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = HouseholdRowManager["LiveSession"]()
+
+    class Meta:
+        ordering = ("started_at",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watching {self.camera_id}"

@@ -1,0 +1,130 @@
+"""Writes for cameras: create, change, disable, delete; rotate and revoke tokens.
+
+Owners and members manage cameras; viewers watch. Every change that ends
+someone's access closes the affected sockets once it commits.
+"""
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.crypto import decrypt_for_account, encrypt_for_account
+from accounts.models import Membership
+from accounts.realtime import close_sockets_on_commit
+from accounts.services import actor_account_id
+from devices.credentials import DevicePrincipal, issue_token
+from devices.groups import camera_control_group, device_control_group
+from devices.models import Camera, CameraKind, CameraStatus, DeviceToken
+
+SOURCE_PURPOSE = "camera-source-url"
+SOURCE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
+
+
+def _require_manager(actor: Membership) -> None:
+    actor_account_id(actor)
+    if not actor.can_manage_devices:
+        raise PermissionDenied("Only owners and members manage cameras.")
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A camera needs a name."})
+    return name
+
+
+def _encrypted_source(camera: Camera, url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in SOURCE_SCHEMES or not parts.hostname:
+        raise ValidationError({"source_url": "Use an rtsp://, http:// or https:// address with a host."})
+    return encrypt_for_account(camera.account_id, SOURCE_PURPOSE, url)
+
+
+def camera_source_url(camera: Camera) -> str:
+    """The decrypted stream address, for the ingest worker only (never for display or logs)."""
+    return decrypt_for_account(camera.account_id, SOURCE_PURPOSE, camera.source_url_encrypted)
+
+
+def camera_create(*, actor: Membership, name: str, kind: CameraKind, source_url: str = "") -> tuple[Camera, str | None]:
+    """A new camera; for a push camera also its first token (returned once, stored hashed)."""
+    _require_manager(actor)
+    camera = Camera(account_id=actor.account_id, name=_clean_name(name), kind=kind)
+    if kind == CameraKind.PULL:
+        camera.source_url_encrypted = _encrypted_source(camera, source_url)
+    try:
+        with transaction.atomic():
+            camera.save()
+    except IntegrityError:
+        raise ValidationError({"name": "This household already has a camera with that name."}) from None
+    token = issue_token(camera=camera) if kind == CameraKind.PUSH else None
+    return camera, token
+
+
+def camera_update(
+    *,
+    actor: Membership,
+    camera: Camera,
+    name: str | None = None,
+    enabled: bool | None = None,
+    source_url: str | None = None,
+) -> Camera:
+    _require_manager(actor)
+    if name is not None:
+        camera.name = _clean_name(name)
+    if source_url:
+        if camera.kind != CameraKind.PULL:
+            raise ValidationError({"source_url": "Only pull cameras have a stream address."})
+        camera.source_url_encrypted = _encrypted_source(camera, source_url)
+    if enabled is not None and enabled != camera.enabled:
+        camera.enabled = enabled
+        if not enabled:
+            camera.status, camera.live_fps = CameraStatus.OFFLINE, 0
+            close_sockets_on_commit(camera_control_group(camera.pk), reason="camera disabled")
+    try:
+        with transaction.atomic():
+            camera.save()
+    except IntegrityError:
+        raise ValidationError({"name": "This household already has a camera with that name."}) from None
+    return camera
+
+
+def camera_delete(*, actor: Membership, camera: Camera) -> None:
+    _require_manager(actor)
+    close_sockets_on_commit(camera_control_group(camera.pk), reason="camera deleted")
+    camera.delete()
+
+
+def token_rotate(*, actor: Membership, camera: Camera) -> str:
+    """Revoke the camera's tokens and issue a new one (returned once)."""
+    token_revoke(actor=actor, camera=camera)
+    return issue_token(camera=camera)
+
+
+def token_revoke(*, actor: Membership, camera: Camera) -> None:
+    _require_manager(actor)
+    if camera.kind != CameraKind.PUSH:
+        raise ValidationError("Pull cameras have no token: the server reads their stream.")
+    DeviceToken.objects.filter(camera=camera, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked")
+
+
+def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | None = None, message: str = "") -> None:
+    """What a camera or the ingest worker says about a camera's stream (inside its scope)."""
+    changes: dict[str, Any] = {"status": status, "status_message": message[:200]}
+    if status == CameraStatus.ONLINE:
+        changes["last_seen_at"] = timezone.now()
+    if fps is not None:
+        changes["live_fps"] = round(fps, 1)
+    elif status != CameraStatus.ONLINE:
+        changes["live_fps"] = 0
+    Camera.objects.filter(pk=camera_id).update(**changes)
+
+
+def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
+    device_report(camera_id=principal.camera_id, status=CameraStatus.ONLINE)
+    return Camera.objects.get(pk=principal.camera_id)

@@ -1,0 +1,76 @@
+"""Cameras for the two households of the root conftest, and socket helpers."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+import websockets
+from django.test import Client
+from websockets.typing import Origin
+
+from accounts.models import Role
+from accounts.tenancy import account_scope
+from conftest import Household, World, client_for
+from devices.models import Camera, CameraKind
+from devices.services import camera_create
+from nvr.testing import LiveServer
+
+
+@dataclass
+class CameraFixture:
+    camera: Camera
+    token: str
+
+
+def add_camera(household: Household, name: str = "Front door") -> CameraFixture:
+    with account_scope(household.account.pk):
+        camera, token = camera_create(actor=household.memberships[Role.OWNER], name=name, kind=CameraKind.PUSH)
+    assert token is not None
+    return CameraFixture(camera, token)
+
+
+@pytest.fixture
+def cams(world: World) -> dict[str, CameraFixture]:
+    """One push camera in each household."""
+    return {"a": add_camera(world.a, "Front door"), "b": add_camera(world.b, "Front door")}
+
+
+def jpeg(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
+    image = np.full((size[1], size[0], 3), seed % 255, dtype=np.uint8)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return bytes(data)
+
+
+def session_cookie(client: Client) -> str:
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def open_viewer(server: LiveServer, camera_id: Any, cookie: str) -> Any:
+    return await websockets.connect(
+        f"{server.ws}/ws/live/{camera_id}/",
+        additional_headers=[("Cookie", cookie)],
+        origin=Origin(server.origin),
+        open_timeout=5,
+    )
+
+
+async def open_device(server: LiveServer, token: str) -> Any:
+    return await websockets.connect(
+        f"{server.ws}/ws/device/", additional_headers=[("Authorization", f"Bearer {token}")], open_timeout=5
+    )
+
+
+async def wait_closed(socket: Any, within: float) -> int | None:
+    """The close code if the server closes the socket within ``within`` seconds, else None."""
+    try:
+        await asyncio.wait_for(socket.wait_closed(), within)
+    except TimeoutError:
+        return None
+    return socket.close_code
+
+
+__all__ = ["World", "client_for"]

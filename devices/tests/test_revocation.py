@@ -1,0 +1,155 @@
+"""Access that ends closes the open sockets within a second: real daphne, real sockets.
+
+Each action is done through the live server, as a browser would, so that the
+closing message travels the way it does in production.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from accounts.models import Role
+from conftest import PASSWORD, World
+from devices.consumers import CLOSE_REVOKED
+from devices.tests.conftest import client_for, open_device, open_viewer, session_cookie, wait_closed
+from nvr.testing import LiveHttpClient, LiveServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WITHIN = 1.0
+
+
+def browser(server: LiveServer, user: Any) -> LiveHttpClient:
+    return LiveHttpClient(server, {"sessionid": client_for(user).cookies["sessionid"].value})
+
+
+def closes_within(server: LiveServer, viewer_cookie: str, camera: Any, action: Callable[[], int]) -> tuple[int, float]:
+    """Open a live view, run ``action`` (an HTTP request), and time the socket's closing."""
+
+    async def scenario() -> tuple[int, float]:
+        socket = await open_viewer(server, camera.pk, viewer_cookie)
+        status = await asyncio.to_thread(action)
+        assert status == 302, f"the action failed: HTTP {status}"
+        started = time.monotonic()
+        code = await wait_closed(socket, WITHIN + 1)
+        elapsed = time.monotonic() - started
+        assert code is not None, "the socket stayed open"
+        return code, elapsed
+
+    return asyncio.run(scenario())
+
+
+def test_removing_a_member_closes_their_live_view(asgi_server, world: World):
+    viewer = world.a.memberships[Role.VIEWER]
+    owner = browser(asgi_server, world.a.owner)
+    code, elapsed = closes_within(
+        asgi_server,
+        session_cookie(client_for(world.a.viewer)),
+        world.a.cameras[0],
+        lambda: owner.post(f"/members/{viewer.pk}/remove/"),
+    )
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
+def test_signing_out_closes_that_sessions_live_view(asgi_server, world: World):
+    me = browser(asgi_server, world.a.viewer)
+    cookie = f"sessionid={me.cookies['sessionid']}"
+    code, elapsed = closes_within(asgi_server, cookie, world.a.cameras[0], lambda: me.post("/logout/"))
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
+def test_changing_the_password_closes_every_live_view_of_the_user(asgi_server, world: World):
+    # The daphne process checks passwords with the production hashers, not the tests' fast one.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"]):
+        world.a.viewer.set_password(PASSWORD)
+        world.a.viewer.save()
+    me = browser(asgi_server, world.a.viewer)
+    other_session = session_cookie(client_for(world.a.viewer))
+    form = {
+        "old_password": PASSWORD,
+        "new_password1": "a brand new passphrase 7",
+        "new_password2": "a brand new passphrase 7",
+    }
+    code, elapsed = closes_within(
+        asgi_server, other_session, world.a.cameras[0], lambda: me.post("/account/password/", form)
+    )
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
+def test_disabling_a_camera_closes_its_viewers_and_the_camera(asgi_server, world: World):
+    camera = world.a.cameras[0]
+    owner = browser(asgi_server, world.a.owner)
+    cookie = session_cookie(client_for(world.a.member))
+
+    async def scenario() -> tuple[int | None, int | None, float]:
+        viewer = await open_viewer(asgi_server, camera.pk, cookie)
+        device = await open_device(asgi_server, world.a.tokens[0])
+        status = await asyncio.to_thread(owner.post, f"/cameras/{camera.pk}/edit/", {"name": camera.name})
+        assert status == 302
+        started = time.monotonic()
+        viewer_code = await wait_closed(viewer, WITHIN + 1)
+        device_code = await wait_closed(device, WITHIN + 1)
+        return viewer_code, device_code, time.monotonic() - started
+
+    viewer_code, device_code, elapsed = asyncio.run(scenario())
+    assert (viewer_code, device_code) == (CLOSE_REVOKED, CLOSE_REVOKED)
+    assert elapsed < WITHIN
+
+
+def test_deleting_a_camera_closes_its_viewers(asgi_server, world: World):
+    camera = world.a.cameras[0]
+    owner = browser(asgi_server, world.a.owner)
+    code, elapsed = closes_within(
+        asgi_server,
+        session_cookie(client_for(world.a.viewer)),
+        camera,
+        lambda: owner.post(f"/cameras/{camera.pk}/delete/"),
+    )
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
+def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(asgi_server, world: World):
+    camera = world.a.cameras[0]
+    owner = browser(asgi_server, world.a.owner)
+    cookie = session_cookie(client_for(world.a.viewer))
+
+    async def scenario() -> tuple[int | None, int | None, float]:
+        viewer = await open_viewer(asgi_server, camera.pk, cookie)
+        device = await open_device(asgi_server, world.a.tokens[0])
+        status = await asyncio.to_thread(owner.post, f"/cameras/{camera.pk}/token/revoke/")
+        assert status == 302
+        started = time.monotonic()
+        device_code = await wait_closed(device, WITHIN + 1)
+        elapsed = time.monotonic() - started
+        viewer_code = await wait_closed(viewer, 0.3)
+        await viewer.close()
+        return device_code, viewer_code, elapsed
+
+    device_code, viewer_code, elapsed = asyncio.run(scenario())
+    assert device_code == CLOSE_REVOKED
+    assert viewer_code is None  # viewers keep watching; the camera is simply gone
+    assert elapsed < WITHIN
+
+
+def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(asgi_server, world: World, settings):
+    """A membership deleted behind the site's back (no event): the periodic re-check closes the socket."""
+    from accounts.tenancy import account_scope
+
+    viewer = world.a.memberships[Role.VIEWER]
+
+    def delete_silently() -> int:
+        with account_scope(world.a.account.pk):
+            type(viewer).objects.filter(pk=viewer.pk).delete()
+        return 200
+
+    cookie = session_cookie(client_for(world.a.viewer))
+
+    async def scenario() -> int | None:
+        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        await asyncio.to_thread(delete_silently)
+        return await wait_closed(socket, 5 + 2)  # LIVE_RECHECK_SECONDS defaults to 5
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED

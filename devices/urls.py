@@ -1,0 +1,16 @@
+from django.urls import path
+
+from devices.views import cameras
+
+app_name = "devices"
+
+urlpatterns = [
+    path("", cameras.live_grid, name="grid"),
+    path("add/", cameras.camera_add, name="camera-add"),
+    path("<uuid:camera_id>/", cameras.camera_detail, name="camera"),
+    path("<uuid:camera_id>/status/", cameras.camera_status, name="camera-status"),
+    path("<uuid:camera_id>/edit/", cameras.camera_edit, name="camera-edit"),
+    path("<uuid:camera_id>/delete/", cameras.camera_delete_view, name="camera-delete"),
+    path("<uuid:camera_id>/token/", cameras.camera_token_rotate, name="camera-token-rotate"),
+    path("<uuid:camera_id>/token/revoke/", cameras.camera_token_revoke, name="camera-token-revoke"),
+]

@@ -1,0 +1,152 @@
+"""Cameras of the active household: the live grid, a camera's page, managing cameras and tokens.
+
+Every camera is looked up in the active household's scope before any role
+check, so another household's camera is a 404 for every role.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import household_required
+from accounts.http import TenantRequest
+from accounts.models import Membership
+from devices.forms import CameraAddForm, CameraEditForm
+from devices.models import Camera, CameraKind
+from devices.selectors import camera_get, cameras_list, watchers
+from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
+
+ONLINE_WITHIN_SECONDS = 30
+
+
+def _membership(request: TenantRequest) -> Membership:
+    assert request.membership is not None  # household_required
+    return request.membership
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def live_grid(request: TenantRequest) -> HttpResponse:
+    return render(request, "devices/grid.html", {"cameras": cameras_list()})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@household_required
+def camera_add(request: TenantRequest) -> HttpResponse:
+    membership = _membership(request)
+    if not membership.can_manage_devices:
+        raise PermissionDenied("Only owners and members add cameras.")
+    form = CameraAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            camera, token = camera_create(
+                actor=membership, name=data["name"], kind=CameraKind(data["kind"]), source_url=data["source_url"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if token:
+                return _show_token(request, camera, token)
+            messages.success(request, f"Added {camera.name}. The ingest worker starts reading it within seconds.")
+            return redirect("devices:camera", camera_id=camera.pk)
+    return render(request, "devices/camera_add.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpResponse:
+    """The token, once: rendered in this response only, never stored in the clear."""
+    return render(request, "devices/camera_token.html", {"camera": camera, "token": token})
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    camera = camera_get(camera_id=camera_id)
+    return render(request, "devices/camera_detail.html", {"camera": camera, "watchers": watchers(camera=camera)})
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    """What the camera page refreshes every two seconds."""
+    camera = camera_get(camera_id=camera_id)
+    online = (
+        camera.is_online
+        and camera.last_seen_at is not None
+        and (timezone.now() - camera.last_seen_at).total_seconds() < ONLINE_WITHIN_SECONDS
+    )
+    return JsonResponse(
+        {
+            "id": str(camera.pk),
+            "enabled": camera.enabled,
+            "status": camera.status if online or not camera.is_online else "offline",
+            "status_message": camera.status_message,
+            "fps": camera.live_fps if online else 0,
+            "last_seen": camera.last_seen_at.isoformat() if camera.last_seen_at else None,
+            "watchers": watchers(camera=camera),
+        }
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@household_required
+def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    camera = camera_get(camera_id=camera_id)
+    membership = _membership(request)
+    form = CameraEditForm(request.POST or None, initial={"name": camera.name, "enabled": camera.enabled})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            camera_update(
+                actor=membership,
+                camera=camera,
+                name=data["name"],
+                enabled=data["enabled"],
+                source_url=data["source_url"] or None,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Saved {camera.name}.")
+            return redirect("devices:camera", camera_id=camera.pk)
+    context = {"form": form, "camera": camera}
+    return render(request, "devices/camera_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@household_required
+def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    camera = camera_get(camera_id=camera_id)
+    camera_delete(actor=_membership(request), camera=camera)
+    messages.success(request, f"Deleted {camera.name}.")
+    return redirect("devices:grid")
+
+
+@require_POST
+@household_required
+def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    camera = camera_get(camera_id=camera_id)
+    try:
+        token = token_rotate(actor=_membership(request), camera=camera)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("devices:camera", camera_id=camera.pk)
+    return _show_token(request, camera, token)
+
+
+@require_POST
+@household_required
+def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    camera = camera_get(camera_id=camera_id)
+    try:
+        token_revoke(actor=_membership(request), camera=camera)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Revoked {camera.name}'s token: it is disconnected until you issue a new one.")
+    return redirect("devices:camera", camera_id=camera.pk)

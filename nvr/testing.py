@@ -1,0 +1,116 @@
+"""Test helpers shared by every app: a real daphne server on the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    http: str  # http://127.0.0.1:PORT
+    ws: str  # ws://127.0.0.1:PORT
+    origin: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_database_url() -> str:
+    """The test database, as a DATABASE_URL for another process (the app role on PostgreSQL)."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    return f"postgresql://{settings['USER']}{password}@{host}/{settings['NAME']}"
+
+
+@contextmanager
+def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """Run ``daphne nvr.asgi:application`` on a free port against the test database.
+
+    Tests that use it must commit their data (``django_db(transaction=True)``).
+    """
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_OWNER_URL": "", **(extra_env or {})}
+    log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nvr.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError(f"daphne did not start: {Path(log.name).read_text()[-2000:]}") from None
+                time.sleep(0.1)
+        yield LiveServer(
+            http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", origin=f"http://127.0.0.1:{port}"
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+class LiveHttpClient:
+    """A browser's worth of HTTP against a ``LiveServer``: cookies, CSRF, no redirects followed."""
+
+    def __init__(self, server: LiveServer, cookies: dict[str, str] | None = None) -> None:
+        self.server = server
+        self.cookies = dict(cookies or {})
+
+    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> int:
+        import http.client
+        from urllib.parse import urlencode, urlsplit
+
+        if data is not None:
+            self._ensure_csrf()
+        parts = urlsplit(self.server.http)
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if data is not None:
+            body = urlencode({**data, "csrfmiddlewaretoken": self.cookies["csrftoken"]})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        connection.close()
+        return response.status
+
+    def post(self, path: str, data: dict[str, str] | None = None) -> int:
+        return self.request("POST", path, data or {})
+
+    def _ensure_csrf(self) -> None:
+        for page in ("/", "/login/"):  # any page with a form sets the CSRF cookie
+            if "csrftoken" not in self.cookies:
+                self.request("GET", page)
