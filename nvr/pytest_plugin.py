@@ -41,9 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
-    if services_required() and report.skipped and item.get_closest_marker("postgres"):
+    needs_service = item.get_closest_marker("postgres") or item.get_closest_marker("redis")
+    if services_required() and report.skipped and needs_service:
         report.outcome = "failed"
-        report.longrepr = "A PostgreSQL test was skipped in a run that requires services (NVR_REQUIRE_SERVICES=1)."
+        report.longrepr = "A test needing a service was skipped in a run that requires them (NVR_REQUIRE_SERVICES=1)."
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

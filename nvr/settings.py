@@ -121,7 +121,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    # channels-redis has two layers; bench/live_fanout measures both (README, "Live video").
+    _LAYERS = {
+        "core": "channels_redis.core.RedisChannelLayer",
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    }
+    _layer = env_str("NVR_REDIS_CHANNEL_LAYER", "core")
+    if _layer not in _LAYERS:
+        raise ImproperlyConfigured(f"NVR_REDIS_CHANNEL_LAYER={_layer!r}: use one of {sorted(_LAYERS)}.")
+    CHANNEL_LAYERS = {"default": {"BACKEND": _LAYERS[_layer], "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -47,3 +47,21 @@ def test_no_admin_exposes_file_fields():
         files = {f.name for f in model._meta.get_fields() if isinstance(f, models.FileField)}
         hidden = set(model_admin.exclude or ())
         assert files <= hidden, f"{model._meta.label} admin exposes file fields {sorted(files - hidden)}"
+
+
+def test_no_admin_exposes_secrets_or_stream_addresses():
+    """Stream addresses (with their passwords) and token hashes stay out of support's view."""
+    secret_fields = {"source_url_encrypted", "secret_hash", "password"}
+    for model, model_admin in admin.site._registry.items():
+        names = {f.name for f in model._meta.get_fields()}
+        exposed = (names & secret_fields) - set(model_admin.exclude or ()) - {"password"}
+        assert not exposed, f"{model._meta.label} admin exposes {sorted(exposed)}"
+
+
+def test_staff_see_cameras_metadata_across_households(world):
+    client = support_client(world)
+    body = client.get(reverse("admin:devices_camera_changelist")).content.decode()
+    assert "Atkins family porch" in body
+    assert "Brown family porch" in body
+    change = client.get(reverse("admin:devices_camera_change", args=[world.b.cameras[0].pk])).content.decode()
+    assert "source_url" not in change

@@ -15,6 +15,7 @@ UNSCOPED_ALLOWLIST = {
     "accounts/tenancy.py": "defines it",
     "accounts/admin_site.py": "support staff read metadata across households",
     "accounts/management/commands/list_accounts.py": "operators list every household",
+    "devices/ingest.py": "the ingest worker lists every household's pull cameras",
 }
 # Who may touch django-scopes' switches directly: only the tenancy module.
 SCOPES_ALLOWLIST = {"accounts/tenancy.py"}

@@ -1,0 +1,93 @@
+"""The camera's websocket: token only; bad frames close that connection, and only it."""
+
+import asyncio
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from conftest import World
+from devices.consumers import CLOSE_NOT_JPEG, CLOSE_TOO_FAST, CLOSE_TOO_LARGE
+from devices.models import Camera, CameraStatus
+from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie, wait_closed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_wrong_or_missing_token_is_refused_at_the_handshake(asgi_server, world: World):
+    token = world.a.tokens[0]
+    headers = [f"Bearer {token[:-3]}xyz", "Bearer nonsense", f"Basic {token}", None]
+
+    async def attempts() -> list[int]:
+        codes = []
+        for authorization in headers:
+            extra = [("Authorization", authorization)] if authorization else []
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(f"{asgi_server.ws}/ws/device/", additional_headers=extra, open_timeout=5)
+            codes.append(refused.value.response.status_code)
+        return codes
+
+    assert asyncio.run(attempts()) == [403, 403, 403, 403]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"GIF89a not a jpeg at all", CLOSE_NOT_JPEG),
+        (jpeg(1)[:-2], CLOSE_NOT_JPEG),  # truncated: no end marker
+        (b"\xff\xd8\xff" + b"\0" * 1_000_001 + b"\xff\xd9", CLOSE_TOO_LARGE),
+        ("hello", CLOSE_NOT_JPEG),  # text
+    ],
+    ids=["garbage", "truncated", "oversized", "text"],
+)
+def test_a_bad_frame_closes_that_camera_only(asgi_server, world: World, payload, code):
+    """B's camera keeps streaming to B's viewer while A's camera is closed for a bad frame."""
+    cookie = session_cookie(client_for(world.b.owner))
+
+    async def scenario() -> tuple[int | None, bytes]:
+        viewer_b = await open_viewer(asgi_server, world.b.cameras[0].pk, cookie)
+        camera_b = await open_device(asgi_server, world.b.tokens[0])
+        camera_a = await open_device(asgi_server, world.a.tokens[0])
+        await camera_a.send(payload)
+        closed = await wait_closed(camera_a, 3)
+        await camera_b.send(jpeg(9))
+        frame = await asyncio.wait_for(viewer_b.recv(), 5)
+        await camera_b.close()
+        await viewer_b.close()
+        return closed, frame
+
+    closed, frame = asyncio.run(scenario())
+    assert closed == code
+    assert frame == jpeg(9)
+
+
+def test_flooding_closes_the_camera_with_too_fast(asgi_server, world: World):
+    async def scenario() -> int | None:
+        camera = await open_device(asgi_server, world.a.tokens[0])
+        try:
+            for n in range(200):
+                await camera.send(jpeg(n))
+        except Exception:  # noqa: S110  (the server may close mid-burst)
+            pass
+        return await wait_closed(camera, 3)
+
+    assert asyncio.run(scenario()) == CLOSE_TOO_FAST
+
+
+def test_the_camera_is_online_while_connected_and_offline_after(asgi_server, world: World):
+    from accounts.tenancy import account_scope
+
+    def status() -> str:
+        with account_scope(world.a.account.pk):
+            return Camera.objects.get(pk=world.a.cameras[0].pk).status
+
+    async def scenario() -> tuple[str, str]:
+        camera = await open_device(asgi_server, world.a.tokens[0])
+        await camera.send(jpeg(1))
+        await asyncio.sleep(0.3)
+        during = await asyncio.to_thread(status)
+        await camera.close()
+        await asyncio.sleep(0.5)
+        return during, await asyncio.to_thread(status)
+
+    assert asyncio.run(scenario()) == (CameraStatus.ONLINE, CameraStatus.OFFLINE)

@@ -1,0 +1,56 @@
+"""Live view across daphne processes on the Redis channel layer (CI runs it; it needs REDIS_URL)."""
+
+import asyncio
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import World
+from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie
+from nvr.testing import LiveServer, daphne_server
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def two_servers() -> Iterator[tuple[LiveServer, LiveServer]]:
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs the Redis channel layer (REDIS_URL); CI sets it")
+    with daphne_server() as one, daphne_server() as two:
+        yield one, two
+
+
+def test_a_camera_on_one_process_reaches_its_household_on_another_and_nobody_else(two_servers, world: World):
+    one, two = two_servers
+    a_viewer = session_cookie(client_for(world.a.viewer))
+    b_viewer = session_cookie(client_for(world.b.viewer))
+
+    async def scenario() -> tuple[list[bytes], list[bytes], list[bytes]]:
+        mine = await open_viewer(two, world.a.cameras[0].pk, a_viewer)
+        theirs_here = await open_viewer(one, world.b.cameras[0].pk, b_viewer)
+        theirs_there = await open_viewer(two, world.b.cameras[0].pk, b_viewer)
+        camera = await open_device(one, world.a.tokens[0])
+        received: list[bytes] = []
+        for n in range(5):
+            await camera.send(jpeg(n))
+            received.append(await asyncio.wait_for(mine.recv(), 5))
+            await mine.send("ack")
+
+        async def leaked(socket: Any) -> list[bytes]:
+            frames = []
+            try:
+                while True:
+                    frames.append(await asyncio.wait_for(socket.recv(), 1))
+            except TimeoutError:
+                return frames
+
+        stray_here, stray_there = await asyncio.gather(leaked(theirs_here), leaked(theirs_there))
+        for socket in (camera, mine, theirs_here, theirs_there):
+            await socket.close()
+        return received, stray_here, stray_there
+
+    received, stray_here, stray_there = asyncio.run(scenario())
+    assert received == [jpeg(n) for n in range(5)]
+    assert stray_here == stray_there == []
