@@ -1,0 +1,90 @@
+"""The portal in a real browser: Debian's Chromium, driven by Playwright.
+
+CI installs Chromium (.ci/run) and must run these; elsewhere they skip when
+Chromium is not installed.
+"""
+
+import asyncio
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import World
+from devices.simulator import Scene, push
+from nvr.testing import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def page(asgi_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM
+    # calls are still synchronous and safe (pytest-django's documented workaround).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        try:
+            yield browser.new_page(viewport={"width": 1200, "height": 800})
+        finally:
+            browser.close()
+
+
+def sign_in(page: Any, server: LiveServer, user: Any) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    host = server.http.split("//")[1].split(":")[0]
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host, "path": "/"}]
+    )
+
+
+def test_it_shows_moving_live_pictures_and_who_is_watching(page: Any, asgi_server: LiveServer, world: World):
+    camera, token = world.a.cameras[0], world.a.tokens[0]
+
+    def camera_pushes() -> None:
+        asyncio.run(
+            push(f"{asgi_server.ws}/ws/device/", token, fps=10, scene=Scene(640, 360, label="porch"), seconds=8)
+        )
+
+    pusher = threading.Thread(target=camera_pushes, daemon=True)
+    pusher.start()
+    sign_in(page, asgi_server, world.a.viewer)
+    page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
+    page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 640", timeout=10000)
+    first = page.eval_on_selector("img[data-live-camera]", "img => img.src")
+    page.wait_for_function(f"document.querySelector('img[data-live-camera]').src !== {first!r}", timeout=5000)
+    page.wait_for_function("document.querySelector('[data-field=watchers]').textContent.includes('Vera')", timeout=5000)
+    assert page.inner_text("[data-field=status]") == "Online"
+    assert page.inner_text("[data-live-state]") == "live"
+    pusher.join(timeout=15)
+
+
+def test_another_households_camera_page_is_a_404_and_its_socket_never_opens(
+    page: Any, asgi_server: LiveServer, world: World
+):
+    sign_in(page, asgi_server, world.a.owner)
+    response = page.goto(f"{asgi_server.http}/cameras/{world.b.cameras[0].pk}/")
+    assert response.status == 404
+    opened = page.evaluate(
+        """id => new Promise(resolve => {
+            const socket = new WebSocket(`ws://${location.host}/ws/live/${id}/`);
+            socket.onopen = () => resolve(true);
+            socket.onclose = () => resolve(false);
+        })""",
+        str(world.b.cameras[0].pk),
+    )
+    assert opened is False
