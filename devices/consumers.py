@@ -11,6 +11,7 @@ binary JPEG frames and sends the text ``ack`` after drawing each one.
 """
 
 import asyncio
+import random
 import time
 import uuid
 from typing import Any
@@ -67,12 +68,28 @@ def _client(scope: dict[str, Any]) -> tuple[str | None, str]:
     return client[0], headers.get(b"user-agent", b"").decode(errors="replace")
 
 
+class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+    """Channels closes stale database connections before *every* message it
+    dispatches, through the one thread all database calls share; for a socket
+    that carries 15 frames (or acks) a second per viewer, that queue became the
+    bottleneck (bench/README.md). These consumers never touch the ORM in a
+    handler directly — every database call goes through ``database_sync_to_async``,
+    which closes stale connections itself — so frames and acks skip the hop.
+    """
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+            return
+        await super().dispatch(message)
+
+
 def _report(camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None) -> None:
     with account_scope(account_id):
         device_report(camera_id=camera_id, status=status, fps=fps)
 
 
-class DeviceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+class DeviceConsumer(FrameConsumer):
     principal: credentials.DevicePrincipal | None = None
 
     async def connect(self) -> None:
@@ -133,7 +150,7 @@ class DeviceConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
 
 
-class LiveViewerConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
+class LiveViewerConsumer(FrameConsumer):
     view: LiveView | None = None
     slot: ViewerSlot | None = None
 
@@ -180,11 +197,14 @@ class LiveViewerConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # chann
         """The safety net: revocation events close sockets at once; this catches
         anything that ended access without one (a row removed by hand, say)."""
         assert self.view is not None
+        # Spread the re-checks: sockets opened together would otherwise all
+        # query the database in the same instant, every interval.
+        await asyncio.sleep(random.uniform(0, settings.LIVE_RECHECK_SECONDS))  # noqa: S311  (not security)
         while True:
-            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
             if not await database_sync_to_async(still_allowed)(self.view):
                 await self.close(code=CLOSE_REVOKED, reason="access ended")
                 return
+            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:

@@ -121,12 +121,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # channels-redis has two layers; bench/live_fanout measures both (README, "Live video").
+    # channels-redis has two layers; pub/sub measured cheaper and faster here (README, "Benchmarks").
     _LAYERS = {
         "core": "channels_redis.core.RedisChannelLayer",
         "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
     }
-    _layer = env_str("NVR_REDIS_CHANNEL_LAYER", "core")
+    _layer = env_str("NVR_REDIS_CHANNEL_LAYER", "pubsub")
     if _layer not in _LAYERS:
         raise ImproperlyConfigured(f"NVR_REDIS_CHANNEL_LAYER={_layer!r}: use one of {sorted(_LAYERS)}.")
     CHANNEL_LAYERS = {"default": {"BACKEND": _LAYERS[_layer], "CONFIG": {"hosts": [REDIS_URL]}}}
