@@ -5,11 +5,12 @@ Household B: charlie (owner), dave (member), wendy (viewer) — outsiders to A.
 Every test that touches tenant data has both, so a leak has something to leak.
 """
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 
@@ -42,7 +43,16 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
         connection.close()
     yield
     with django_db_blocker.unblock(), owner_connection():
-        teardown_databases(config, verbosity=0)
+        # A daphne the tests started may still be closing its database session
+        # (a viewer's disconnect writes the end of its live view): give it a moment.
+        for attempt in range(25):
+            try:
+                teardown_databases(config, verbosity=0)
+                break
+            except OperationalError as error:
+                if "being accessed by other users" not in str(error) or attempt == 24:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from conftest import World
 from devices.simulator import Scene, push
@@ -21,14 +22,22 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
-def page(asgi_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def sessions(world: World) -> dict[str, str]:
+    """Session cookies, made before the browser starts: Playwright's sync API runs
+    the test in a greenlet whose own database connection nobody would close."""
+    cookies = {}
+    for name, user in (("a_viewer", world.a.viewer), ("a_owner", world.a.owner)):
+        client = Client()
+        client.force_login(user)
+        cookies[name] = client.cookies["sessionid"].value
+    return cookies
+
+
+@pytest.fixture
+def page(asgi_server: LiveServer, sessions: dict[str, str]) -> Iterator[Any]:
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (CI installs it)")
     from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM
-    # calls are still synchronous and safe (pytest-django's documented workaround).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -41,18 +50,14 @@ def page(asgi_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
             browser.close()
 
 
-def sign_in(page: Any, server: LiveServer, user: Any) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
+def sign_in(page: Any, server: LiveServer, session: str) -> None:
     host = server.http.split("//")[1].split(":")[0]
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host, "path": "/"}]
-    )
+    page.context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
 
 
-def test_it_shows_moving_live_pictures_and_who_is_watching(page: Any, asgi_server: LiveServer, world: World):
+def test_it_shows_moving_live_pictures_and_who_is_watching(
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
+):
     camera, token = world.a.cameras[0], world.a.tokens[0]
 
     def camera_pushes() -> None:
@@ -62,7 +67,7 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(page: Any, asgi_serve
 
     pusher = threading.Thread(target=camera_pushes, daemon=True)
     pusher.start()
-    sign_in(page, asgi_server, world.a.viewer)
+    sign_in(page, asgi_server, sessions["a_viewer"])
     page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
     page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 640", timeout=10000)
     first = page.eval_on_selector("img[data-live-camera]", "img => img.src")
@@ -74,9 +79,9 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(page: Any, asgi_serve
 
 
 def test_another_households_camera_page_is_a_404_and_its_socket_never_opens(
-    page: Any, asgi_server: LiveServer, world: World
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
 ):
-    sign_in(page, asgi_server, world.a.owner)
+    sign_in(page, asgi_server, sessions["a_owner"])
     response = page.goto(f"{asgi_server.http}/cameras/{world.b.cameras[0].pk}/")
     assert response.status == 404
     opened = page.evaluate(
