@@ -161,9 +161,14 @@ def charlie(world: World) -> Client:
     return client_for(world.b.owner)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def asgi_server(django_db_setup: None, django_db_blocker) -> Iterator["LiveServer"]:
-    """A real daphne process serving the test database (use with django_db(transaction=True))."""
+    """A real daphne process serving the test database (use with django_db(transaction=True)).
+
+    One per test: it must be gone before pytest-django empties the tables, or
+    its last writes (a closing socket records the end of its live view) race the
+    TRUNCATE and deadlock on PostgreSQL.
+    """
     from nvr.testing import daphne_server
 
     with django_db_blocker.unblock(), daphne_server() as server:
