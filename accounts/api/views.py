@@ -9,12 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.common import actor_of, as_api_error
 from accounts.api.serializers import (
     AccessEventSerializer,
     ActiveHouseholdSerializer,
@@ -28,22 +29,12 @@ from accounts.models import AccessEvent, Invitation, Membership, Role
 from accounts.services import invitation_create, invitation_revoke, member_remove, member_set_role
 
 
-def _actor(request: Request) -> Membership:
-    membership: Membership = request.membership
-    return membership
-
-
-def _as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
-    detail: Any = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-    return serializers.ValidationError(detail)
-
-
 class HouseholdView(APIView):
     """The active household and the caller's role in it."""
 
     @extend_schema(responses=ActiveHouseholdSerializer)
     def get(self, request: Request) -> Response:
-        actor = _actor(request)
+        actor = actor_of(request)
         return Response({**HouseholdSerializer(actor.account).data, "role": actor.role})
 
 
@@ -73,17 +64,17 @@ class MembershipViewSet(
         data = MemberRoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            member_set_role(actor=_actor(request), membership=target, role=Role(data.validated_data["role"]))
+            member_set_role(actor=actor_of(request), membership=target, role=Role(data.validated_data["role"]))
         except DjangoValidationError as error:
-            raise _as_api_error(error) from None
+            raise as_api_error(error) from None
         return Response(MembershipSerializer(target).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self.get_object()
         try:
-            member_remove(actor=_actor(request), membership=target)
+            member_remove(actor=actor_of(request), membership=target)
         except DjangoValidationError as error:
-            raise _as_api_error(error) from None
+            raise as_api_error(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -112,14 +103,14 @@ class InvitationViewSet(
         data.is_valid(raise_exception=True)
         try:
             invitation = invitation_create(
-                actor=_actor(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
+                actor=actor_of(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
             )
         except DjangoValidationError as error:
-            raise _as_api_error(error) from None
+            raise as_api_error(error) from None
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        invitation_revoke(actor=_actor(request), invitation=self.get_object())
+        invitation_revoke(actor=actor_of(request), invitation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

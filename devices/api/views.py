@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership
+from accounts.api.common import actor_of, as_api_error
 from accounts.tenancy import account_scope
 from devices.api.authentication import DeviceTokenAuthentication, IsDevice
 from devices.api.serializers import (
@@ -28,16 +28,6 @@ from devices.api.serializers import (
 from devices.credentials import DevicePrincipal
 from devices.models import Camera, CameraKind
 from devices.services import camera_create, camera_delete, camera_update, device_heartbeat, token_revoke, token_rotate
-
-
-def _actor(request: Request) -> Membership:
-    membership: Membership = request.membership
-    return membership
-
-
-def _api_error(error: DjangoValidationError) -> serializers.ValidationError:
-    detail: Any = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-    return serializers.ValidationError(detail)
 
 
 class CameraViewSet(
@@ -63,13 +53,13 @@ class CameraViewSet(
         data.is_valid(raise_exception=True)
         try:
             camera, token = camera_create(
-                actor=_actor(request),
+                actor=actor_of(request),
                 name=data.validated_data["name"],
                 kind=CameraKind(data.validated_data["kind"]),
                 source_url=data.validated_data.get("source_url", ""),
             )
         except DjangoValidationError as error:
-            raise _api_error(error) from None
+            raise as_api_error(error) from None
         body = dict(CameraSerializer(camera).data)
         if token:
             body["token"] = token  # once
@@ -81,13 +71,13 @@ class CameraViewSet(
         data = CameraUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            camera_update(actor=_actor(request), camera=camera, **data.validated_data)
+            camera_update(actor=actor_of(request), camera=camera, **data.validated_data)
         except DjangoValidationError as error:
-            raise _api_error(error) from None
+            raise as_api_error(error) from None
         return Response(CameraSerializer(camera).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        camera_delete(actor=_actor(request), camera=self.get_object())
+        camera_delete(actor=actor_of(request), camera=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["POST"], request=None, responses={201: TokenSerializer})
@@ -98,11 +88,11 @@ class CameraViewSet(
         camera = self.get_object()
         try:
             if request.method == "DELETE":
-                token_revoke(actor=_actor(request), camera=camera)
+                token_revoke(actor=actor_of(request), camera=camera)
                 return Response(status=status.HTTP_204_NO_CONTENT)
-            return Response({"token": token_rotate(actor=_actor(request), camera=camera)}, status=201)
+            return Response({"token": token_rotate(actor=actor_of(request), camera=camera)}, status=201)
         except DjangoValidationError as error:
-            raise _api_error(error) from None
+            raise as_api_error(error) from None
 
 
 class DeviceHeartbeatView(APIView):
