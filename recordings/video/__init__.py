@@ -1,0 +1,14 @@
+"""Clip processing: pure, typed functions over files, no Django.
+
+- ``results``: the values (``ClipInfo``, ``MotionSettings``, ``MotionEvent``,
+  ``Analysis``) and ``VideoError``; no OpenCV, JSON in and out.
+- ``probe``: duration, frame rate, size, codec, with limits checked before decoding.
+- ``motion``: ``analyse``, one pass of motion analysis and the poster.
+- ``faststart``: ``moov_before_mdat``, ``ensure_faststart`` (remux, no re-encode).
+- ``isolate``: ``run_isolated`` and friends, the above in a limited child
+  process (``worker``); the only entry points to use on uploaded files.
+- ``synth``: synthetic and hostile clips for tests and benchmarks.
+
+Importing this package loads nothing heavy; ``probe`` and ``motion`` load OpenCV,
+``faststart`` loads PyAV.
+"""

@@ -1,0 +1,138 @@
+"""Browser-playable MP4: the index (``moov``) before the media data (``mdat``).
+
+A browser can start playing an MP4 over HTTP only once it has the ``moov`` box.
+Cameras and FFmpeg's default MP4 muxer write it at the end, so the player must
+fetch the whole file (or issue a Range request for the tail) before the first
+picture. ``ensure_faststart`` moves it to the front by remuxing with PyAV: the
+packets are copied as they are (no decoding, no re-encoding), only the container
+is rewritten, with FFmpeg's ``movflags=faststart``.
+
+``moov_before_mdat`` and ``top_level_boxes`` read only the box headers (pure
+Python, a few reads however large the file).
+"""
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
+
+from .results import VideoError
+
+__all__ = ["Box", "ensure_faststart", "iter_boxes", "moov_before_mdat", "top_level_boxes"]
+
+MAX_BOXES = 10_000  # a real MP4 has a handful of top-level boxes; a file claiming more is not one
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An ISO-BMFF box: its four-character type, where it starts and its whole size (header included)."""
+
+    kind: str
+    offset: int
+    size: int
+
+
+def _header(head: bytes, offset: int, end: int, read_large: bytes | None) -> tuple[Box, int]:
+    """Decode a box header at ``offset``; returns the box and its header length."""
+    size, raw_kind = struct.unpack(">I4s", head)
+    kind = raw_kind.decode("latin-1")
+    header = 8
+    if size == 1:
+        if read_large is None or len(read_large) < 8:
+            raise VideoError(f"the file is not a valid MP4 (box '{kind}' at {offset} is cut short)")
+        (size,) = struct.unpack(">Q", read_large)
+        header = 16
+    elif size == 0:  # the box extends to the end of the file
+        size = end - offset
+    if size < header or offset + size > end:
+        raise VideoError(f"the file is not a valid MP4 (box '{kind}' at {offset} has an impossible size {size})")
+    return Box(kind, offset, size), header
+
+
+def iter_boxes(data: bytes) -> list[Box]:
+    """The boxes laid end to end in ``data`` (a file's bytes, or a container box's body)."""
+    boxes: list[Box] = []
+    offset = 0
+    while offset + 8 <= len(data) and len(boxes) < MAX_BOXES:
+        box, _ = _header(data[offset : offset + 8], offset, len(data), data[offset + 8 : offset + 16])
+        boxes.append(box)
+        offset += box.size
+    return boxes
+
+
+def top_level_boxes(path: str | os.PathLike[str]) -> list[Box]:
+    """The top-level boxes of the file at ``path``, reading only their headers.
+
+    Raises ``VideoError`` if the headers do not tile the file like an MP4's
+    (a size running past the end, trailing garbage shorter than a header is ignored).
+    """
+    boxes: list[Box] = []
+    with open(path, "rb") as file:
+        end = os.fstat(file.fileno()).st_size
+        offset = 0
+        while offset + 8 <= end:
+            if len(boxes) >= MAX_BOXES:
+                raise VideoError("the file is not a valid MP4 (too many top-level boxes)")
+            file.seek(offset)
+            head = file.read(16)
+            box, _ = _header(head[:8], offset, end, head[8:16])
+            boxes.append(box)
+            offset += box.size
+    return boxes
+
+
+def moov_before_mdat(path: str | os.PathLike[str]) -> bool:
+    """Whether the file's ``moov`` box comes before its (first) ``mdat`` box.
+
+    True also for a file with a ``moov`` and no ``mdat`` (nothing to fetch
+    first). Raises ``VideoError`` when the file is not an MP4 or has no ``moov``.
+    """
+    kinds = [box.kind for box in top_level_boxes(path)]
+    if "moov" not in kinds:
+        raise VideoError("the file is not a playable MP4 (it has no 'moov' index)")
+    return "mdat" not in kinds or kinds.index("moov") < kinds.index("mdat")
+
+
+def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> bool:
+    """Write ``src`` to ``dst`` with the index first if it is at the end; returns whether it did.
+
+    Returns False, and writes nothing, when ``src`` already has ``moov`` before
+    ``mdat``: keep ``src``. Otherwise remuxes every video and audio stream
+    (other streams, such as timecode or data tracks, are dropped) without
+    re-encoding, into a temporary file next to ``dst`` that replaces ``dst`` at
+    the end. The output format follows ``dst``'s suffix (``.mov``: QuickTime,
+    anything else: MP4). Raises ``VideoError`` if ``src`` cannot be read or remuxed.
+    """
+    src_path, dst_path = Path(src), Path(dst)
+    if src_path.resolve() == dst_path.resolve():
+        raise ValueError("ensure_faststart needs a destination other than its source")
+    if moov_before_mdat(src_path):
+        return False
+    partial = dst_path.with_name(dst_path.name + ".partial")
+    output_format = "mov" if dst_path.suffix.lower() == ".mov" else "mp4"
+    try:
+        with (
+            av.open(os.fspath(src_path), mode="r", format="mov", options={"protocol_whitelist": "file"}) as source,
+            av.open(os.fspath(partial), mode="w", format=output_format, options={"movflags": "+faststart"}) as target,
+        ):
+            streams = [stream for stream in source.streams if isinstance(stream, VideoStream | AudioStream)]
+            if not any(isinstance(stream, VideoStream) for stream in streams):
+                raise VideoError("the clip has no video stream")
+            mapping = {stream.index: target.add_stream_from_template(stream) for stream in streams}
+            for packet in source.demux(streams):
+                if packet.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                packet.stream = mapping[packet.stream.index]
+                target.mux(packet)
+        os.replace(partial, dst_path)
+    except av.FFmpegError as error:
+        raise VideoError(f"the clip could not be remuxed for playback ({error})") from error
+    finally:
+        partial.unlink(missing_ok=True)
+    if not moov_before_mdat(dst_path):  # pragma: no cover - FFmpeg honours movflags
+        raise VideoError("remuxing did not move the index to the front")
+    return True

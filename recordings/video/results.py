@@ -1,0 +1,216 @@
+"""The values the video functions take and return: plain frozen dataclasses of numbers, strings and bytes.
+
+No OpenCV here, so the process that only *asks* for an analysis (``isolate.py``)
+never loads a decoder. Everything converts to and from JSON, which is how the
+isolated worker hands its result back: the parent never unpickles anything a
+process that parsed a hostile file wrote.
+"""
+
+import base64
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Analysis", "ClipInfo", "MotionEvent", "MotionSettings", "VideoError"]
+
+# What an allocation failure looks like in a traceback or in OpenCV's and the loader's messages.
+MEMORY_WORDS = (
+    "MemoryError",
+    "bad_alloc",
+    "Insufficient memory",
+    "Failed to allocate",
+    "Cannot allocate memory",
+    "failed to map segment",
+)
+
+
+class VideoError(Exception):
+    """The clip cannot be used; ``str(error)`` is a reason a person can read.
+
+    ``kind`` says why, for metrics and retry decisions: ``"invalid"`` (the file
+    is not a usable video), ``"timeout"`` (wall-clock or CPU limit),
+    ``"memory"`` (memory limit), ``"crash"`` (the decoder died) or ``"error"``
+    (anything else).
+    """
+
+    def __init__(self, reason: str, kind: str = "invalid") -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[type["VideoError"], tuple[str, str]]:
+        return (type(self), (str(self), self.kind))
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ClipInfo:
+    """What the container says about the video stream (``frame_count`` may be an estimate for some formats)."""
+
+    duration_s: float
+    fps: float
+    width: int
+    height: int
+    codec: str
+    frame_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MotionEvent:
+    """A span with motion, in seconds from the start of the clip, and its strength (0..1)."""
+
+    start_s: float
+    end_s: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class MotionSettings:
+    """Per-camera motion tuning.
+
+    - ``sensitivity`` (0..1): higher detects fainter changes (a lower per-pixel
+      brightness threshold, from 50 grey levels at 0 down to 8 at 1).
+    - ``min_area_fraction``: the share of the (downscaled) picture that must
+      change for a frame to count as motion (0.002 = 0.2 %).
+    - ``analysis_fps``: how many frames per second are analysed; the others are
+      demuxed and decoded (the decoder needs them as references) but never
+      converted or looked at.
+    - ``analysis_width``: frames are downscaled to this width (aspect kept) before comparing.
+    - ``min_event_gap_s``: motion separated by less than this is one event.
+    """
+
+    sensitivity: float = 0.5
+    min_area_fraction: float = 0.002
+    analysis_fps: float = 5.0
+    analysis_width: int = 320
+    min_event_gap_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "sensitivity must be between 0 and 1": 0.0 <= self.sensitivity <= 1.0,
+            "min_area_fraction must be between 0 and 1": 0.0 <= self.min_area_fraction <= 1.0,
+            "analysis_fps must be between 0.1 and 60": 0.1 <= self.analysis_fps <= 60.0,
+            "analysis_width must be between 32 and 1920": 32 <= self.analysis_width <= 1920,
+            "min_event_gap_s must be between 0 and 3600": 0.0 <= self.min_event_gap_s <= 3600.0,
+        }
+        failed = [message for message, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError("; ".join(failed))
+
+    @property
+    def pixel_threshold(self) -> int:
+        """The brightness change (grey levels, after blurring) that counts a pixel as changed."""
+        return round(50 - 42 * self.sensitivity)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "MotionSettings":
+        if not isinstance(data, dict):
+            raise ValueError("settings must be an object")
+        return cls(
+            sensitivity=_number(data["sensitivity"]),
+            min_area_fraction=_number(data["min_area_fraction"]),
+            analysis_fps=_number(data["analysis_fps"]),
+            analysis_width=_integer(data["analysis_width"]),
+            min_event_gap_s=_number(data["min_event_gap_s"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The result of analysing a clip.
+
+    ``clip_score`` is the strongest event's score (0 without events).
+    ``poster_jpeg`` is a JPEG at most 640 pixels wide: the frame with the most
+    motion, or the middle of the clip when nothing moved. ``frames_decoded``
+    counts every frame the decoder produced, ``frames_analysed`` those compared.
+    """
+
+    info: ClipInfo
+    events: list[MotionEvent] = field(default_factory=list)
+    clip_score: float = 0.0
+    poster_jpeg: bytes = b""
+    frames_decoded: int = 0
+    frames_analysed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["poster_jpeg"] = base64.b64encode(self.poster_jpeg).decode("ascii")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any, *, max_poster_bytes: int = 4 * 1024 * 1024, max_events: int = 100_000) -> "Analysis":
+        """Rebuild (and validate: types, ranges, sizes) an ``Analysis`` from ``to_json``'s output."""
+        if not isinstance(data, dict):
+            raise ValueError("an analysis must be an object")
+        info = data["info"]
+        events = data["events"]
+        poster = data["poster_jpeg"]
+        if not isinstance(info, dict) or not isinstance(events, list) or not isinstance(poster, str):
+            raise ValueError("malformed analysis")
+        if len(events) > max_events or len(poster) > max_poster_bytes * 4 // 3 + 4:
+            raise ValueError("the analysis is larger than allowed")
+        codec = info["codec"]
+        if not isinstance(codec, str) or len(codec) > 64:
+            raise ValueError("malformed codec name")
+        parsed_events = []
+        for event in events:
+            if not isinstance(event, dict):
+                raise ValueError("malformed event")
+            parsed_events.append(
+                MotionEvent(
+                    start_s=_number(event["start_s"]), end_s=_number(event["end_s"]), score=_unit(event["score"])
+                )
+            )
+        return cls(
+            info=ClipInfo(
+                duration_s=_number(info["duration_s"]),
+                fps=_number(info["fps"]),
+                width=_integer(info["width"]),
+                height=_integer(info["height"]),
+                codec=codec,
+                frame_count=_integer(info["frame_count"]),
+            ),
+            events=parsed_events,
+            clip_score=_unit(data["clip_score"]),
+            poster_jpeg=base64.b64decode(poster, validate=True),
+            frames_decoded=_integer(data["frames_decoded"]),
+            frames_analysed=_integer(data["frames_analysed"]),
+        )
+
+
+def clip_info_from_json(data: Any) -> ClipInfo:
+    """Rebuild a ``ClipInfo`` from ``asdict`` output (validated)."""
+    if not isinstance(data, dict) or not isinstance(data.get("codec"), str) or len(data["codec"]) > 64:
+        raise ValueError("malformed clip info")
+    return ClipInfo(
+        duration_s=_number(data["duration_s"]),
+        fps=_number(data["fps"]),
+        width=_integer(data["width"]),
+        height=_integer(data["height"]),
+        codec=data["codec"],
+        frame_count=_integer(data["frame_count"]),
+    )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _unit(value: Any) -> float:
+    number = _number(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"expected a number between 0 and 1, got {value!r}")
+    return number
