@@ -164,6 +164,7 @@ class LiveViewerConsumer(FrameConsumer):
         camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
         self.view = await database_sync_to_async(start_live_view)(
             user=user,
+            session_key=session.session_key,
             active_account=session.get(ACTIVE_ACCOUNT_SESSION_KEY),
             camera_id=camera_id,
             ip=self.ip,

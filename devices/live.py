@@ -4,6 +4,7 @@ called from the consumers through ``database_sync_to_async``)."""
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.audit import record_access
@@ -22,10 +23,17 @@ class LiveView:
     membership_id: uuid.UUID
     session_id: uuid.UUID
     camera_name: str
+    session_key: str
 
 
 def start_live_view(
-    *, user: User, active_account: str | None, camera_id: uuid.UUID, ip: str | None, user_agent: str
+    *,
+    user: User,
+    session_key: str,
+    active_account: str | None,
+    camera_id: uuid.UUID,
+    ip: str | None,
+    user_agent: str,
 ) -> LiveView | None:
     """The viewer's active household, then the camera inside its scope: None
     (refuse before accepting) for another household's camera, a missing or a
@@ -51,11 +59,18 @@ def start_live_view(
             ip=ip,
             user_agent=user_agent,
         )
-        return LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name)
+        return LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name, session_key)
 
 
 def still_allowed(view: LiveView) -> bool:
-    """Re-check (the safety net behind revocation events) and mark the view as alive."""
+    """Re-check (the safety net behind revocation events) and mark the view as alive.
+
+    Also catches what sends no event: a session that expired or was deleted, a
+    user deactivated or deleted by support."""
+    if not User.objects.filter(pk=view.user_id, is_active=True).exists():
+        return False
+    if not Session.objects.filter(session_key=view.session_key, expire_date__gt=timezone.now()).exists():
+        return False
     with account_scope(view.account_id, user_id=view.user_id):
         if not Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).exists():
             return False

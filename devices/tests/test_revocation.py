@@ -153,3 +153,26 @@ def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(asgi_s
         return await wait_closed(socket, 5 + 2)  # LIVE_RECHECK_SECONDS defaults to 5
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED
+
+
+@pytest.mark.parametrize("how", ["session deleted", "user deactivated"])
+def test_the_safety_net_closes_a_view_whose_session_or_user_ended(asgi_server, world: World, how: str):
+    """Session expiry, or support deactivating someone, sends no event: the re-check closes the view."""
+    from django.contrib.sessions.models import Session
+
+    client = client_for(world.a.viewer)
+    session_key = client.cookies["sessionid"].value
+    cookie = f"sessionid={session_key}"
+
+    def end_it() -> None:
+        if how == "session deleted":
+            Session.objects.filter(session_key=session_key).delete()
+        else:
+            type(world.a.viewer).objects.filter(pk=world.a.viewer.pk).update(is_active=False)
+
+    async def scenario() -> int | None:
+        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        await asyncio.to_thread(end_it)
+        return await wait_closed(socket, 5 + 2)
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED
