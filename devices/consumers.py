@@ -14,6 +14,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -35,6 +36,9 @@ CLOSE_REVOKED = 4401  # access ended: token revoked, camera disabled or deleted,
 CLOSE_NOT_JPEG = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
+
+# Channel layers forget group members after a day: renew well before that.
+GROUP_RENEW_SECONDS = 3600
 
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
@@ -83,6 +87,48 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
             return
         await super().dispatch(message)
 
+    control_groups: list[str] = []
+    guard: "asyncio.Task[None] | None" = None
+
+    async def join_and_guard(self, groups: list[str], still_allowed: Callable[[], Awaitable[bool]]) -> bool:
+        """Join the control groups, then check access once more, then keep checking.
+
+        Checking *after* joining closes the race where access ends between the
+        first check and the join (that revocation's message would be missed).
+        The periodic check is the safety net for access that ends without a
+        message, and it renews the group memberships, which the channel layers
+        expire after a day.
+        """
+        self.control_groups = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        if not await still_allowed():
+            return False
+        self.guard = asyncio.get_running_loop().create_task(self._guard(still_allowed))
+        return True
+
+    async def _guard(self, still_allowed: Callable[[], Awaitable[bool]]) -> None:
+        interval = settings.LIVE_RECHECK_SECONDS
+        renewed = time.monotonic()
+        # Spread the checks: sockets opened together would otherwise all query
+        # the database in the same instant, every interval.
+        await asyncio.sleep(random.uniform(0, interval))  # noqa: S311  (not security)
+        while True:
+            if not await still_allowed():
+                await self.close(code=CLOSE_REVOKED, reason="access ended")
+                return
+            if time.monotonic() - renewed > GROUP_RENEW_SECONDS:
+                for group in self.control_groups:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                renewed = time.monotonic()
+            await asyncio.sleep(interval)
+
+    async def leave(self) -> None:
+        if self.guard is not None:
+            self.guard.cancel()
+        for group in self.control_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
 
 def _report(camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None) -> None:
     with account_scope(account_id):
@@ -99,12 +145,12 @@ class DeviceConsumer(FrameConsumer):
         if self.principal is None:
             await self.close()  # before accept: the handshake is refused
             return
-        self.control_groups = [
-            camera_control_group(self.principal.camera_id),
-            device_control_group(self.principal.camera_id),
-        ]
-        for group in self.control_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        principal = self.principal
+        groups = [camera_control_group(principal.camera_id), device_control_group(principal.camera_id)]
+        if not await self.join_and_guard(groups, lambda: database_sync_to_async(credentials.still_valid)(principal)):
+            await self.leave()
+            await self.close()
+            return
         self.rate = RateLimit(settings.LIVE_MAX_FPS)
         self.frames_since_report = 0
         self.reported_at = time.monotonic()
@@ -145,8 +191,7 @@ class DeviceConsumer(FrameConsumer):
     async def disconnect(self, code: int) -> None:
         if self.principal is None:
             return
-        for group in self.control_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.leave()
         await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
 
 
@@ -173,14 +218,19 @@ class LiveViewerConsumer(FrameConsumer):
         if self.view is None:
             await self.close()  # another household's, missing or disabled camera: refused before accept
             return
-        self.control_groups = [
+        view = self.view
+        groups = [
             user_group(user.pk),
-            member_group(self.view.account_id, user.pk),
+            member_group(view.account_id, user.pk),
             session_group(session.session_key),
-            camera_control_group(self.view.camera_id),
+            camera_control_group(view.camera_id),
         ]
-        for group in self.control_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        if not await self.join_and_guard(groups, lambda: database_sync_to_async(still_allowed)(view)):
+            await self.leave()
+            await database_sync_to_async(end_live_view)(view, ip=self.ip, user_agent=self.user_agent)
+            self.view = None
+            await self.close()
+            return
         await self.accept()
         self.slot = ViewerSlot(
             camera_id=self.view.camera_id,
@@ -189,23 +239,9 @@ class LiveViewerConsumer(FrameConsumer):
             credits=settings.LIVE_VIEWER_CREDITS,
         )
         await get_hub().attach(self.slot)
-        self.recheck = asyncio.get_running_loop().create_task(self._recheck())
 
     async def _send_frame(self, frame: bytes) -> None:
         await self.send(bytes_data=frame)
-
-    async def _recheck(self) -> None:
-        """The safety net: revocation events close sockets at once; this catches
-        anything that ended access without one (a row removed by hand, say)."""
-        assert self.view is not None
-        # Spread the re-checks: sockets opened together would otherwise all
-        # query the database in the same instant, every interval.
-        await asyncio.sleep(random.uniform(0, settings.LIVE_RECHECK_SECONDS))  # noqa: S311  (not security)
-        while True:
-            if not await database_sync_to_async(still_allowed)(self.view):
-                await self.close(code=CLOSE_REVOKED, reason="access ended")
-                return
-            await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:
@@ -217,9 +253,9 @@ class LiveViewerConsumer(FrameConsumer):
     async def disconnect(self, code: int) -> None:
         if self.view is None:
             return
-        self.recheck.cancel()
-        if self.slot is not None:
-            await get_hub().detach(self.slot)
-        for group in self.control_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await database_sync_to_async(end_live_view)(self.view, ip=self.ip, user_agent=self.user_agent)
+        try:
+            if self.slot is not None:
+                await get_hub().detach(self.slot)
+            await self.leave()
+        finally:
+            await database_sync_to_async(end_live_view)(self.view, ip=self.ip, user_agent=self.user_agent)

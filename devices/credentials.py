@@ -71,6 +71,14 @@ def authenticate(raw: str | None) -> DevicePrincipal | None:
         )
 
 
+def still_valid(principal: DevicePrincipal) -> bool:
+    """The token is not revoked and its camera still exists, enabled, in the same household."""
+    with account_scope(principal.account_id):
+        return DeviceToken.objects.filter(
+            pk=principal.token_id, revoked_at__isnull=True, camera_id=principal.camera_id, camera__enabled=True
+        ).exists()
+
+
 def bearer(header: str | None) -> str | None:
     """The token from an ``Authorization: Bearer <token>`` header value."""
     if not header:

@@ -18,6 +18,7 @@ with the slot's: a mismatch is counted and dropped, never sent.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -33,6 +34,7 @@ from devices.groups import live_group
 logger = logging.getLogger("nvr.live")
 
 FRAME_MESSAGE = "live.frame"
+GROUP_RENEW_SECONDS = 3600
 
 
 async def publish(*, camera_id: uuid.UUID, account_id: uuid.UUID, frame: bytes) -> None:
@@ -141,8 +143,27 @@ class LiveHub:
         await layer.group_discard(live_group(camera_id), feed.channel)
 
     async def _receive(self, camera_id: uuid.UUID, feed: _Feed, layer: Any) -> None:
+        """Read the camera's frames for this process, for as long as it has viewers.
+
+        Survives the layer's hiccups (a Redis reconnect must not leave every
+        viewer of the camera on a dead feed), and renews the group membership,
+        which the layers expire after a day, even while the camera is silent.
+        """
+        group = live_group(camera_id)
         while True:
-            message = await layer.receive(feed.channel)
+            try:
+                message = await asyncio.wait_for(layer.receive(feed.channel), timeout=GROUP_RENEW_SECONDS)
+            except TimeoutError:
+                await layer.group_add(group, feed.channel)
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live frames of camera %s: the channel layer failed; retrying", camera_id)
+                await asyncio.sleep(1)
+                with contextlib.suppress(Exception):
+                    await layer.group_add(group, feed.channel)
+                continue
             self.dispatch(camera_id, feed, message)
 
     def dispatch(self, camera_id: uuid.UUID, feed: _Feed, message: dict[str, Any]) -> None:

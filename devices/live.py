@@ -3,9 +3,12 @@ called from the consumers through ``database_sync_to_async``)."""
 
 import uuid
 from dataclasses import dataclass
+from importlib import import_module
 
-from django.contrib.sessions.models import Session
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from accounts.audit import record_access
 from accounts.middleware import choose_active_membership
@@ -66,10 +69,17 @@ def still_allowed(view: LiveView) -> bool:
     """Re-check (the safety net behind revocation events) and mark the view as alive.
 
     Also catches what sends no event: a session that expired or was deleted, a
-    user deactivated or deleted by support."""
-    if not User.objects.filter(pk=view.user_id, is_active=True).exists():
+    password changed elsewhere, a user deactivated or deleted by support."""
+    user = User.objects.filter(pk=view.user_id, is_active=True).first()
+    if user is None:
         return False
-    if not Session.objects.filter(session_key=view.session_key, expire_date__gt=timezone.now()).exists():
+    # The session as Django's auth reads it: still there, still this user, and
+    # signed with the current password (a password change leaves old sessions
+    # in place, only with a stale hash).
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=view.session_key).load()
+    if session.get(SESSION_KEY) != str(user.pk):
+        return False
+    if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
         return False
     with account_scope(view.account_id, user_id=view.user_id):
         if not Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).exists():

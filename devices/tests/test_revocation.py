@@ -6,20 +6,29 @@ closing message travels the way it does in production.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Role
 from conftest import PASSWORD, World
 from devices.consumers import CLOSE_REVOKED
 from devices.tests.conftest import client_for, open_device, open_viewer, session_cookie, wait_closed
-from nvr.testing import LiveHttpClient, LiveServer
+from nvr.testing import LiveHttpClient, LiveServer, daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WITHIN = 1.0
+
+
+@pytest.fixture
+def events_only(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """A daphne whose periodic re-check is an hour away: a socket it closes within a
+    second was closed by the revocation event itself, not by the safety net."""
+    with django_db_blocker.unblock(), daphne_server(extra_env={"LIVE_RECHECK_SECONDS": "3600"}) as server:
+        yield server
 
 
 def browser(server: LiveServer, user: Any) -> LiveHttpClient:
@@ -42,7 +51,8 @@ def closes_within(server: LiveServer, viewer_cookie: str, camera: Any, action: C
     return asyncio.run(scenario())
 
 
-def test_removing_a_member_closes_their_live_view(asgi_server, world: World):
+def test_removing_a_member_closes_their_live_view(events_only, world: World):
+    asgi_server = events_only
     viewer = world.a.memberships[Role.VIEWER]
     owner = browser(asgi_server, world.a.owner)
     code, elapsed = closes_within(
@@ -54,14 +64,16 @@ def test_removing_a_member_closes_their_live_view(asgi_server, world: World):
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
 
-def test_signing_out_closes_that_sessions_live_view(asgi_server, world: World):
+def test_signing_out_closes_that_sessions_live_view(events_only, world: World):
+    asgi_server = events_only
     me = browser(asgi_server, world.a.viewer)
     cookie = f"sessionid={me.cookies['sessionid']}"
     code, elapsed = closes_within(asgi_server, cookie, world.a.cameras[0], lambda: me.post("/logout/"))
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
 
-def test_changing_the_password_closes_every_live_view_of_the_user(asgi_server, world: World):
+def test_changing_the_password_closes_every_live_view_of_the_user(events_only, world: World):
+    asgi_server = events_only
     # The daphne process checks passwords with the production hashers, not the tests' fast one.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"]):
         world.a.viewer.set_password(PASSWORD)
@@ -79,7 +91,8 @@ def test_changing_the_password_closes_every_live_view_of_the_user(asgi_server, w
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
 
-def test_disabling_a_camera_closes_its_viewers_and_the_camera(asgi_server, world: World):
+def test_disabling_a_camera_closes_its_viewers_and_the_camera(events_only, world: World):
+    asgi_server = events_only
     camera = world.a.cameras[0]
     owner = browser(asgi_server, world.a.owner)
     cookie = session_cookie(client_for(world.a.member))
@@ -99,7 +112,8 @@ def test_disabling_a_camera_closes_its_viewers_and_the_camera(asgi_server, world
     assert elapsed < WITHIN
 
 
-def test_deleting_a_camera_closes_its_viewers(asgi_server, world: World):
+def test_deleting_a_camera_closes_its_viewers(events_only, world: World):
+    asgi_server = events_only
     camera = world.a.cameras[0]
     owner = browser(asgi_server, world.a.owner)
     code, elapsed = closes_within(
@@ -111,7 +125,8 @@ def test_deleting_a_camera_closes_its_viewers(asgi_server, world: World):
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
 
-def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(asgi_server, world: World):
+def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(events_only, world: World):
+    asgi_server = events_only
     camera = world.a.cameras[0]
     owner = browser(asgi_server, world.a.owner)
     cookie = session_cookie(client_for(world.a.viewer))
@@ -173,6 +188,39 @@ def test_the_safety_net_closes_a_view_whose_session_or_user_ended(asgi_server, w
     async def scenario() -> int | None:
         socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
         await asyncio.to_thread(end_it)
+        return await wait_closed(socket, 5 + 2)
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED
+
+
+def test_the_safety_net_closes_a_camera_whose_token_was_revoked_without_an_event(asgi_server, world: World):
+    from accounts.tenancy import account_scope
+    from devices.models import DeviceToken
+
+    def revoke_silently() -> None:
+        with account_scope(world.a.account.pk):
+            DeviceToken.objects.filter(camera=world.a.cameras[0]).update(revoked_at=timezone.now())
+
+    async def scenario() -> int | None:
+        camera = await open_device(asgi_server, world.a.tokens[0])
+        await asyncio.to_thread(revoke_silently)
+        return await wait_closed(camera, 5 + 2)
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED
+
+
+def test_the_safety_net_closes_a_view_after_a_password_change_elsewhere(asgi_server, world: World):
+    """A password changed without the event (say, by support in the admin): the session's
+    hash no longer matches, so the view closes at the next re-check."""
+    cookie = session_cookie(client_for(world.a.viewer))
+
+    def change_silently() -> None:
+        world.a.viewer.set_password("changed without the event 9")
+        world.a.viewer.save()
+
+    async def scenario() -> int | None:
+        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        await asyncio.to_thread(change_silently)
         return await wait_closed(socket, 5 + 2)
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED

@@ -15,18 +15,28 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     let delay = 1000;
     let previousUrl = null;
+    let loadingUrl = null;
 
     function connect() {
       const socket = new WebSocket(scheme + location.host + "/ws/live/" + cameraId + "/");
       socket.binaryType = "blob";
+      function ack() { if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); } }
       socket.onopen = function () { delay = 1000; setState(cameraId, "live"); };
       socket.onmessage = function (event) {
         if (typeof event.data === "string") { return; }
         const url = URL.createObjectURL(event.data);
+        if (loadingUrl) {
+          // A newer frame arrived before the last one was drawn: drop it, but
+          // still acknowledge it, or its credit would be lost for good.
+          URL.revokeObjectURL(loadingUrl);
+          ack();
+        }
+        loadingUrl = url;
         img.onload = function () {
           if (previousUrl) { URL.revokeObjectURL(previousUrl); }
           previousUrl = url;
-          if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); }
+          loadingUrl = null;
+          ack();
         };
         img.src = url;
       };
