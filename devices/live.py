@@ -51,18 +51,9 @@ def start_live_view(
         if camera is None:
             return None
         session = LiveSession.objects.create(account_id=camera.account_id, camera=camera, user=user)
-        record_access(
-            account_id=camera.account_id,
-            actor=user,
-            membership=membership,
-            kind=AccessKind.LIVE_START,
-            object_type="camera",
-            object_id=camera.pk,
-            object_label=camera.name,
-            ip=ip,
-            user_agent=user_agent,
-        )
-        return LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name, session_key)
+        view = LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name, session_key)
+        _record(view, AccessKind.LIVE_START, user, membership, ip=ip, user_agent=user_agent)
+        return view
 
 
 def still_allowed(view: LiveView) -> bool:
@@ -97,14 +88,21 @@ def end_live_view(view: LiveView, *, ip: str | None, user_agent: str) -> None:
         if user is None:
             return
         membership = Membership.objects.filter(pk=view.membership_id).first()
-        record_access(
-            account_id=view.account_id,
-            actor=user,
-            membership=membership,
-            kind=AccessKind.LIVE_END,
-            object_type="camera",
-            object_id=view.camera_id,
-            object_label=view.camera_name,
-            ip=ip,
-            user_agent=user_agent,
-        )
+        _record(view, AccessKind.LIVE_END, user, membership, ip=ip, user_agent=user_agent)
+
+
+def _record(
+    view: LiveView, kind: AccessKind, user: User, membership: Membership | None, *, ip: str | None, user_agent: str
+) -> None:
+    """The household's access event for the start or end of a live view (inside its scope)."""
+    record_access(
+        account_id=view.account_id,
+        actor=user,
+        membership=membership,
+        kind=kind,
+        object_type="camera",
+        object_id=view.camera_id,
+        object_label=view.camera_name,
+        ip=ip,
+        user_agent=user_agent,
+    )
