@@ -8,11 +8,13 @@ Every test that touches tenant data has both, so a leak has something to leak.
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
+from django.utils import timezone
 
 from accounts.audit import record_access
 from accounts.db_roles import grant_app_role, owner_connection
@@ -23,6 +25,8 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from devices.models import Camera, CameraKind
 from devices.services import camera_create
 from nvr.testing import LiveServer
+from recordings.models import Recording, RecordingStatus
+from recordings.tests.factories import make_recording
 
 __all__ = ["PASSWORD", "Household", "World", "client_for"]
 
@@ -73,6 +77,7 @@ class Household:
     invitations: list[Invitation] = field(default_factory=list)
     cameras: list[Camera] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)  # the cameras' device tokens, in order
+    recordings: list[Recording] = field(default_factory=list)  # of cameras[0], newest first
 
     @property
     def people(self) -> dict[str, User]:
@@ -86,6 +91,7 @@ class Household:
         values |= {str(e.pk) for e in self.events}
         values |= {str(i.pk) for i in self.invitations} | {i.email for i in self.invitations}
         values |= {str(c.pk) for c in self.cameras} | {c.name for c in self.cameras}
+        values |= {str(r.pk) for r in self.recordings}
         return values
 
 
@@ -114,6 +120,11 @@ def make_household(name: str, owner: str, member: str, viewer: str) -> Household
         assert token is not None
         household.cameras.append(camera)
         household.tokens.append(token)
+        # A ready clip with motion and thumbnail, and an older one still being processed.
+        household.recordings.append(make_recording(camera))
+        household.recordings.append(
+            make_recording(camera, started_at=timezone.now() - timedelta(hours=1), status=RecordingStatus.PROCESSING)
+        )
     return household
 
 

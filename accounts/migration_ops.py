@@ -186,3 +186,25 @@ class SameAccountForeignKey(Operation):
 
     def describe(self) -> str:
         return f"Refuse {self.table}.{self.column} pointing into another account"
+
+
+class DropSameAccountForeignKey(SameAccountForeignKey):
+    """The inverse of ``SameAccountForeignKey``, for a migration that rebuilds a table.
+
+    SQLite rebuilds a table to add a NOT NULL column (create, copy, drop, rename),
+    and its triggers that name the dropped table then fail: drop them before,
+    add them back after (``SameAccountForeignKey``).
+    """
+
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+    ) -> None:
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+    ) -> None:
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Drop the same-account check of {self.table}.{self.column} (for a table rebuild)"

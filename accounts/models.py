@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -70,12 +71,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email if self.email_verified_at else None
 
 
+def default_storage_quota() -> int:
+    return int(settings.NVR_DEFAULT_STORAGE_QUOTA_GB * 1024**3)
+
+
 class Account(TenantScopedModel):
     """A household: the tenant. Its rows are visible only inside its scope."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # Recordings beyond this are pruned, oldest first (recordings.retention).
+    storage_quota_bytes = models.BigIntegerField(default=default_storage_quota)
 
     # The scope dimension "account" filters this table on its own primary key.
     objects = HouseholdManager["Account"]()

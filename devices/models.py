@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -34,6 +35,16 @@ class Camera(TenantModel):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     live_fps = models.FloatField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Recordings: kept this many days (the retention task prunes older clips).
+    retention_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    # Motion tuning (recordings.video.MotionSettings): 0..1, higher finds fainter changes.
+    motion_sensitivity = models.FloatField(default=0.5, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    # The share of the picture that must change to count as motion, in percent.
+    motion_min_area_percent = models.FloatField(
+        default=0.2, validators=[MinValueValidator(0.01), MaxValueValidator(50)]
+    )
 
     objects = HouseholdRowManager["Camera"]()
 

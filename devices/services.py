@@ -96,6 +96,10 @@ def camera_update(
 def camera_delete(*, actor: Membership, camera: Camera) -> None:
     _require_manager(actor)
     close_sockets_on_commit(camera_control_group(camera.pk), reason="camera deleted")
+    # The recordings' rows cascade with the camera; their files go once that commits.
+    from recordings.services import camera_recordings_purge_on_commit  # recordings builds on devices
+
+    camera_recordings_purge_on_commit(camera)
     camera.delete()
 
 

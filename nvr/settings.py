@@ -233,6 +233,20 @@ LIVE_VIEWER_CREDITS = env_int("LIVE_VIEWER_CREDITS", 2)
 # Safety net behind the revocation events: how often an open socket re-checks access.
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 5)
 
+# --- Recordings -----------------------------------------------------------------
+# The largest clip a camera may upload (bytes); a larger declared size is a 413 before any body.
+RECORDINGS_MAX_UPLOAD_BYTES = env_int("RECORDINGS_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# The largest body of one upload request (tus PATCH or creation-with-upload): daphne
+# holds a request's whole body in memory, so this bounds the server's memory per upload.
+RECORDINGS_MAX_CHUNK_BYTES = env_int("RECORDINGS_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+# An upload not completed within this many hours is removed with its partial file.
+RECORDINGS_UPLOAD_EXPIRY_HOURS = env_int("RECORDINGS_UPLOAD_EXPIRY_HOURS", 24)
+# A new household's storage quota (GB); owners change theirs in the household settings.
+NVR_DEFAULT_STORAGE_QUOTA_GB = env_int("NVR_DEFAULT_STORAGE_QUOTA_GB", 20)
+# Limits of the isolated decoding process, per clip.
+RECORDINGS_PROCESS_TIMEOUT_S = env_int("RECORDINGS_PROCESS_TIMEOUT_S", 120)
+RECORDINGS_PROCESS_MEMORY_MB = env_int("RECORDINGS_PROCESS_MEMORY_MB", 1024)
+
 # --- Mail ------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # The site's public address, for links in emails (verification, invitations).

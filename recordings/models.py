@@ -1,0 +1,156 @@
+"""Recorded clips, their motion events, uploads in progress, and each household's data key.
+
+Every row belongs to a household (``TenantModel``, scoped managers, RLS, and
+same-account foreign keys in ``migrations/0002_tenancy_backstop.py``). A clip's
+bytes live encrypted in ``recordings.storage`` under a name built from the
+household's id and the recording's id only.
+"""
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.tenancy import HouseholdRowManager, TenantModel
+from devices.models import Camera
+
+
+class StorageKey(TenantModel):
+    """The household's data key, wrapped by the master key (``recordings.storage.keys``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = HouseholdRowManager["StorageKey"]()
+
+    def __str__(self) -> str:
+        return f"data key of {self.account_id}"
+
+
+class RecordingStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Recording(TenantModel):
+    """One clip of one camera. Exists only once its bytes are stored and verified."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="recordings")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=RecordingStatus.choices, default=RecordingStatus.UPLOADED)
+    # Readable by the household: why processing failed.
+    failure_reason = models.CharField(max_length=300, blank=True)
+    # The stored clip: plaintext size and SHA-256 (as uploaded, or after the faststart remux).
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Bytes taken in storage by the clip and its thumbnail (ciphertext): what the quota counts.
+    stored_bytes = models.BigIntegerField(default=0)
+    # Retries of the same upload (same camera, same key) return this recording.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    # What processing found.
+    duration_s = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    codec = models.CharField(max_length=40, blank=True)
+    motion_score = models.FloatField(default=0)
+    has_motion = models.BooleanField(default=False)
+    has_thumbnail = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HouseholdRowManager["Recording"]()
+    motion_events: "models.Manager[MotionEvent]"
+
+    class Meta:
+        ordering: ClassVar = ("-started_at", "-id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["id", "account"], name="recording_id_account"),
+            models.UniqueConstraint(
+                fields=["camera", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="recording_idempotency_key_per_camera",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gte=models.F("started_at")), name="recording_ends_after_start"
+            ),
+        ]
+        indexes: ClassVar = [
+            # Keyset pages of a household's clips, newest first, optionally per camera.
+            models.Index(fields=["account", "-started_at", "-id"], name="recording_account_time"),
+            models.Index(fields=["account", "camera", "-started_at", "-id"], name="recording_camera_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == RecordingStatus.READY
+
+
+class MotionEvent(TenantModel):
+    """A span of a recording with motion, in wall-clock time, and its strength (0..1)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="motion_events")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    score = models.FloatField()
+
+    objects = HouseholdRowManager["MotionEvent"]()
+
+    class Meta:
+        ordering: ClassVar = ("started_at",)
+        indexes: ClassVar = [models.Index(fields=["account", "recording"], name="motionevent_recording")]
+
+    def __str__(self) -> str:
+        return f"motion {self.started_at:%H:%M:%S} ({self.score:.2f})"
+
+
+class Upload(TenantModel):
+    """A resumable upload in progress (tus protocol, ``recordings/upload/``).
+
+    The bytes received so far are sealed chunks of an encrypted file under
+    ``.partial/`` (never plaintext). Completing it verifies the SHA-256 and
+    creates the ``Recording``; an expired upload is removed with its file.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="uploads")
+    # The recording's id, chosen now: the encrypted chunks are bound to it.
+    recording_id = models.UUIDField(default=uuid.uuid4, unique=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = HouseholdRowManager["Upload"]()
+
+    class Meta:
+        ordering: ClassVar = ("created_at",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["camera", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="upload_idempotency_key_per_camera",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.id} ({self.offset}/{self.length})"

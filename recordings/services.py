@@ -1,0 +1,84 @@
+"""Writes of recordings: creating one from a stored clip, deleting one with its files.
+
+File and row go together: a row is created only once its clip is stored, and
+a row's files are deleted once the deletion of the row has committed (a
+rollback keeps both). The sweep (``recordings.sweep``) repairs what a crash
+between the two leaves behind.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import Membership
+from accounts.services import actor_account_id
+from devices.models import Camera
+from recordings import files
+from recordings.models import Recording, RecordingStatus
+
+
+def recording_create(
+    *,
+    camera: Camera,
+    recording_id: uuid.UUID,
+    started_at: datetime,
+    ended_at: datetime,
+    size_bytes: int,
+    sha256: str,
+    idempotency_key: str = "",
+) -> Recording:
+    """The row of a clip already stored under ``recording_id``; processing is enqueued on commit."""
+    recording = Recording.objects.create(
+        id=recording_id,
+        account_id=camera.account_id,
+        camera=camera,
+        started_at=started_at,
+        ended_at=ended_at,
+        size_bytes=size_bytes,
+        sha256=sha256,
+        stored_bytes=files.stored_bytes(account_id=camera.account_id, recording_id=recording_id),
+        idempotency_key=idempotency_key,
+        status=RecordingStatus.UPLOADED,
+    )
+    from recordings.tasks import process_recording  # the task module imports this one
+
+    account_id, pk = str(recording.account_id), str(recording.pk)
+    transaction.on_commit(lambda: process_recording.delay(account_id, pk))
+    return recording
+
+
+def recording_delete(*, actor: Membership, recording: Recording) -> None:
+    """Owners and members delete clips; viewers cannot."""
+    actor_account_id(actor)
+    if not actor.can_manage_devices:
+        raise PermissionDenied("Only owners and members delete recordings.")
+    recordings_purge([recording])
+
+
+def recordings_purge(recordings: Iterable[Recording]) -> int:
+    """Delete rows (with their motion events) and, once that commits, their files. Returns how many."""
+    doomed = [(recording.account_id, recording.pk) for recording in recordings]
+    if not doomed:
+        return 0
+    Recording.objects.filter(pk__in=[pk for _account, pk in doomed]).delete()
+
+    def remove_files() -> None:
+        for account_id, pk in doomed:
+            files.delete(account_id=account_id, recording_id=pk)
+
+    transaction.on_commit(remove_files)
+    return len(doomed)
+
+
+def camera_recordings_purge_on_commit(camera: Camera) -> None:
+    """Before a camera is deleted: its clips' files go once the deletion commits (the rows cascade)."""
+    doomed = list(Recording.objects.filter(camera=camera).values_list("account_id", "pk"))
+
+    def remove_files() -> None:
+        for account_id, pk in doomed:
+            files.delete(account_id=account_id, recording_id=pk)
+
+    transaction.on_commit(remove_files)
