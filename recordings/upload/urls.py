@@ -2,6 +2,11 @@
 
 from django.urls import path
 
+from recordings.upload import views
+
 app_name = "recordings-upload"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("device/uploads/", views.UploadCreateView.as_view(), name="upload-create"),
+    path("device/uploads/<uuid:upload_id>/", views.UploadView.as_view(), name="upload"),
+]

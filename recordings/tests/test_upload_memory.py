@@ -1,0 +1,61 @@
+"""One request never holds more than about one encryption chunk, whatever its body's size."""
+
+import hashlib
+import tracemalloc
+
+import pytest
+
+from conftest import World
+from devices.credentials import authenticate
+from recordings.upload.protocol import parse_creation
+from recordings.upload.services import upload_append, upload_create
+from recordings.upload.testing import MIB, clip_bytes, metadata, remove_partial_files, stored_clip, times
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_partial_files():
+    remove_partial_files()
+    yield
+    remove_partial_files()
+
+
+def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
+    """An 8 MiB PATCH is read, hashed and sealed 1 MiB at a time: the peak stays near two chunks."""
+    settings.RECORDINGS_MAX_CHUNK_BYTES = 8 * MIB
+    block = clip_bytes(MIB)  # the body's source: the same MiB again and again, never the whole body
+    parts = 2
+    data_length = parts * 8 * MIB + 100
+    digest = hashlib.sha256()
+    for _ in range(parts * 8):
+        digest.update(block)
+    digest.update(block[:100])
+    started, ended = times()
+    spec = parse_creation(
+        length=str(data_length),
+        metadata=metadata(sha256=digest.hexdigest(), started_at=started.isoformat(), ended_at=ended.isoformat()),
+        idempotency_key=None,
+    )
+    principal = authenticate(world.a.tokens[0])
+    assert principal is not None
+    state = upload_create(principal=principal, spec=spec, read=None, count=0)
+    upload_id = state.upload_id
+    assert upload_id is not None
+
+    def read(size: int) -> bytes:
+        assert size <= MIB, f"asked for {size} bytes at once"
+        return block if size == MIB else block[:size]
+
+    peaks = []
+    offset = 0
+    for count in (8 * MIB, 8 * MIB, 100):
+        tracemalloc.start()
+        state = upload_append(principal=principal, upload_id=upload_id, offset=offset, read=read, count=count)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        offset = state.offset
+    assert state.recording_id is not None
+    assert max(peaks) < 3 * MIB, f"peak Python allocations per request: {peaks}"
+    stored = stored_clip(world.a.account.pk, state.recording_id)
+    assert hashlib.sha256(stored).hexdigest() == digest.hexdigest()

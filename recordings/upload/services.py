@@ -1,0 +1,343 @@
+"""Writes of uploads in progress: create, append (PATCH), complete, terminate.
+
+Each function runs in the camera's household scope (from its token only) and
+in one transaction. Files follow the rows: a partial file is removed once the
+removal of its row has committed, and a completed clip is moved into its final
+name inside the transaction that creates its ``Recording``; if that
+transaction fails, the moved file is deleted again. A checksum mismatch
+removes the row, then the partial file, and leaves no ``Recording``.
+"""
+
+import hashlib
+import hmac
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.tenancy import account_scope
+from devices.credentials import DevicePrincipal
+from devices.models import Camera
+from recordings import files
+from recordings.models import Recording, Upload
+from recordings.services import recording_create
+from recordings.storage import DEFAULT_CHUNK_SIZE, DecryptionError, ObjectExists, path_for, resumable
+from recordings.upload.partials import partial_path, remove_partial, running_hashes
+from recordings.upload.protocol import TusError, UploadSpec
+
+__all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
+
+CHUNK_MULTIPLE = DEFAULT_CHUNK_SIZE
+Read = Callable[[int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadState:
+    """What the camera is told about an upload (or, once complete, its recording)."""
+
+    upload_id: uuid.UUID | None
+    offset: int
+    length: int
+    expires_at: datetime | None
+    recording_id: uuid.UUID | None = None  # set once the clip is stored and its Recording exists
+    created: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.recording_id is not None
+
+
+def _state(upload: Upload, *, created: bool = False) -> UploadState:
+    return UploadState(upload.pk, upload.offset, upload.length, upload.expires_at, created=created)
+
+
+@dataclass
+class _AfterCommit:
+    """File work that must wait for the transaction's outcome."""
+
+    on_commit: list[Callable[[], object]] = field(default_factory=list)
+    on_failure: list[Callable[[], object]] = field(default_factory=list)
+    error: TusError | None = None
+
+
+def _run(account_id: uuid.UUID, work: Callable[[_AfterCommit], UploadState]) -> UploadState:
+    after = _AfterCommit()
+    try:
+        with account_scope(account_id):
+            state = work(after)
+    except BaseException:
+        for undo in after.on_failure:
+            undo()
+        raise
+    for action in after.on_commit:
+        action()
+    if after.error is not None:
+        raise after.error
+    return state
+
+
+def _live(principal: DevicePrincipal) -> QuerySet[Upload]:
+    # Another camera's upload, even in the same household, is not found (404).
+    return Upload.objects.filter(camera_id=principal.camera_id, expires_at__gt=timezone.now())
+
+
+def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -> UploadState | None:
+    """What a retried creation with the same Idempotency-Key gets: the recording, or the upload to resume."""
+    key = spec.idempotency_key
+    if not key:
+        return None
+    recording = Recording.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
+    if recording is not None:
+        return UploadState(None, recording.size_bytes, recording.size_bytes, None, recording_id=recording.pk)
+    upload = Upload.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
+    if upload is None:
+        return None
+    if upload.expires_at <= timezone.now():
+        # Expired: its key is free again, and its file goes with it.
+        account_id, upload_id = upload.account_id, upload.pk
+        upload.delete()
+        after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+        return None
+    if upload.length != spec.length or upload.sha256 != spec.sha256:
+        raise TusError(409, "This Idempotency-Key is already used by an upload of another clip (length or sha256).")
+    return _state(upload)
+
+
+def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | None, count: int) -> UploadState:
+    """Start an upload (tus creation); with a body, take its first bytes too (creation-with-upload)."""
+
+    def work(after: _AfterCommit) -> UploadState:
+        existing = _by_key(principal, spec, after)
+        if existing is not None:
+            return existing
+        camera = Camera.objects.get(pk=principal.camera_id)
+        upload = Upload(
+            account_id=camera.account_id,
+            camera=camera,
+            idempotency_key=spec.idempotency_key,
+            length=spec.length,
+            sha256=spec.sha256,
+            started_at=spec.started_at,
+            ended_at=spec.ended_at,
+            expires_at=timezone.now() + timedelta(hours=settings.RECORDINGS_UPLOAD_EXPIRY_HOURS),
+        )
+        try:
+            with transaction.atomic():
+                upload.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent retry with the same key created it first: answer as for a retry.
+            existing = _by_key(principal, spec, after)
+            if existing is not None:
+                return existing
+            raise
+        path = partial_path(upload.account_id, upload.pk)
+        after.on_failure.append(lambda: remove_partial(upload.account_id, upload.pk))
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "r+b") as partial:
+            resumable.start(
+                partial,
+                data_key=files.data_key(upload.account_id),
+                account_id=upload.account_id,
+                object_id=upload.recording_id,
+                kind=files.CLIP,
+                length=upload.length,
+            )
+        if count:
+            assert read is not None
+            state = _receive(upload, offset=0, read=read, count=count, after=after)
+            return UploadState(
+                upload.pk, state.offset, state.length, state.expires_at, recording_id=state.recording_id, created=True
+            )
+        return _state(upload, created=True)
+
+    return _run(principal.account_id, work)
+
+
+def upload_append(
+    *, principal: DevicePrincipal, upload_id: uuid.UUID, offset: int, read: Read, count: int
+) -> UploadState:
+    """Append a PATCH's body at ``offset`` (the stored offset, else 409); complete the upload at its length."""
+
+    def work(after: _AfterCommit) -> UploadState:
+        # The row lock makes two PATCHes at the same offset take turns: the second sees the new offset (409).
+        upload = _live(principal).select_for_update().filter(pk=upload_id).first()
+        if upload is None:
+            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+        return _receive(upload, offset=offset, read=read, count=count, after=after)
+
+    return _run(principal.account_id, work)
+
+
+def _check_part(upload: Upload, *, offset: int, count: int) -> None:
+    if offset != upload.offset:
+        raise TusError(409, f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
+    end = offset + count
+    if end > upload.length:
+        raise TusError(400, f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
+    if end < upload.length and count % CHUNK_MULTIPLE:
+        raise TusError(
+            400,
+            f"Every part but the last must be a multiple of {CHUNK_MULTIPLE} bytes (the encryption chunk, "
+            f"see Upload-Chunk-Multiple); this one is {count} bytes.",
+        )
+
+
+def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _AfterCommit) -> UploadState:
+    """Seal the body into the partial file; at the declared length, complete. The row is locked or new."""
+    _check_part(upload, offset=offset, count=count)
+    if count == 0:
+        return _state(upload)
+    account_id, upload_id = upload.account_id, upload.pk
+    path = partial_path(account_id, upload_id)
+    data_key = files.data_key(account_id)
+    try:
+        partial = open(path, "r+b")  # noqa: SIM115  (closed below; the error path needs it open)
+    except FileNotFoundError:
+        partial = None
+    if partial is None:
+        return _give_up(upload, after, TusError(404, "This upload's bytes are gone: start a new upload."))
+    with partial:
+        running = running_hashes.take(upload_id, offset, resumable.tail_tag(partial, offset))
+        if running is None and offset == 0:
+            running = hashlib.sha256()
+        try:
+            new_offset = resumable.append(
+                partial,
+                data_key=data_key,
+                account_id=account_id,
+                object_id=upload.recording_id,
+                kind=files.CLIP,
+                offset=offset,
+                count=count,
+                read=read,
+                on_plaintext=running.update if running is not None else None,
+            )
+        except resumable.AppendError as error:
+            raise TusError(400, str(error)) from None
+        tag = resumable.tail_tag(partial, new_offset)
+        if new_offset == upload.length:
+            os.fsync(partial.fileno())
+            digest = running.hexdigest() if running is not None else _decrypted_sha256(partial, upload, data_key)
+    upload.offset = new_offset
+    upload.save(update_fields=["offset"])
+    if new_offset < upload.length:
+        if running is not None:
+            # Only once committed: a rolled-back append must not leave a hash for bytes the row never had.
+            after.on_commit.append(lambda: running_hashes.put(upload_id, new_offset, tag, running))
+        return _state(upload)
+    return _complete(upload, digest, after)
+
+
+def _decrypted_sha256(partial: IO[bytes], upload: Upload, data_key: bytes) -> str | None:
+    try:
+        return resumable.decrypted_sha256(
+            partial, data_key=data_key, account_id=upload.account_id, object_id=upload.recording_id, kind=files.CLIP
+        )
+    except DecryptionError:
+        return None
+
+
+def _discard(upload: Upload, after: _AfterCommit) -> UploadState:
+    """Remove the upload: its row now, its partial file once that commits."""
+    account_id, upload_id = upload.account_id, upload.pk
+    state = _state(upload)
+    upload.delete()
+    after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+    return state
+
+
+def _give_up(upload: Upload, after: _AfterCommit, error: TusError) -> UploadState:
+    """Remove the upload and answer ``error`` once that has committed."""
+    after.error = error
+    return _discard(upload, after)
+
+
+def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> UploadState:
+    if digest is None or not hmac.compare_digest(digest, upload.sha256):
+        return _give_up(
+            upload,
+            after,
+            TusError(400, "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."),
+        )
+    account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
+    path = partial_path(account_id, upload_id)
+    name = path_for(account_id, recording_id, files.CLIP)
+    _publish(path, name)
+    after.on_failure.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
+    # The partial file goes only once the Recording is committed: if the transaction
+    # fails, the row's offset rolls back and the partial file still matches it.
+    after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+    running_hashes.forget(upload.pk)
+    recording = recording_create(
+        camera=upload.camera,
+        recording_id=recording_id,
+        started_at=upload.started_at,
+        ended_at=upload.ended_at,
+        size_bytes=upload.length,
+        sha256=upload.sha256,
+        idempotency_key=upload.idempotency_key,
+    )
+    state = UploadState(upload.pk, upload.length, upload.length, upload.expires_at, recording_id=recording.pk)
+    upload.delete()
+    return state
+
+
+def _publish(path: Path, name: str) -> None:
+    """Give the partial file its final name without copying it when the storage is a local folder.
+
+    A hard link is atomic (a reader sees the whole file or none), refuses an
+    existing name, and keeps the partial name until the transaction commits.
+    Elsewhere (S3, or a filesystem without hard links) the storage copies it.
+    """
+    storage = files.clip_storage.storage
+    if storage.exists(name):
+        raise ObjectExists(name)
+    if isinstance(storage, FileSystemStorage):
+        final = Path(storage.path(name))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, final)
+        except FileExistsError:
+            raise ObjectExists(name) from None
+        except OSError:
+            pass  # no hard links here: copy below
+        else:
+            if storage.file_permissions_mode is not None:
+                os.chmod(final, storage.file_permissions_mode)
+            return
+    with open(path, "rb") as partial:
+        saved = storage.save(name, File(partial, name=os.path.basename(name)))
+    if saved != name:
+        storage.delete(saved)
+        raise ObjectExists(name)
+
+
+def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadState:
+    """The upload's offset (tus HEAD), for the camera that created it only."""
+    with account_scope(principal.account_id):
+        upload = _live(principal).filter(pk=upload_id).first()
+        if upload is None:
+            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+        return _state(upload)
+
+
+def upload_terminate(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> None:
+    """Cancel an upload (tus termination): its row, then its partial file."""
+
+    def work(after: _AfterCommit) -> UploadState:
+        upload = _live(principal).select_for_update().filter(pk=upload_id).first()
+        if upload is None:
+            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+        return _discard(upload, after)
+
+    _run(principal.account_id, work)
