@@ -31,3 +31,24 @@ class CameraEditForm(forms.Form):
         help_text="Leave empty to keep the current one (it is never shown).",
         widget=forms.PasswordInput(render_value=False),
     )
+    retention_days = forms.IntegerField(
+        label="Keep recordings for (days)",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Older clips are deleted automatically (1 to 3650 days).",
+    )
+    motion_sensitivity = forms.FloatField(
+        label="Motion sensitivity",
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text="0 to 1: higher finds fainter changes (and more false alarms).",
+    )
+    motion_min_area_percent = forms.FloatField(
+        label="Minimum changed area (%)",
+        required=False,
+        min_value=0.01,
+        max_value=50,
+        help_text="How much of the picture must change to count as motion (0.01 to 50 %).",
+    )

@@ -72,8 +72,12 @@ def camera_update(
     name: str | None = None,
     enabled: bool | None = None,
     source_url: str | None = None,
+    retention_days: int | None = None,
+    motion_sensitivity: float | None = None,
+    motion_min_area_percent: float | None = None,
 ) -> Camera:
     _require_manager(actor)
+    _set_recording_settings(camera, retention_days, motion_sensitivity, motion_min_area_percent)
     if name is not None:
         camera.name = _clean_name(name)
     if source_url:
@@ -91,6 +95,27 @@ def camera_update(
     except IntegrityError:
         raise ValidationError({"name": "This household already has a camera with that name."}) from None
     return camera
+
+
+def _set_recording_settings(
+    camera: Camera, retention_days: int | None, sensitivity: float | None, min_area_percent: float | None
+) -> None:
+    """Retention and motion tuning (recordings.retention, recordings.processing), range-checked."""
+    errors: dict[str, str] = {}
+    if retention_days is not None and not 1 <= retention_days <= 3650:
+        errors["retention_days"] = "Keep recordings between 1 and 3650 days."
+    if sensitivity is not None and not 0 <= sensitivity <= 1:
+        errors["motion_sensitivity"] = "Motion sensitivity is between 0 and 1."
+    if min_area_percent is not None and not 0.01 <= min_area_percent <= 50:
+        errors["motion_min_area_percent"] = "The minimum changed area is between 0.01 and 50 percent."
+    if errors:
+        raise ValidationError(errors)
+    if retention_days is not None:
+        camera.retention_days = retention_days
+    if sensitivity is not None:
+        camera.motion_sensitivity = sensitivity
+    if min_area_percent is not None:
+        camera.motion_min_area_percent = min_area_percent
 
 
 def camera_delete(*, actor: Membership, camera: Camera) -> None:

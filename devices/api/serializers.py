@@ -21,6 +21,9 @@ class CameraSerializer(serializers.ModelSerializer[Camera]):
             "live_fps",
             "created_at",
             "has_source_url",
+            "retention_days",
+            "motion_sensitivity",
+            "motion_min_area_percent",
         )
 
     def get_has_source_url(self, camera: Camera) -> bool:
@@ -38,6 +41,9 @@ class CameraUpdateSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=100, required=False)
     enabled = serializers.BooleanField(required=False)
     source_url = serializers.CharField(max_length=2000, required=False, write_only=True)
+    retention_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    motion_sensitivity = serializers.FloatField(min_value=0, max_value=1, required=False)
+    motion_min_area_percent = serializers.FloatField(min_value=0.01, max_value=50, required=False)
 
 
 class TokenSerializer(serializers.Serializer[None]):

@@ -98,7 +98,14 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(camera_id=camera_id)
     membership = _membership(request)
-    form = CameraEditForm(request.POST or None, initial={"name": camera.name, "enabled": camera.enabled})
+    initial = {
+        "name": camera.name,
+        "enabled": camera.enabled,
+        "retention_days": camera.retention_days,
+        "motion_sensitivity": camera.motion_sensitivity,
+        "motion_min_area_percent": camera.motion_min_area_percent,
+    }
+    form = CameraEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -108,6 +115,9 @@ def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
                 name=data["name"],
                 enabled=data["enabled"],
                 source_url=data["source_url"] or None,
+                retention_days=data["retention_days"],
+                motion_sensitivity=data["motion_sensitivity"],
+                motion_min_area_percent=data["motion_min_area_percent"],
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -52,9 +52,9 @@ from recordings.storage.chunked import (
     open_decrypted_range,
 )
 from recordings.storage.chunked import plaintext_size as header_plaintext_size
-from recordings.storage.errors import ChecksumMismatch, ObjectExists
+from recordings.storage.errors import ChecksumMismatch, ObjectExists, StorageError
 
-__all__ = ["KINDS", "ClipStorage", "path_for"]
+__all__ = ["KINDS", "ClipStorage", "path_for", "replace_encrypted"]
 
 KINDS: Final = frozenset({"clips", "thumbnails"})
 PARTIAL_DIR: Final = ".partial"
@@ -258,3 +258,65 @@ class ClipStorage:
         """Remove the object; nothing happens if it is already gone."""
         with contextlib.suppress(FileNotFoundError):
             self.storage.delete(path_for(account_id, object_id, kind))
+
+
+def replace_encrypted(
+    clip_storage: ClipStorage,
+    *,
+    account_id: uuid.UUID,
+    object_id: uuid.UUID,
+    kind: str,
+    data_key: bytes,
+    source: Readable,
+) -> EncryptedFileInfo:
+    """Encrypt ``source`` into the object's name, replacing what is stored there, atomically.
+
+    For what processing rewrites (the clip remuxed index-first, the poster): a
+    reader sees the old file or the new one, never a missing or half-written
+    one. The new file is encrypted completely into a temporary file first; on a
+    ``FileSystemStorage`` it is then renamed over the old one (``os.replace``,
+    same filesystem); on a storage that overwrites in one request (S3: a PUT
+    replaces an object only once it is complete) it is saved under the same
+    name. Any other storage raises ``StorageError`` rather than delete-then-write.
+    """
+    name = path_for(account_id, object_id, kind)
+    storage = clip_storage.storage
+    can_overwrite = isinstance(storage, FileSystemStorage) or getattr(storage, "file_overwrite", False)
+    if not can_overwrite:
+        raise StorageError(f"{type(storage).__name__} cannot replace an object atomically")
+    fd, temp_path = tempfile.mkstemp(
+        prefix="nvrc-",
+        suffix=".part",
+        dir=clip_storage._temporary_directory(storage),
+    )
+    try:
+        with os.fdopen(fd, "w+b") as temp:
+            writer = EncryptingWriter(
+                temp,
+                data_key=data_key,
+                account_id=account_id,
+                object_id=object_id,
+                kind=kind,
+                chunk_size=clip_storage.chunk_size,
+            )
+            while block := source.read(_COPY_SIZE):
+                writer.write(block)
+            info = writer.close()
+            temp.flush()
+            os.fsync(temp.fileno())
+            if isinstance(storage, FileSystemStorage):
+                final = Path(storage.path(name))
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if storage.file_permissions_mode is not None:
+                    os.chmod(temp_path, storage.file_permissions_mode)
+                os.replace(temp_path, final)
+            else:
+                temp.seek(0)
+                saved = storage.save(name, File(temp, name=os.path.basename(name)))
+                if saved != name:
+                    storage.delete(saved)
+                    raise StorageError(f"the storage saved {name} under another name")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_path)  # gone already once renamed into place
+    return info

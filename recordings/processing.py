@@ -1,0 +1,262 @@
+"""Processing one uploaded clip: index first, metadata, poster, motion events.
+
+Runs in the Celery worker (``recordings.tasks.process_recording``) in three steps,
+each database step a short transaction of its own, so that no transaction (nor
+SQLite's write lock) stays open while a clip is decoded:
+
+1. in the household's scope: re-fetch the recording (gone, READY or FAILED:
+   nothing to do), mark it PROCESSING and commit, so the household sees progress;
+2. outside any transaction: decrypt the clip into a private temporary folder
+   (``mkdtemp``, mode 0700, always removed: the only place plaintext exists),
+   move its index to the front if needed and analyse it, both in the isolated
+   child process (``recordings.video.isolate``), then write the poster and the
+   remuxed clip (each encrypted in full, then renamed over the old file);
+3. in the household's scope again: lock the row and store what was found
+   (READY), or the reason it failed (FAILED). If the row was deleted meanwhile,
+   the files step 2 wrote are removed (the deletion may have removed the old
+   ones before step 2 wrote new ones).
+
+A redelivered task (the worker died: acks late, reject on worker lost) finds the
+row still PROCESSING and does it again; motion events are replaced, not added.
+"""
+
+import hashlib
+import io
+import logging
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.tenancy import account_scope
+from recordings import files
+from recordings.models import MotionEvent, Recording, RecordingStatus
+from recordings.storage import StorageError
+from recordings.storage.backend import replace_encrypted
+from recordings.video.isolate import faststart_isolated, run_isolated
+from recordings.video.results import Analysis, MotionSettings, VideoError
+
+__all__ = ["MISSING", "TOO_LONG", "process"]
+
+logger = logging.getLogger("nvr.recordings.processing")
+
+MISSING = "missing"  # what ``process`` returns when the recording is not (or no longer) there
+TOO_LONG = "processing took too long"
+UNREADABLE = "the stored clip could not be read"
+INTERNAL = "processing failed because of an error on our side"
+REASON_LENGTH = 300  # Recording.failure_reason's max_length
+_COPY_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    account_id: uuid.UUID
+    recording_id: uuid.UUID
+    started_at: datetime
+    motion: MotionSettings
+    data_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    analysis: Analysis
+    size_bytes: int
+    sha256: str
+    remuxed: bool
+
+
+def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str) -> str:
+    """Process the household's recording; returns its final status, or ``MISSING``.
+
+    Never raises for a bad clip: a clip that cannot be used ends FAILED with a
+    reason the household can read. Call outside any transaction (each step
+    commits on its own).
+    """
+    try:
+        account, pk = uuid.UUID(str(account_id)), uuid.UUID(str(recording_id))
+    except ValueError:
+        return MISSING
+    started = _start(account, pk)
+    if not isinstance(started, _Job):
+        return started
+    job = started
+    try:
+        outcome = _work(job)
+        return _finish(job, outcome)
+    except VideoError as error:
+        return _fail(job, error.reason)
+    except SoftTimeLimitExceeded:
+        return _fail(job, TOO_LONG)
+    except (StorageError, OSError) as error:
+        # A decryption failure (a moved or tampered file) or a missing file: never say which.
+        logger.warning("recording %s: stored clip unreadable: %s", pk, type(error).__name__)
+        return _fail(job, UNREADABLE)
+    except Exception:
+        logger.exception("recording %s: processing failed", pk)
+        return _fail(job, INTERNAL)
+
+
+def _motion_settings(recording: Recording) -> MotionSettings:
+    camera = recording.camera
+    return MotionSettings(sensitivity=camera.motion_sensitivity, min_area_fraction=camera.motion_min_area_percent / 100)
+
+
+def _start(account_id: uuid.UUID, pk: uuid.UUID) -> _Job | str:
+    with account_scope(account_id):
+        recording = Recording.objects.select_for_update(of=("self",)).select_related("camera").filter(pk=pk).first()
+        if recording is None:
+            return MISSING
+        if recording.status in (RecordingStatus.READY, RecordingStatus.FAILED):
+            return str(recording.status)
+        try:
+            motion = _motion_settings(recording)
+        except ValueError as error:
+            _mark_failed(recording, f"the camera's motion settings are invalid ({error})")
+            return str(RecordingStatus.FAILED)
+        recording.status, recording.failure_reason = RecordingStatus.PROCESSING, ""
+        recording.save(update_fields=["status", "failure_reason"])
+        return _Job(
+            account_id=account_id,
+            recording_id=pk,
+            started_at=recording.started_at,
+            motion=motion,
+            data_key=files.data_key(account_id),
+        )
+
+
+def _work(job: _Job) -> _Outcome:
+    """Decrypt, remux if needed, analyse, and store the poster and the remuxed clip."""
+    timeout_s, memory_mb = settings.RECORDINGS_PROCESS_TIMEOUT_S, settings.RECORDINGS_PROCESS_MEMORY_MB
+    folder = Path(tempfile.mkdtemp(prefix="nvr-process-"))  # mode 0700
+    try:
+        source = folder / "clip.mp4"
+        size, sha256 = _decrypt(job, source)
+        if size == 0:
+            raise VideoError("the clip is empty")
+        playable = folder / "playable.mp4"
+        remuxed = faststart_isolated(source, playable, timeout_s=timeout_s, memory_mb=memory_mb)
+        final = playable if remuxed else source
+        # The file that will be stored is the one analysed: READY means it decodes.
+        analysis = run_isolated(final, job.motion, timeout_s=timeout_s, memory_mb=memory_mb)
+        if remuxed:
+            size, sha256 = _sha256_of(final)
+        if analysis.poster_jpeg:
+            _replace(job, files.THUMBNAIL, io.BytesIO(analysis.poster_jpeg))
+        else:
+            files.clip_storage.delete(account_id=job.account_id, object_id=job.recording_id, kind=files.THUMBNAIL)
+        if remuxed:
+            with final.open("rb") as clip:
+                _replace(job, files.CLIP, clip)
+        return _Outcome(analysis=analysis, size_bytes=size, sha256=sha256, remuxed=remuxed)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _decrypt(job: _Job, target: Path) -> tuple[int, str]:
+    """Write the stored clip's plaintext to ``target``; returns its size and SHA-256.
+
+    The size comes from the file itself, not the row: a retry after a crash
+    between replacing the clip and saving the row still reads the whole file.
+    """
+    storage, account_id, pk = files.clip_storage, job.account_id, job.recording_id
+    size = storage.plaintext_size(account_id=account_id, object_id=pk, kind=files.CLIP)
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        if size:
+            pieces = storage.open_range(
+                account_id=account_id,
+                object_id=pk,
+                kind=files.CLIP,
+                data_key=job.data_key,
+                start=0,
+                end_inclusive=size - 1,
+            )
+            for piece in pieces:
+                digest.update(piece)
+                out.write(piece)
+    return size, digest.hexdigest()
+
+
+def _sha256_of(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while block := file.read(_COPY_SIZE):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def _replace(job: _Job, kind: str, source: io.BufferedIOBase) -> None:
+    replace_encrypted(
+        files.clip_storage,
+        account_id=job.account_id,
+        object_id=job.recording_id,
+        kind=kind,
+        data_key=job.data_key,
+        source=source,
+    )
+
+
+def _finish(job: _Job, outcome: _Outcome) -> str:
+    analysis = outcome.analysis
+    with account_scope(job.account_id):
+        recording = Recording.objects.select_for_update().filter(pk=job.recording_id).first()
+        if recording is None:
+            files.delete(account_id=job.account_id, recording_id=job.recording_id)
+            return MISSING
+        if recording.status != RecordingStatus.PROCESSING:
+            return str(recording.status)  # another attempt finished first
+        MotionEvent.objects.filter(recording=recording).delete()
+        MotionEvent.objects.bulk_create(
+            MotionEvent(
+                account_id=job.account_id,
+                recording=recording,
+                started_at=job.started_at + timedelta(seconds=event.start_s),
+                ended_at=job.started_at + timedelta(seconds=max(event.start_s, event.end_s)),
+                score=event.score,
+            )
+            for event in analysis.events
+        )
+        info = analysis.info
+        recording.status, recording.failure_reason = RecordingStatus.READY, ""
+        recording.size_bytes, recording.sha256 = outcome.size_bytes, outcome.sha256
+        recording.duration_s, recording.fps = info.duration_s, info.fps
+        recording.width, recording.height, recording.codec = info.width, info.height, info.codec[:40]
+        recording.motion_score, recording.has_motion = analysis.clip_score, bool(analysis.events)
+        recording.has_thumbnail = bool(analysis.poster_jpeg)
+        recording.stored_bytes = files.stored_bytes(account_id=job.account_id, recording_id=job.recording_id)
+        recording.processed_at = timezone.now()
+        recording.save()
+        return str(RecordingStatus.READY)
+
+
+def _fail(job: _Job, reason: str) -> str:
+    with account_scope(job.account_id):
+        recording = Recording.objects.select_for_update().filter(pk=job.recording_id).first()
+        if recording is None:
+            files.delete(account_id=job.account_id, recording_id=job.recording_id)
+            return MISSING
+        if recording.status != RecordingStatus.PROCESSING:
+            return str(recording.status)
+        _mark_failed(recording, reason)
+        return str(RecordingStatus.FAILED)
+
+
+def _mark_failed(recording: Recording, reason: str) -> None:
+    """FAILED with a one-line reason; no motion events and no poster (the clip stays, for download)."""
+    MotionEvent.objects.filter(recording=recording).delete()
+    account_id, pk = recording.account_id, recording.pk
+    files.clip_storage.delete(account_id=account_id, object_id=pk, kind=files.THUMBNAIL)
+    recording.status = RecordingStatus.FAILED
+    recording.failure_reason = " ".join(reason.split())[:REASON_LENGTH] or "processing failed"
+    recording.has_motion, recording.motion_score, recording.has_thumbnail = False, 0.0, False
+    recording.stored_bytes = files.stored_bytes(account_id=account_id, recording_id=pk)
+    recording.processed_at = timezone.now()
+    recording.save()

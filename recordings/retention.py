@@ -1,0 +1,182 @@
+"""Retention and quota: how much a household stores, and pruning what it may no longer keep.
+
+``enforce_retention`` (Celery beat, and ``manage.py prune_recordings``) lists the
+households' ids with the logged escape hatch and nothing else, then works inside
+each household's own scope: first the clips older than their camera's
+``retention_days``, then, while the household stores more than its quota, its
+oldest clips. Rows go in batches, each batch a transaction of its own, through
+``recordings_purge`` (the rows now, their files once the batch commits).
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Account, Membership
+from accounts.services import actor_account_id
+from accounts.tenancy import account_scope, unscoped
+from devices.models import Camera
+from recordings.models import Recording
+from recordings.services import recordings_purge
+
+__all__ = [
+    "HouseholdPrune",
+    "RetentionReport",
+    "StorageUsage",
+    "enforce_retention",
+    "format_bytes",
+    "prune_household",
+    "storage_quota_set",
+    "storage_usage",
+]
+
+GB = 1024**3
+MIN_QUOTA_GB = Decimal("0.1")
+MAX_QUOTA_GB = Decimal(100_000)
+
+
+def format_bytes(count: int) -> str:
+    """``1.2 GB``, ``350 MB``, ``0 B``: binary units, one decimal below 10."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class StorageUsage:
+    """What a household stores (ciphertext of clips and thumbnails) against its quota."""
+
+    used_bytes: int
+    quota_bytes: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used_bytes / self.quota_bytes)) if self.quota_bytes > 0 else 100
+
+    @property
+    def over_quota(self) -> bool:
+        return self.used_bytes > self.quota_bytes
+
+    @property
+    def label(self) -> str:
+        return f"{format_bytes(self.used_bytes)} of {format_bytes(self.quota_bytes)}"
+
+
+def storage_usage(account_id: uuid.UUID) -> StorageUsage:
+    """The household's storage used and quota. Call inside its scope."""
+    used = Recording.objects.filter(account_id=account_id).aggregate(total=Sum("stored_bytes"))["total"] or 0
+    quota = Account.objects.filter(pk=account_id).values_list("storage_quota_bytes", flat=True).first()
+    return StorageUsage(used_bytes=int(used), quota_bytes=int(quota or 0))
+
+
+def storage_quota_set(*, actor: Membership, quota_gb: Decimal) -> Account:
+    """Owners set their household's storage quota (GB); the next retention run enforces it."""
+    actor_account_id(actor)
+    if not actor.is_owner:
+        raise PermissionDenied("Only an owner can change the household's storage quota.")
+    if not MIN_QUOTA_GB <= quota_gb <= MAX_QUOTA_GB:
+        raise ValidationError({"storage_quota_gb": f"The quota must be between {MIN_QUOTA_GB} and {MAX_QUOTA_GB} GB."})
+    account = actor.account
+    account.storage_quota_bytes = int(quota_gb * GB)
+    account.save(update_fields=["storage_quota_bytes"])
+    return account
+
+
+@dataclass(slots=True)
+class HouseholdPrune:
+    """What pruning one household deleted."""
+
+    account_id: str
+    expired: int = 0
+    over_quota: int = 0
+    bytes_freed: int = 0
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    households: int = 0
+    expired: int = 0
+    over_quota: int = 0
+    bytes_freed: int = 0
+    pruned: list[HouseholdPrune] = field(default_factory=list)  # households where something was deleted
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def enforce_retention(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int, HouseholdPrune], None] | None = None,
+) -> RetentionReport:
+    """Prune every household; ``progress(done, total, household)`` after each one."""
+    now = now or timezone.now()
+    with unscoped("retention: list the households whose recordings to prune"):
+        account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    report = RetentionReport(households=len(account_ids))
+    for done, account_id in enumerate(account_ids, start=1):
+        pruned = prune_household(account_id, now=now, batch_size=batch_size)
+        report.expired += pruned.expired
+        report.over_quota += pruned.over_quota
+        report.bytes_freed += pruned.bytes_freed
+        if pruned.expired or pruned.over_quota:
+            report.pruned.append(pruned)
+        if progress is not None:
+            progress(done, len(account_ids), pruned)
+    return report
+
+
+def prune_household(account_id: uuid.UUID, *, now: datetime, batch_size: int | None = None) -> HouseholdPrune:
+    """Delete the household's expired clips, then its oldest while it is over quota."""
+    batch = batch_size or settings.RECORDINGS_PRUNE_BATCH
+    result = HouseholdPrune(account_id=str(account_id))
+    with account_scope(account_id):
+        cameras = list(Camera.objects.values_list("pk", "retention_days"))
+    for camera_id, retention_days in cameras:
+        cutoff = now - timedelta(days=retention_days)
+        while True:
+            with account_scope(account_id):
+                doomed = list(
+                    Recording.objects.filter(camera_id=camera_id, started_at__lt=cutoff)
+                    .order_by("started_at", "pk")
+                    .only("pk", "account_id", "stored_bytes")[:batch]
+                )
+                recordings_purge(doomed)
+            result.expired += len(doomed)
+            result.bytes_freed += sum(recording.stored_bytes for recording in doomed)
+            if len(doomed) < batch:
+                break
+    while True:
+        with account_scope(account_id):
+            usage = storage_usage(account_id)
+            excess = usage.used_bytes - usage.quota_bytes
+            if excess <= 0:
+                break
+            doomed, freed = [], 0
+            for recording in Recording.objects.order_by("started_at", "pk").only("pk", "account_id", "stored_bytes")[
+                :batch
+            ]:
+                if freed >= excess:
+                    break
+                doomed.append(recording)
+                freed += recording.stored_bytes
+            if not doomed:
+                break
+            recordings_purge(doomed)
+        result.over_quota += len(doomed)
+        result.bytes_freed += freed
+    return result

@@ -1,0 +1,126 @@
+"""Per-camera retention and motion settings (form and API), the household's quota and storage shown."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Account
+from accounts.tenancy import account_scope
+from conftest import World, client_for
+from devices.models import Camera
+from recordings.retention import GB, format_bytes, storage_usage
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"retention_days": "7", "motion_sensitivity": "0.8", "motion_min_area_percent": "1.5"}
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def camera(household) -> Camera:
+    with account_scope(household.account.pk):
+        return Camera.objects.get(pk=household.cameras[0].pk)
+
+
+def settings_of(household) -> tuple[int, float, float]:
+    c = camera(household)
+    return (c.retention_days, c.motion_sensitivity, c.motion_min_area_percent)
+
+
+def quota_of(household) -> int:
+    with account_scope(household.account.pk):
+        return Account.objects.get().storage_quota_bytes
+
+
+def test_it_lets_owners_and_members_tune_a_camera_in_the_portal(world: World):
+    url = reverse("devices:camera-edit", args=[world.a.cameras[0].pk])
+    page = client_for(world.a.member).get(url).content.decode()
+    assert 'name="retention_days"' in page
+    assert "Recordings are kept <strong>30 days</strong>" in page
+
+    response = client_for(world.a.member).post(url, {"name": world.a.cameras[0].name, "enabled": "on", **GOOD})
+    assert response.status_code == 302
+    assert settings_of(world.a) == (7, 0.8, 1.5)
+    assert "Recordings are kept <strong>7 days</strong>" in client_for(world.a.owner).get(url).content.decode()
+
+    # Left empty: unchanged.
+    client_for(world.a.owner).post(url, {"name": world.a.cameras[0].name, "enabled": "on"})
+    assert settings_of(world.a) == (7, 0.8, 1.5)
+
+
+def test_it_shows_readable_errors_for_bad_camera_settings_and_saves_nothing(world: World):
+    url = reverse("devices:camera-edit", args=[world.a.cameras[0].pk])
+    bad = {"retention_days": "0", "motion_sensitivity": "2", "motion_min_area_percent": "60"}
+    response = client_for(world.a.owner).post(url, {"name": "Renamed", "enabled": "on", **bad})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "greater than or equal to 1" in body
+    assert "less than or equal to 1" in body
+    assert "less than or equal to 50" in body
+    assert settings_of(world.a) == (30, 0.5, 0.2)
+    assert camera(world.a).name == "Atkins family porch"
+
+
+def test_it_refuses_viewers_and_other_households_in_the_portal(world: World):
+    url = reverse("devices:camera-edit", args=[world.a.cameras[0].pk])
+    assert client_for(world.a.viewer).post(url, {"name": "x", **GOOD}).status_code == 403
+    assert client_for(world.b.owner).post(url, {"name": "x", **GOOD}).status_code == 404
+    assert settings_of(world.a) == (30, 0.5, 0.2)
+
+
+def test_it_lets_the_api_read_and_patch_camera_settings(world: World):
+    url = reverse("devices-api:camera-detail", args=[world.a.cameras[0].pk])
+    member = api(world.a.member)
+    assert member.get(url).json()["retention_days"] == 30
+
+    response = member.patch(url, {"retention_days": 90, "motion_sensitivity": 0.25}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["retention_days"], body["motion_sensitivity"], body["motion_min_area_percent"]) == (90, 0.25, 0.2)
+    assert settings_of(world.a) == (90, 0.25, 0.2)
+
+    bad = member.patch(url, {"retention_days": 4000, "motion_min_area_percent": 0}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"retention_days", "motion_min_area_percent"}
+    assert api(world.a.viewer).patch(url, {"retention_days": 1}, format="json").status_code == 403
+    assert api(world.b.owner).patch(url, {"retention_days": 1}, format="json").status_code == 404
+    assert settings_of(world.a) == (90, 0.25, 0.2)
+
+
+def test_it_lets_only_owners_set_the_storage_quota(world: World):
+    url = reverse("recordings:storage")
+    owner = client_for(world.a.owner)
+    assert owner.post(url, {"storage_quota_gb": "5.5"}).status_code == 302
+    assert quota_of(world.a) == int(Decimal("5.5") * GB)
+    assert quota_of(world.b) == 20 * GB
+
+    for person in (world.a.member, world.a.viewer):
+        response = client_for(person).post(url, {"storage_quota_gb": "1000"})
+        assert response.status_code == 403
+    assert quota_of(world.a) == int(Decimal("5.5") * GB)
+
+    bad = owner.post(url, {"storage_quota_gb": "0"})
+    assert bad.status_code == 400
+    assert "greater than or equal to 0.1" in bad.content.decode()
+    assert owner.post(url, {"storage_quota_gb": "lots"}).status_code == 400
+    assert quota_of(world.a) == int(Decimal("5.5") * GB)
+
+
+def test_it_shows_everyone_storage_used_against_the_quota(world: World):
+    with account_scope(world.a.account.pk):
+        used = storage_usage(world.a.account.pk).used_bytes
+    expected = f"{format_bytes(used)} of 20 GB"
+    for person in (world.a.owner, world.a.member, world.a.viewer):
+        page = client_for(person).get(reverse("recordings:storage")).content.decode()
+        assert expected in page
+    viewer_page = client_for(world.a.viewer).get(reverse("recordings:storage")).content.decode()
+    assert 'name="storage_quota_gb"' not in viewer_page
+    owner_page = client_for(world.a.owner).get(reverse("recordings:storage")).content.decode()
+    assert 'name="storage_quota_gb"' in owner_page
+    assert 'value="20.0"' in owner_page
