@@ -1,25 +1,39 @@
-"""Simulated push cameras: ``manage.py simulate_camera --token TOKEN [--token TOKEN2 ...]``."""
+"""Simulated push cameras: ``manage.py simulate_camera --token TOKEN [--token TOKEN2 ...]``.
+
+Each camera streams live frames to the device websocket and, every
+``--clip-every`` seconds, uploads a ``--clip-seconds`` H.264 clip through the
+upload API (``devices.simulator_clips``); ``--clip-every 0`` turns clips off.
+"""
 
 import asyncio
 import re
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devices.simulator import DEFAULT_QUALITY, PushError, Scene, push, push_forever
+from devices.simulator_clips import (
+    DEFAULT_CLIP_EVERY,
+    DEFAULT_CLIP_FPS,
+    DEFAULT_CLIP_SECONDS,
+    DEFAULT_CLIP_SIZE,
+    ClipRecorder,
+    http_base_url,
+)
 
 SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 MIN_SIDE, MAX_SIDE = 16, 4096
 
 
-def parse_size(value: str) -> tuple[int, int]:
+def parse_size(value: str, *, option: str = "--size") -> tuple[int, int]:
     """``"1280x720"`` as ``(1280, 720)``; a readable CommandError otherwise."""
     match = SIZE.match(value)
     if match is None:
-        raise CommandError(f"--size must be WIDTHxHEIGHT in pixels, e.g. 1280x720; got {value!r}.")
+        raise CommandError(f"{option} must be WIDTHxHEIGHT in pixels, e.g. 1280x720; got {value!r}.")
     width, height = int(match[1]), int(match[2])
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise CommandError(f"--size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side; got {value!r}.")
+        raise CommandError(f"{option} must be between {MIN_SIDE} and {MAX_SIDE} pixels a side; got {value!r}.")
     return width, height
 
 
@@ -41,6 +55,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--label", action="append", default=[], help="Text shown on the picture, one per --token, in order."
         )
+        parser.add_argument(
+            "--clip-every",
+            type=float,
+            default=DEFAULT_CLIP_EVERY,
+            help=f"Upload a clip every this many seconds (default {DEFAULT_CLIP_EVERY:g}; 0: no clips).",
+        )
+        parser.add_argument(
+            "--clip-seconds",
+            type=float,
+            default=DEFAULT_CLIP_SECONDS,
+            help=f"Length of each clip in seconds (default {DEFAULT_CLIP_SECONDS:g}).",
+        )
+        parser.add_argument(
+            "--clip-size",
+            default="{}x{}".format(*DEFAULT_CLIP_SIZE),
+            help="Clip size, WIDTHxHEIGHT, even numbers (default {}x{}).".format(*DEFAULT_CLIP_SIZE),
+        )
+        parser.add_argument(
+            "--clip-fps", type=int, default=DEFAULT_CLIP_FPS, help=f"Clip frames a second (default {DEFAULT_CLIP_FPS})."
+        )
+        parser.add_argument(
+            "--upload-url",
+            default=None,
+            help="The site's base URL for uploads (default: from --url, e.g. http://127.0.0.1:8000).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tokens: list[str] = options["token"]
@@ -60,25 +99,96 @@ class Command(BaseCommand):
             raise CommandError(f"{len(labels)} --label values for {len(tokens)} --token values: give one per camera.")
         labels += [f"Camera {n}" for n in range(len(labels) + 1, len(tokens) + 1)]
         scenes = [Scene(width, height, label=label, seed=n) for n, label in enumerate(labels)]
+        recorders = self._recorders(options, url, tokens, labels)
         for scene in scenes:
             until = f"for {seconds:g} s" if seconds is not None else "until Ctrl-C"
             self.stdout.write(
                 f"{scene.label}: pushing {width}x{height} at {fps:g} fps (quality {quality}) to {url} {until}"
             )
+        for recorder in recorders:
+            scene = recorder.scene
+            self.stdout.write(
+                f"{scene.label}: uploading a {recorder.seconds:g} s {scene.width}x{scene.height} clip "
+                f"every {recorder.every:g} s to {recorder.base_url}"
+            )
         try:
-            asyncio.run(self._run(url, tokens, scenes, fps=fps, quality=quality, seconds=seconds))
+            asyncio.run(self._run(url, tokens, scenes, recorders, fps=fps, quality=quality, seconds=seconds))
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
 
+    def _recorders(self, options: dict[str, Any], url: str, tokens: list[str], labels: list[str]) -> list[ClipRecorder]:
+        every: float = options["clip_every"]
+        clip_seconds: float = options["clip_seconds"]
+        clip_fps: int = options["clip_fps"]
+        if every == 0:
+            return []
+        if not clip_seconds > 0 or not every >= clip_seconds:
+            raise CommandError(
+                f"--clip-seconds must be positive and at most --clip-every; got {clip_seconds:g} and {every:g}."
+            )
+        if not 1 <= clip_fps <= 60:
+            raise CommandError(f"--clip-fps must be between 1 and 60; got {clip_fps}.")
+        clip_width, clip_height = parse_size(options["clip_size"], option="--clip-size")
+        if clip_width % 2 or clip_height % 2:
+            raise CommandError(f"--clip-size needs even numbers (H.264); got {options['clip_size']!r}.")
+        try:
+            base_url = options["upload_url"] or http_base_url(url)
+        except ValueError as error:
+            raise CommandError(f"--url: {error} Give --upload-url.") from error
+        return [
+            ClipRecorder(
+                base_url.rstrip("/"),
+                token,
+                Scene(clip_width, clip_height, label=label, seed=n),
+                every=every,
+                seconds=clip_seconds,
+                fps=clip_fps,
+                seed=n,
+            )
+            for n, (token, label) in enumerate(zip(tokens, labels, strict=True))
+        ]
+
     async def _run(
-        self, url: str, tokens: list[str], scenes: list[Scene], *, fps: float, quality: int, seconds: float | None
+        self,
+        url: str,
+        tokens: list[str],
+        scenes: list[Scene],
+        recorders: list[ClipRecorder],
+        *,
+        fps: float,
+        quality: int,
+        seconds: float | None,
+    ) -> None:
+        started = time.monotonic()
+        clips = [asyncio.create_task(recorder.run(started=started, seconds=seconds)) for recorder in recorders]
+        try:
+            await self._run_cameras(url, tokens, scenes, recorders, clips, fps=fps, quality=quality, seconds=seconds)
+        finally:
+            for task in clips:
+                task.cancel()
+            await asyncio.gather(*clips, return_exceptions=True)
+            for recorder in recorders:
+                recorder.close()
+
+    async def _run_cameras(
+        self,
+        url: str,
+        tokens: list[str],
+        scenes: list[Scene],
+        recorders: list[ClipRecorder],
+        clips: list["asyncio.Task[int]"],
+        *,
+        fps: float,
+        quality: int,
+        seconds: float | None,
     ) -> None:
         if seconds is None:
             await asyncio.gather(
                 *(
                     push_forever(url, token, fps=fps, scene=scene, quality=quality)
                     for token, scene in zip(tokens, scenes, strict=True)
-                )
+                ),
+                *clips,
             )
             return
         results = await asyncio.gather(
@@ -88,6 +198,9 @@ class Command(BaseCommand):
             ),
             return_exceptions=True,
         )
+        uploaded = await asyncio.gather(*clips)
+        for recorder, count in zip(recorders, uploaded, strict=True):
+            self.stdout.write(f"{recorder.scene.label}: uploaded {count} clips")
         failed = 0
         for scene, result in zip(scenes, results, strict=True):
             if isinstance(result, PushError):
