@@ -161,6 +161,20 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = 512_000  # KiB
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery beat (``celery -A nvr worker -B`` in the demo, ``celery -A nvr beat`` in production).
+# ``expires``: a run still queued when the next one is due is dropped, never stacked.
+CELERY_BEAT_SCHEDULE = {
+    "recordings-enforce-retention": {
+        "task": "recordings.tasks.enforce_retention",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
+    "recordings-sweep": {
+        "task": "recordings.tasks.sweep_recordings",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 12 * 3600},
+    },
+}
 
 # --- Auth ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -246,6 +260,16 @@ NVR_DEFAULT_STORAGE_QUOTA_GB = env_int("NVR_DEFAULT_STORAGE_QUOTA_GB", 20)
 # Limits of the isolated decoding process, per clip.
 RECORDINGS_PROCESS_TIMEOUT_S = env_int("RECORDINGS_PROCESS_TIMEOUT_S", 120)
 RECORDINGS_PROCESS_MEMORY_MB = env_int("RECORDINGS_PROCESS_MEMORY_MB", 1024)
+# The processing task's Celery limits: above the isolated child's two runs (remux, analysis).
+# The soft limit ends the clip as failed ("processing took too long"); the hard one kills the worker child.
+RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S = env_int(
+    "RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S", 2 * RECORDINGS_PROCESS_TIMEOUT_S + 60
+)
+RECORDINGS_PROCESS_TIME_LIMIT_S = RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S + 60
+# The sweep leaves alone files younger than this (an upload stores its clip just before its row).
+RECORDINGS_SWEEP_GRACE_MINUTES = env_int("RECORDINGS_SWEEP_GRACE_MINUTES", 60)
+# Rows deleted per transaction by retention and quota pruning.
+RECORDINGS_PRUNE_BATCH = env_int("RECORDINGS_PRUNE_BATCH", 200)
 
 # --- Mail ------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -2,6 +2,16 @@
 
 from django.urls import path
 
+from recordings.views import pages, playback, storage
+
 app_name = "recordings"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", pages.timeline, name="timeline"),
+    path("storage/", storage.storage, name="storage"),
+    path("<uuid:recording_id>/", pages.clip, name="clip"),
+    path("<uuid:recording_id>/video.mp4", playback.clip_video, name="clip-video"),
+    path("<uuid:recording_id>/thumbnail.jpg", playback.clip_thumbnail, name="clip-thumbnail"),
+    path("<uuid:recording_id>/download", playback.clip_download, name="clip-download"),
+    path("<uuid:recording_id>/delete/", pages.clip_delete, name="clip-delete"),
+]

@@ -45,6 +45,7 @@ from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for
 from devices.models import Camera, DeviceToken
 from nvr.routing import websocket_urlpatterns
+from recordings.models import Recording
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
@@ -87,6 +88,13 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "devices:camera-token-revoke": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices-api:camera-detail": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
     "devices-api:camera-token": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
+    # Recordings: h.recordings[0] is a ready clip with a thumbnail.
+    "recordings:clip": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings:clip-video": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings:clip-thumbnail": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings:clip-download": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings:clip-delete": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings-api:recording-detail": ObjectRoute(lambda h: {"pk": h.recordings[0].pk}),
 }
 # Routes without an object id that show the active household's data.
 LIST_ROUTES = {
@@ -101,9 +109,15 @@ LIST_ROUTES = {
     "api:accessevent-list",
     "devices:grid",
     "devices-api:camera-list",
+    "recordings:timeline",
+    "recordings:storage",
+    "recordings-api:recording-list",
 }
 # Routes for cameras, authenticated by a device token only (never a session).
-DEVICE_ROUTES = {"devices-api:device-heartbeat"}
+DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-create"}
+# Device routes that take an object id: how to name household h's camera's object.
+# A session gets 401/403; another household's camera gets 404 (test below).
+DEVICE_OBJECT_ROUTES: dict[str, Kwargs] = {"recordings-upload:upload": lambda h: {"upload_id": upload_of(h)}}
 # Signed-in actions in one's own household, without an object id.
 # (camera-add is a form for owners and members: a viewer gets 403 in their own household.)
 ACTION_ROUTES = {"accounts:verify-email-resend", "accounts:password-change", "devices:camera-add"}
@@ -123,7 +137,7 @@ WEBSOCKET_ROUTES: dict[str, Kwargs] = {"live-view": lambda h: {"camera_id": h.ca
 # Websocket routes for cameras (device token, no session, no Origin).
 DEVICE_WEBSOCKETS = {"device-socket"}
 
-ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES
+ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES | set(DEVICE_OBJECT_ROUTES)
 
 ATTACKS = {"http": 0, "websocket": 0}
 
@@ -167,7 +181,8 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         invitations = sorted(Invitation.objects.filter(account=household.account).values_list("id", "email", "role"))
         cameras = sorted(Camera.objects.filter(account=household.account).values_list("id", "name", "enabled"))
         tokens = sorted(DeviceToken.objects.filter(account=household.account).values_list("id", "revoked_at"))
-    return account, members, events, invitations, cameras, tokens
+        clips = sorted(Recording.objects.filter(account=household.account).values_list("id", "status"))
+    return account, members, events, invitations, cameras, tokens, clips
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -198,7 +213,7 @@ def test_it_covers_every_route():
 
 def test_every_route_with_an_id_is_an_object_route():
     for route in http_routes():
-        if route.params and not is_admin(route) and route.name not in PUBLIC_ROUTES:
+        if route.params and not is_admin(route) and route.name not in PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES):
             assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
 
 
@@ -305,6 +320,8 @@ def test_anonymous_gets_nothing_anywhere(world: World):
         if route.name in PUBLIC_ROUTES or is_admin(route):
             continue
         kwargs = OBJECT_ROUTES[route.name].kwargs(world.b) if route.name in OBJECT_ROUTES else {}
+        if route.name in DEVICE_OBJECT_ROUTES:
+            kwargs = DEVICE_OBJECT_ROUTES[route.name](world.b)
         path = reverse(route.name, kwargs=kwargs)
         for method in METHODS:
             response = request(client, method, path)
@@ -355,6 +372,24 @@ def swapped_token(token: str, household: Household) -> str:
     return ".".join([prefix, household.account.pk.hex, token_id, secret])
 
 
+def device_post(name: str, path: str, token: str) -> Any:
+    """A valid request for the device route (an upload creation carries tus headers and a clip)."""
+    if name == "recordings-upload:upload-create":
+        from recordings.upload.testing import create
+
+        data = b"a short clip" * 100
+        return create(token, data, body=data)
+    return Client().post(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def camera_of_device_response(name: str, response: Any, household: Household) -> str:
+    """Which camera the device route acted for."""
+    if name == "recordings-upload:upload-create":
+        with account_scope(household.account.pk):
+            return str(Recording.objects.get(pk=response["Recording-Id"]).camera_id)
+    return str(response.json()["camera"]["id"])
+
+
 def test_device_routes_take_only_a_device_token(world: World):
     for name in sorted(DEVICE_ROUTES):
         path = reverse(name)
@@ -363,12 +398,70 @@ def test_device_routes_take_only_a_device_token(world: World):
             ATTACKS["http"] += 1
             assert response.status_code in (401, 403), f"a session reached {name}: {response.status_code}"
         forged = swapped_token(world.b.tokens[0], world.a)
-        response = Client().post(path, HTTP_AUTHORIZATION=f"Bearer {forged}")
+        response = device_post(name, path, forged)
         ATTACKS["http"] += 1
         assert response.status_code == 401, f"B's token relabelled as A's reached {name}"
-        own = Client().post(path, HTTP_AUTHORIZATION=f"Bearer {world.a.tokens[0]}")
-        assert own.status_code == 200, f"A's own token was refused by {name}"
-        assert own.json()["camera"]["id"] == str(world.a.cameras[0].pk)
+        own = device_post(name, path, world.a.tokens[0])
+        assert own.status_code in (200, 201), f"A's own token was refused by {name}"
+        assert camera_of_device_response(name, own, world.a) == str(world.a.cameras[0].pk)
+
+
+def upload_of(household: Household) -> uuid.UUID:
+    """An upload in progress of the household's camera (1 of 2 MiB received), made once per household."""
+    from recordings.upload.testing import MIB, create, patch
+
+    existing = getattr(household, "matrix_upload_id", None)
+    if existing is not None:
+        return existing
+    data = bytes(2 * MIB)
+    location = create(household.tokens[0], data)["Location"]
+    assert patch(household.tokens[0], location, 0, data[:MIB]).status_code == 204
+    upload_id = uuid.UUID(location.rstrip("/").rsplit("/", 1)[1])
+    household.matrix_upload_id = upload_id  # type: ignore[attr-defined]
+    return upload_id
+
+
+def upload_snapshot(household: Household) -> tuple[Any, ...]:
+    from recordings.models import Upload
+    from recordings.upload.partials import partial_path
+
+    with unscoped("isolation matrix: snapshot of uploads"):
+        rows = sorted(
+            Upload.objects.filter(account=household.account).values_list("id", "offset", "length", "expires_at")
+        )
+    contents = [partial_path(household.account.pk, row[0]).read_bytes() for row in rows]
+    return rows, contents
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_OBJECT_ROUTES))
+def test_device_object_routes_reach_only_the_cameras_own_objects(name, world: World):
+    """Sessions are refused; A's genuine token on B's object gets 404 and B's object is unchanged;
+    A's token on A's own object works."""
+    from recordings.upload.testing import MIB, call, patch
+
+    theirs = reverse(name, kwargs=DEVICE_OBJECT_ROUTES[name](world.b))
+    mine = reverse(name, kwargs=DEVICE_OBJECT_ROUTES[name](world.a))
+    before = upload_snapshot(world.b)
+    for role, user in world.a.people.items():
+        for method in METHODS:
+            for path in (theirs, mine):
+                response = request(client_for(user), method, path)
+                ATTACKS["http"] += 1
+                where = f"{role} of A (session): {method} {path}"
+                assert response.status_code in (401, 403, 405), f"{where} answered {response.status_code}"
+                assert_private(response, where)
+    token = world.a.tokens[0]
+    for method in ("HEAD", "PATCH", "DELETE"):
+        response = patch(token, theirs, MIB, bytes(MIB)) if method == "PATCH" else call(method, token, theirs)
+        ATTACKS["http"] += 1
+        where = f"A's camera: {method} {theirs}"
+        assert response.status_code == 404, f"{where} answered {response.status_code}"
+        assert_private(response, where)
+    forged = swapped_token(world.b.tokens[0], world.a)
+    assert call("HEAD", forged, theirs).status_code == 401
+    assert upload_snapshot(world.b) == before, f"{name}: B's upload changed"
+    assert call("HEAD", token, mine).status_code == 200
+    assert patch(token, mine, MIB, bytes(MIB)).status_code == 204
 
 
 # --- Websockets -----------------------------------------------------------------------

@@ -1,7 +1,12 @@
-"""The household's recordings API (session or the API's authentication)."""
+"""The household's recordings API (session authentication, the active household)."""
 
-from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from recordings.api import views
 
 app_name = "recordings-api"
 
-urlpatterns: list = []
+router = SimpleRouter(use_regex_path=False)
+router.register("recordings", views.RecordingViewSet, basename="recording")
+
+urlpatterns = [*router.urls]

@@ -1,0 +1,93 @@
+"""REST API of the household's recordings: a keyset-paged list, a recording, deleting one.
+
+Querysets are built per request inside the household's scope (set by the
+tenancy middleware), so another household's recording or camera is a 404.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.common import actor_of
+from devices.selectors import camera_get
+from recordings.api.pagination import InvalidCursor, decode_cursor, page_links
+from recordings.api.serializers import (
+    RecordingFilterSerializer,
+    RecordingPageSerializer,
+    RecordingSerializer,
+    recordings_json,
+)
+from recordings.models import Recording
+from recordings.selectors import keyset_page, recordings_filtered
+from recordings.services import recording_delete
+
+
+class RecordingViewSet(
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Recording],
+):
+    """The active household's recordings, newest first. Owners and members delete them; viewers read."""
+
+    serializer_class = RecordingSerializer
+    lookup_value_converter = "uuid"
+    pagination_class = None
+    http_method_names = ["get", "delete", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return Recording.objects.select_related("camera").prefetch_related("motion_events")
+
+    @extend_schema(parameters=[RecordingFilterSerializer], responses=RecordingPageSerializer)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Filter by camera, start time range, motion and status; follow ``next``/``previous``
+        (opaque cursors) for more. ``page_size`` 1..200, default 50."""
+        query = RecordingFilterSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        account_id = actor_of(request).account_id
+        direction, position = None, None
+        if params.get("cursor"):
+            try:
+                direction, position = decode_cursor(params["cursor"], account_id=account_id)
+            except InvalidCursor as error:
+                raise ValidationError({"cursor": [str(error)]}) from None
+        camera = camera_get(camera_id=params["camera"]) if "camera" in params else None  # another's: 404
+        queryset = recordings_filtered(
+            camera_id=camera.pk if camera else None,
+            start=params.get("start"),
+            end=params.get("end"),
+            motion=params.get("motion"),
+            status=params.get("status"),
+        )
+        page = keyset_page(
+            queryset,
+            page_size=params["page_size"],
+            after=position if direction == "next" else None,
+            before=position if direction == "previous" else None,
+            camera=camera,
+        )
+        older, newer = page_links(items=page.items, has_more=page.has_more, direction=direction, account_id=account_id)
+        return Response(
+            {
+                "results": recordings_json(page.items, motion=page.motion),
+                "next": self._link(request, older),
+                "previous": self._link(request, newer),
+            }
+        )
+
+    @staticmethod
+    def _link(request: Request, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        query = request.query_params.dict()
+        query["cursor"] = cursor
+        return request.build_absolute_uri(request.path) + "?" + urlencode(query)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        recording_delete(actor=actor_of(request), recording=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

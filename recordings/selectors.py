@@ -1,0 +1,192 @@
+"""Reads of recordings, inside the active household's scope.
+
+Every lookup goes through the scoped managers, so another household's recording
+(or camera) is a 404 exactly like a missing one. Pages are keyset pages on
+``(started_at, id)``, newest first, served by the ``recording_account_time`` and
+``recording_camera_time`` indexes whatever the depth.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from devices.models import Camera
+from recordings.models import MotionEvent, Recording
+
+MAX_PAGE_SIZE = 200
+# The timeline bar draws every clip of the day up to this many (a clip every ~20 s).
+DAY_SEGMENT_LIMIT = 5000
+
+
+def recording_get(*, recording_id: uuid.UUID | str) -> Recording:
+    """The one access helper of every clip route: scoped lookup first, roles after."""
+    try:
+        return Recording.objects.select_related("camera").get(pk=recording_id)
+    except (Recording.DoesNotExist, ValueError):
+        raise Http404("No such recording.") from None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a keyset page starts: the ``(started_at, id)`` of the item just outside it."""
+
+    started_at: datetime
+    id: uuid.UUID
+
+
+@dataclass
+class Page:
+    items: list[Recording]
+    has_more: bool  # more items beyond the page in the direction it was read
+    # The items' motion events by recording id (when asked for), oldest first.
+    motion: dict[uuid.UUID, list[MotionEvent]] = field(default_factory=dict)
+
+
+def recordings_filtered(
+    *,
+    camera_id: uuid.UUID | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    motion: bool | None = None,
+    status: str | None = None,
+) -> QuerySet[Recording]:
+    """The household's recordings that *start* in ``[start, end)``, with the other filters."""
+    queryset = Recording.objects.all()
+    if camera_id is not None:
+        queryset = queryset.filter(camera_id=camera_id)
+    if start is not None:
+        queryset = queryset.filter(started_at__gte=start)
+    if end is not None:
+        queryset = queryset.filter(started_at__lt=end)
+    if motion is not None:
+        queryset = queryset.filter(has_motion=motion)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def keyset_query(
+    queryset: QuerySet[Recording],
+    *,
+    page_size: int,
+    after: Position | None = None,
+    before: Position | None = None,
+) -> QuerySet[Recording]:
+    """The query of one page plus one row (to know whether more follow): older than
+    ``after`` newest first, or newer than ``before`` oldest first. One SQL statement.
+
+    ``started_at <= x`` is redundant with the OR but gives the planner a range
+    bound on the index, so a deep page costs the same as the first.
+
+    The page's ids are picked by a subquery that reads only the index (``id`` and
+    ``started_at`` are in it), then the rows are fetched by primary key. Asked for
+    whole rows directly, PostgreSQL misjudges how many rows the row-level security
+    filter keeps (it counts the household condition twice: ~2 estimated for 10,000
+    real) and reads and sorts all of a camera's clips instead of walking the index:
+    15-20 ms instead of under 1 ms at a million recordings.
+    """
+    if before is not None:
+        order: tuple[str, ...] = ("started_at", "id")
+        queryset = queryset.filter(started_at__gte=before.started_at).filter(
+            Q(started_at__gt=before.started_at) | Q(id__gt=before.id)
+        )
+    else:
+        order = ("-started_at", "-id")
+        if after is not None:
+            queryset = queryset.filter(started_at__lte=after.started_at).filter(
+                Q(started_at__lt=after.started_at) | Q(id__lt=after.id)
+            )
+    ids = queryset.order_by(*order).values("pk")[: page_size + 1]
+    return Recording.objects.filter(pk__in=ids).order_by(*order)
+
+
+def keyset_page(
+    queryset: QuerySet[Recording],
+    *,
+    page_size: int,
+    after: Position | None = None,
+    before: Position | None = None,
+    with_motion: bool = True,
+    camera: Camera | None = None,
+) -> Page:
+    """One page, newest first (see ``keyset_query``): one query, plus one for the motion
+    events and, unless ``camera`` (the filter's, already loaded) is given, one for the cameras.
+
+    The cameras are not joined: with a join, PostgreSQL (misled by the row-level
+    security filter's selectivity) read and sorted every clip of the household
+    instead of walking the index for one page (56 ms instead of 0.3 ms at a
+    million rows).
+    """
+    query = keyset_query(queryset, page_size=page_size, after=after, before=before)
+    if camera is None:
+        query = query.prefetch_related("camera")
+    rows = list(query)
+    items = rows[:page_size]
+    if camera is not None:
+        for item in items:
+            item.camera = camera
+    page = Page(items=items[::-1] if before is not None else items, has_more=len(rows) > page_size)
+    if with_motion and items:
+        # One query, grouped here: Django's prefetch_related builds a scoped queryset
+        # per recording, which cost more than the rest of the request at 50 a page.
+        motion: dict[uuid.UUID, list[MotionEvent]] = defaultdict(list)
+        for event in MotionEvent.objects.filter(recording_id__in=[item.pk for item in items]).order_by("started_at"):
+            motion[event.recording_id].append(event)
+        page.motion = dict(motion)
+    return page
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A calendar day in the server's time zone (23 or 25 hours on DST days)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
+
+
+def day_segments(*, camera_id: uuid.UUID, day: date) -> tuple[list[Mapping[str, Any]], bool]:
+    """The clips of a camera's day for the timeline bar (light rows, oldest first), and
+    whether the day has more than ``DAY_SEGMENT_LIMIT``."""
+    start, end = day_bounds(day)
+    rows: list[Mapping[str, Any]] = list(
+        recordings_filtered(camera_id=camera_id, start=start, end=end)
+        .order_by("started_at", "id")
+        .values("id", "started_at", "ended_at", "status", "has_motion")[: DAY_SEGMENT_LIMIT + 1]
+    )
+    return rows[:DAY_SEGMENT_LIMIT], len(rows) > DAY_SEGMENT_LIMIT
+
+
+def day_motion(*, camera_id: uuid.UUID, day: date) -> list[Mapping[str, Any]]:
+    """The motion events of a camera's day, for the markers on the timeline bar."""
+    start, end = day_bounds(day)
+    rows: list[Mapping[str, Any]] = list(
+        MotionEvent.objects.filter(recording__camera_id=camera_id, started_at__gte=start, started_at__lt=end)
+        .order_by("started_at")
+        .values("recording_id", "started_at", "ended_at", "score")[:DAY_SEGMENT_LIMIT]
+    )
+    return rows
+
+
+def recording_neighbours(*, recording: Recording) -> tuple[Recording | None, Recording | None]:
+    """The same camera's clips just before and just after ``recording`` (by start time)."""
+    same_camera = Recording.objects.filter(camera_id=recording.camera_id)
+    at = recording.started_at
+    previous = (
+        same_camera.filter(started_at__lte=at)
+        .filter(Q(started_at__lt=at) | Q(id__lt=recording.pk))
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    following = (
+        same_camera.filter(started_at__gte=at)
+        .filter(Q(started_at__gt=at) | Q(id__gt=recording.pk))
+        .order_by("started_at", "id")
+        .first()
+    )
+    return previous, following

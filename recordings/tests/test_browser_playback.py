@@ -1,0 +1,131 @@
+"""The clip player in a real browser: Debian's Chromium plays and seeks a clip served by daphne.
+
+The video comes through the real ASGI path (daphne, Range requests, on-the-fly
+decryption). CI installs Chromium (.ci/run) and must run these; elsewhere they
+skip when Chromium is not installed.
+"""
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from accounts.models import AccessEvent, AccessKind
+from accounts.tenancy import account_scope
+from conftest import World
+from nvr.testing import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def session(world: World) -> str:
+    """A's viewer's session cookie, made before the browser starts (see devices/tests/test_browser.py)."""
+    client = Client()
+    client.force_login(world.a.viewer)
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+def page(asgi_server: LiveServer, session: str) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        try:
+            tab = browser.new_page(viewport={"width": 1200, "height": 800})
+            host = asgi_server.http.split("//")[1].split(":")[0]
+            tab.context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
+            yield tab
+        finally:
+            browser.close()
+
+
+def in_thread(account_id: uuid.UUID, query: Callable[[], int]) -> int:
+    """Run a query in the household's scope outside Playwright's event loop (Django refuses async contexts)."""
+
+    def run() -> int:
+        try:
+            with account_scope(account_id):
+                return query()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def test_the_player_plays_and_seeks_a_clip(page: Any, asgi_server: LiveServer, world: World):
+    recording = world.a.recordings[0]
+    video_requests: list[dict[str, Any]] = []
+    page.on(
+        "response",
+        lambda r: video_requests.append({"status": r.status, "range": r.request.headers.get("range")})
+        if r.url.endswith("/video.mp4")
+        else None,
+    )
+    response = page.goto(f"{asgi_server.http}/recordings/{recording.pk}/")
+    assert response.status == 200
+    page.wait_for_function("document.querySelector('video.player').readyState >= 1", timeout=10000)
+    played = page.evaluate(
+        """async () => {
+            const video = document.querySelector('video.player');
+            video.muted = true;
+            await video.play();
+            await new Promise((resolve) => setTimeout(resolve, 600));
+            return {readyState: video.readyState, time: video.currentTime, error: video.error && video.error.code,
+                    width: video.videoWidth, height: video.videoHeight};
+        }"""
+    )
+    assert played["error"] is None
+    assert played["readyState"] >= 2
+    assert played["time"] > 0
+    assert (played["width"], played["height"]) == (320, 180)  # H.264 decoded
+    seeked = page.evaluate(
+        """() => new Promise((resolve) => {
+            const video = document.querySelector('video.player');
+            video.pause();
+            const timer = setTimeout(() => resolve({seeked: false}), 5000);
+            video.addEventListener('error', () => { clearTimeout(timer); resolve({seeked: false, error: true}); });
+            video.addEventListener('seeked', () => {
+                clearTimeout(timer);
+                resolve({seeked: true, time: video.currentTime, readyState: video.readyState});
+            }, {once: true});
+            video.currentTime = 1.5;
+        })"""
+    )
+    assert seeked["seeked"] is True, seeked
+    assert abs(seeked["time"] - 1.5) < 0.2
+    assert seeked["readyState"] >= 2
+    # The motion event's button seeks too (player.js).
+    page.click("[data-seek]")
+    page.wait_for_function("Math.abs(document.querySelector('video.player').currentTime - 0.5) < 0.3", timeout=5000)
+    assert all(r["status"] in (200, 206) for r in video_requests), video_requests
+    plays = in_thread(
+        world.a.account.pk,
+        lambda: AccessEvent.objects.filter(kind=AccessKind.CLIP_PLAY, object_id=recording.pk).count(),
+    )
+    assert plays == 1, f"{len(video_requests)} video requests wrote {plays} play events"
+
+
+def test_another_households_clip_is_a_404_in_the_browser(page: Any, asgi_server: LiveServer, world: World):
+    theirs = world.b.recordings[0]
+    assert page.goto(f"{asgi_server.http}/recordings/{theirs.pk}/").status == 404
+    assert page.goto(f"{asgi_server.http}/recordings/{theirs.pk}/video.mp4").status == 404

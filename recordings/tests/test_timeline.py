@@ -1,0 +1,144 @@
+"""The timeline page: a camera's day, its clips as segments and thumbnails, storage used."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tenancy import account_scope
+from conftest import World
+from devices.models import CameraKind
+from devices.services import camera_create
+from recordings.models import Recording, RecordingStatus
+from recordings.selectors import day_bounds
+from recordings.tests.factories import make_recording
+from recordings.tests.test_api_recordings import bulk_recordings
+from recordings.views.pages import TIMELINE_PAGE_SIZE
+
+TIMELINE = reverse("recordings:timeline")
+
+
+def test_it_shows_the_first_cameras_clips_of_today(vera: Client, world: World):
+    ready, processing = world.a.recordings
+    response = vera.get(TIMELINE)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for day in {timezone.localdate(r.started_at) for r in (ready, processing)} - {timezone.localdate()}:
+        page += vera.get(TIMELINE, {"day": day.isoformat()}).content.decode()  # just after midnight
+    for recording in (ready, processing):
+        assert f'data-recording="{recording.pk}"' in page
+    assert reverse("recordings:clip-thumbnail", kwargs={"recording_id": ready.pk}) in page
+    assert 'loading="lazy"' in page
+    assert reverse("recordings:clip-thumbnail", kwargs={"recording_id": processing.pk}) not in page
+    assert 'class="motion"' in page  # the ready clip's motion event on the bar
+    assert "Processing…" in page
+    assert world.a.cameras[0].name in page
+
+
+def test_it_shows_nothing_of_another_household(vera: Client, world: World):
+    page = vera.get(TIMELINE).content.decode()
+    leaked = sorted(secret for secret in world.b.ids() if secret in page)
+    assert leaked == []
+
+
+def test_another_households_camera_is_a_404(vera: Client, world: World):
+    assert vera.get(TIMELINE, {"camera": str(world.b.cameras[0].pk)}).status_code == 404
+    assert vera.get(TIMELINE, {"camera": "not-a-uuid"}).status_code == 404
+
+
+def test_a_bad_day_is_a_readable_400(vera: Client, world: World):
+    response = vera.get(TIMELINE, {"day": "30/11/2026"})
+    assert response.status_code == 400
+    assert "2026-11-30" in response.content.decode()
+
+
+def test_it_moves_between_days(vera: Client, world: World):
+    camera = world.a.cameras[0]
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    with account_scope(world.a.account.pk):
+        old = make_recording(camera, started_at=timezone.now() - timedelta(days=1))
+    page = vera.get(TIMELINE, {"camera": str(camera.pk)}).content.decode()
+    assert f"day={yesterday.isoformat()}" in page
+    assert f"day={(today + timedelta(days=1)).isoformat()}" not in page  # no future days
+    assert str(old.pk) not in page
+    page = vera.get(TIMELINE, {"camera": str(camera.pk), "day": yesterday.isoformat()}).content.decode()
+    assert f'data-recording="{old.pk}"' in page
+    assert str(world.a.recordings[0].pk) not in page
+    assert f"day={today.isoformat()}" in page
+    empty = vera.get(TIMELINE, {"camera": str(camera.pk), "day": "2020-01-01"}).content.decode()
+    assert "No clips on this day." in empty
+
+
+def test_the_camera_picker_lists_the_households_cameras(vera: Client, world: World):
+    with account_scope(world.a.account.pk):
+        garden, _token = camera_create(actor=world.a.memberships["owner"], name="Garden", kind=CameraKind.PUSH)
+        clip = make_recording(garden)
+    page = vera.get(TIMELINE, {"camera": str(garden.pk)}).content.decode()
+    assert f'<option value="{garden.pk}" selected>' in page
+    assert f'<option value="{world.a.cameras[0].pk}">' in page
+    assert f'data-recording="{clip.pk}"' in page
+    assert f'data-recording="{world.a.recordings[0].pk}"' not in page
+
+
+def test_it_shows_a_failed_clips_reason(vera: Client, world: World):
+    with account_scope(world.a.account.pk):
+        Recording.objects.filter(pk=world.a.recordings[1].pk).update(
+            status=RecordingStatus.FAILED, failure_reason="the file is not a video"
+        )
+    page = vera.get(TIMELINE).content.decode()
+    assert "Failed: the file is not a video" in page
+    assert "status-failed" in page
+
+
+def test_it_shows_storage_used_and_the_quota(vera: Client, world: World):
+    page = vera.get(TIMELINE).content.decode()
+    assert 'data-testid="storage"' in page
+    assert "of 20.0 GB" in page or "of 20 GB" in page
+
+
+def test_a_busy_day_pages_its_clips_with_a_constant_query_count(vera: Client, world: World):
+    camera = world.a.cameras[0]
+    today = timezone.localdate()
+    start = timezone.localtime().replace(hour=0, minute=30, second=0, microsecond=0)
+    if start > timezone.now():
+        pytest.skip("too close to midnight")  # pragma: no cover
+    vera.get(TIMELINE)  # warm the session
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = vera.get(TIMELINE, {"camera": str(camera.pk), "day": today.isoformat()})
+        assert response.status_code == 200
+        return len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+    few = count()
+    bulk_recordings(camera, TIMELINE_PAGE_SIZE + 10, at=start + timedelta(minutes=60), step=timedelta(seconds=30))
+    assert count() == few
+    # Session, user, memberships (+ set_config on PostgreSQL), cameras, the camera, the bar's
+    # clips, the motion markers, the page of clips, storage used and quota.
+    assert few == {"sqlite": 10, "postgresql": 16}[connection.vendor]
+    first = vera.get(TIMELINE, {"camera": str(camera.pk), "day": today.isoformat()})
+    page = first.content.decode()
+    assert page.count('<li class="status-') == TIMELINE_PAGE_SIZE
+    older = first.context["older"]
+    assert older
+    rest = vera.get(TIMELINE, {"camera": str(camera.pk), "day": today.isoformat(), "older": older})
+    assert rest.context["older"] is None
+    with account_scope(world.a.account.pk):
+        day_start, day_end = day_bounds(today)
+        total = Recording.objects.filter(camera=camera, started_at__gte=day_start, started_at__lt=day_end).count()
+    assert rest.content.decode().count('<li class="status-') == total - TIMELINE_PAGE_SIZE
+    shown = {r.pk for r in first.context["clips"]} | {r.pk for r in rest.context["clips"]}
+    assert len(shown) == total
+    assert vera.get(TIMELINE, {"camera": str(camera.pk), "older": "forged"}).status_code == 400
+
+
+def test_the_nav_and_the_camera_page_link_to_the_timeline(vera: Client, world: World):
+    camera = world.a.cameras[0]
+    assert f'href="{TIMELINE}"' in vera.get(reverse("devices:grid")).content.decode()
+    page = vera.get(reverse("devices:camera", kwargs={"camera_id": camera.pk})).content.decode()
+    assert f"{TIMELINE}?camera={camera.pk}" in page

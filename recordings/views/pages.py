@@ -1,0 +1,172 @@
+"""Portal pages of recordings: a camera's day on a timeline, the clip player, deleting a clip."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import household_required
+from accounts.http import TenantRequest
+from devices.models import Camera
+from devices.selectors import camera_get, cameras_list
+from recordings.api.pagination import InvalidCursor, decode_cursor, encode_cursor
+from recordings.retention import storage_usage
+from recordings.selectors import (
+    Position,
+    day_bounds,
+    day_motion,
+    day_segments,
+    keyset_page,
+    recording_get,
+    recording_neighbours,
+    recordings_filtered,
+)
+from recordings.services import recording_delete
+
+# Clips listed with their thumbnails per timeline page (the bar shows the whole day).
+TIMELINE_PAGE_SIZE = 48
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Something drawn on the 24-hour bar, in percent of the day."""
+
+    left: float
+    width: float
+    title: str
+    recording_id: uuid.UUID
+    css: str
+
+
+def _percent(moment: datetime, start: datetime, length: float) -> float:
+    return max(0.0, min(100.0, (moment - start).total_seconds() * 100.0 / length))
+
+
+def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, motion: bool) -> list[Mark]:
+    length = (end - start).total_seconds()
+    marks = []
+    for row in rows:
+        began, ended = row["started_at"], row["ended_at"]
+        left = _percent(began, start, length)
+        width = max(_percent(ended, start, length) - left, 0.12)
+        clock = f"{timezone.localtime(began):%H:%M:%S}"
+        if motion:
+            marks.append(Mark(left, width, f"motion at {clock} ({row['score']:.2f})", row["recording_id"], "motion"))
+        else:
+            css = f"clip status-{row['status']}{' has-motion' if row['has_motion'] else ''}"
+            marks.append(Mark(left, width, f"{clock} · {row['status']}", row["id"], css))
+    return marks
+
+
+def _day(request: TenantRequest) -> date | None:
+    raw = request.GET.get("day")
+    if not raw:
+        return timezone.localdate()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def timeline(request: TenantRequest) -> HttpResponse:
+    assert request.membership is not None
+    cameras = cameras_list()
+    day = _day(request)
+    if day is None:
+        return HttpResponseBadRequest("The day must be a date like 2026-11-30.", content_type="text/plain")
+    camera: Camera | None
+    if request.GET.get("camera"):
+        try:
+            wanted = uuid.UUID(request.GET["camera"])
+        except ValueError:
+            raise Http404("No such camera.") from None
+        camera = camera_get(camera_id=wanted)  # another household's: 404
+    else:
+        camera = cameras[0] if cameras else None
+    context: dict[str, object] = {
+        "cameras": cameras,
+        "camera": camera,
+        "day": day,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+        "usage": storage_usage(request.membership.account_id),
+        "hours": range(0, 24, 3),
+    }
+    if camera is not None:
+        start, end = day_bounds(day)
+        segments, truncated = day_segments(camera_id=camera.pk, day=day)
+        account_id = request.membership.account_id
+        after = None
+        if request.GET.get("older"):
+            try:
+                _direction, after = decode_cursor(request.GET["older"], account_id=account_id)
+            except InvalidCursor:
+                return HttpResponseBadRequest("That page link is not valid any more.", content_type="text/plain")
+        page = keyset_page(
+            recordings_filtered(camera_id=camera.pk, start=start, end=end),
+            page_size=TIMELINE_PAGE_SIZE,
+            after=after,
+            with_motion=False,
+            camera=camera,
+        )
+        older = None
+        if page.has_more:
+            last = page.items[-1]
+            older = encode_cursor(Position(last.started_at, last.pk), direction="next", account_id=account_id)
+        context.update(
+            segments=_marks(segments, start, end, motion=False),
+            motion=_marks(day_motion(camera_id=camera.pk, day=day), start, end, motion=True),
+            truncated=truncated,
+            clips=page.items,
+            older=older,
+            paged=after is not None,
+        )
+    return render(request, "recordings/timeline.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
+    """The player: the video (if ready), its motion events (click to seek), previous/next clip."""
+    recording = recording_get(recording_id=recording_id)
+    events = [
+        {"offset": max(0.0, (event.started_at - recording.started_at).total_seconds()), "event": event}
+        for event in recording.motion_events.all()
+    ]
+    previous, following = recording_neighbours(recording=recording)
+    day = timezone.localdate(recording.started_at)
+    context = {
+        "recording": recording,
+        "events": events,
+        "previous": previous,
+        "following": following,
+        "timeline_url": _timeline_url(recording.camera_id, day),
+    }
+    return render(request, "recordings/clip.html", context)
+
+
+def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
+    return f"{reverse('recordings:timeline')}?camera={camera_id}&day={day.isoformat()}"
+
+
+@require_POST
+@household_required
+def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
+    """Owners and members; a viewer gets 403 (``recording_delete`` refuses)."""
+    assert request.membership is not None
+    recording = recording_get(recording_id=recording_id)
+    label = f"{recording.camera.name} at {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
+    camera_id, day = recording.camera_id, timezone.localdate(recording.started_at)
+    recording_delete(actor=request.membership, recording=recording)
+    messages.success(request, f"Deleted the clip of {label}.")
+    return redirect(_timeline_url(camera_id, day))

@@ -1,0 +1,219 @@
+"""A clip's video, thumbnail and download: decrypted on the fly, with HTTP Range.
+
+Every route looks the recording up in the active household's scope first
+(``recording_get``), so another household's clip is a 404 like a missing one.
+The file is opened (its header checked, its first chunk decrypted) before the
+response starts, so a missing or undecryptable file is a clean 404 and never a
+response that breaks off half-way. ``Cache-Control: private, no-store`` comes
+from ``PrivateCacheMiddleware`` (asserted by the tests).
+"""
+
+import logging
+import re
+import unicodedata
+import uuid
+from typing import cast
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBase
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.audit import record_access
+from accounts.decorators import household_required
+from accounts.http import TenantRequest
+from accounts.models import AccessKind
+from recordings import files
+from recordings.models import Recording, RecordingStatus
+from recordings.selectors import recording_get
+from recordings.storage import StorageError
+from recordings.views.ranges import ByteRange, Unsatisfiable, parse_range, streaming_response, unsatisfiable
+
+logger = logging.getLogger("nvr.recordings")
+
+# A player makes many Range requests for one viewing (metadata, then a range per
+# seek, sometimes a re-request from 0). One event per person and clip within
+# this window is one event per viewing; a request that never starts at 0 still
+# writes it, so skipping byte 0 cannot hide a viewing from the household.
+ACCESS_DEDUPE_SECONDS = 10 * 60
+
+
+def max_range_bytes() -> int:
+    """The most a player gets per Range request of a clip (8 MiB: a few seconds of 1080p)."""
+    return int(getattr(settings, "RECORDINGS_MAX_RANGE_BYTES", 8 * 1024 * 1024))
+
+
+def clip_label(recording: Recording) -> str:
+    return f"{recording.camera.name}, {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
+
+
+def _record_once(
+    request: TenantRequest,
+    *,
+    kind: AccessKind,
+    key_id: uuid.UUID,
+    object_type: str,
+    object_id: uuid.UUID,
+    object_label: str,
+) -> None:
+    """Write the access event unless this person wrote the same one within the window.
+
+    The key names the household (cache keys holding tenant data always do).
+    ``cache.add`` is atomic, so concurrent Range requests of one viewing write
+    one event; if the cache is down the event is written anyway (an audit
+    duplicate is better than a missing one).
+    """
+    assert request.membership is not None
+    account_id = request.membership.account_id
+    key = f"nvr:access:{account_id}:{request.user.pk}:{kind}:{key_id}"
+    try:
+        first = cache.add(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
+    except Exception:
+        logger.warning("access-event dedupe cache unavailable; writing the event", exc_info=True)
+        first = True
+    if first:
+        record_access(
+            account_id=account_id,
+            actor=request.user,
+            membership=request.membership,
+            kind=kind,
+            object_type=object_type,
+            object_id=object_id,
+            object_label=object_label,
+            request=request,
+        )
+
+
+def _not_ready(recording: Recording) -> HttpResponse:
+    if recording.status == RecordingStatus.FAILED:
+        message = f"This clip could not be processed: {recording.failure_reason or 'unknown reason'}."
+    else:
+        message = "This clip is still being processed; try again in a moment."
+    return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
+
+
+def _unavailable(recording: Recording, kind: str, error: Exception) -> HttpResponse:
+    logger.error("recording %s: its %s cannot be read: %s", recording.pk, kind, error)
+    return HttpResponse("This clip's file is unavailable.", status=404, content_type="text/plain; charset=utf-8")
+
+
+def _serve(
+    request: TenantRequest,
+    recording: Recording,
+    *,
+    kind: str,
+    size: int,
+    content_type: str,
+    max_range: int | None = None,
+) -> HttpResponseBase:
+    """200 or 206 over the decrypted object, 416 outside it; HEAD decrypts nothing.
+
+    ``max_range`` shortens a larger range (206 says which bytes came): daphne has no
+    back-pressure and would queue the rest of a clip in memory for a player that
+    asked for ``bytes=0-`` and reads at playback speed; players ask again for more.
+    """
+    try:
+        wanted = parse_range(request.headers.get("Range"), size)
+    except Unsatisfiable:
+        return unsatisfiable(size)
+    if wanted is not None and max_range is not None and wanted.length > max_range:
+        wanted = ByteRange(wanted.start, wanted.start + max_range - 1)
+    span = wanted or ByteRange(0, size - 1)
+    response: HttpResponseBase
+    if request.method == "HEAD" or size == 0:
+        response = HttpResponse(status=206 if wanted else 200)
+    else:
+        try:
+            chunks = files.open_range(recording, kind=kind, start=span.start, end_inclusive=span.end)
+        except (StorageError, OSError) as error:
+            return _unavailable(recording, kind, error)
+        response = streaming_response(request, chunks)
+        response.status_code = 206 if wanted else 200
+    if wanted:
+        response["Content-Range"] = f"bytes {span.start}-{span.end}/{size}"
+    response["Content-Length"] = str(span.length if size else 0)
+    response["Content-Type"] = content_type
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _as_view_response(response: HttpResponseBase) -> HttpResponse:
+    """A streaming response where ``household_required``'s type says HttpResponse."""
+    return cast(HttpResponse, response)
+
+
+def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) -> HttpResponseBase:
+    recording = recording_get(recording_id=recording_id)
+    if not recording.is_ready:
+        return _not_ready(recording)
+    response = _serve(
+        request,
+        recording,
+        kind=files.CLIP,
+        size=recording.size_bytes,
+        content_type="video/mp4",
+        # Downloads get what they asked for (download managers resume with exact ranges).
+        max_range=None if kind == AccessKind.CLIP_DOWNLOAD else max_range_bytes(),
+    )
+    if kind == AccessKind.CLIP_DOWNLOAD and response.status_code in (200, 206):
+        response["Content-Disposition"] = f'attachment; filename="{download_name(recording)}"'
+    if request.method == "GET" and response.status_code in (200, 206):
+        _record_once(
+            request,
+            kind=kind,
+            key_id=recording.pk,
+            object_type="recording",
+            object_id=recording.pk,
+            object_label=clip_label(recording),
+        )
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def clip_video(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
+    return _as_view_response(_clip(request, recording_id, kind=AccessKind.CLIP_PLAY))
+
+
+def download_name(recording: Recording) -> str:
+    """``<camera>-<YYYY-MM-DD_HH-MM-SS>.mp4`` in ASCII letters, digits, ``-`` and ``_`` only."""
+    ascii_name = unicodedata.normalize("NFKD", recording.camera.name).encode("ascii", "ignore").decode()
+    camera = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name)
+    camera = re.sub(r"[-_]{2,}", "-", camera).strip("-_")[:60] or "camera"
+    return f"{camera}-{timezone.localtime(recording.started_at):%Y-%m-%d_%H-%M-%S}.mp4"
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def clip_download(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
+    return _as_view_response(_clip(request, recording_id, kind=AccessKind.CLIP_DOWNLOAD))
+
+
+@require_http_methods(["GET", "HEAD"])
+@household_required
+def clip_thumbnail(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
+    recording = recording_get(recording_id=recording_id)
+    if not recording.has_thumbnail:
+        return HttpResponse("This clip has no thumbnail.", status=404, content_type="text/plain; charset=utf-8")
+    try:
+        size = files.clip_storage.plaintext_size(
+            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
+        )
+    except (StorageError, OSError) as error:
+        return _unavailable(recording, files.THUMBNAIL, error)
+    response = _serve(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
+    if request.method == "GET" and response.status_code in (200, 206):
+        # One event per person, camera and day of clips within the window, not one per
+        # thumbnail: a timeline page shows dozens of them at once.
+        day = timezone.localdate(recording.started_at)
+        _record_once(
+            request,
+            kind=AccessKind.THUMBNAIL,
+            key_id=uuid.uuid5(recording.camera_id, day.isoformat()),
+            object_type="camera",
+            object_id=recording.camera_id,
+            object_label=f"{recording.camera.name}, thumbnails of {day:%Y-%m-%d}",
+        )
+    return _as_view_response(response)
