@@ -59,6 +59,18 @@ class _PostgresOperation(Operation):
                 schema_editor.execute(statement)
 
 
+def tenant_condition(column: str) -> str:
+    """The tenant policy's condition. The functions are wrapped in scalar subqueries so
+    PostgreSQL evaluates them once per query (an InitPlan) rather than once per row,
+    and the household comparison can bound an index scan."""
+    return f"{column} = (SELECT nvr_current_account()) OR (SELECT nvr_unscoped())"
+
+
+def _per_row_condition(column: str) -> str:
+    """The condition as first written (migrations before 0003 of recordings)."""
+    return f"{column} = nvr_current_account() OR nvr_unscoped()"
+
+
 class CreateTenantFunctions(_PostgresOperation):
     """The SQL functions the policies call."""
 
@@ -91,7 +103,7 @@ class EnableRowLevelSecurity(_PostgresOperation):
         return (self.__class__.__name__, [], kwargs)
 
     def forwards_sql(self) -> list[str]:
-        condition = f"{self.column} = nvr_current_account() OR nvr_unscoped()"
+        condition = tenant_condition(self.column)
         statements = [
             f"ALTER TABLE {self.table} ENABLE ROW LEVEL SECURITY",
             f"ALTER TABLE {self.table} FORCE ROW LEVEL SECURITY",
@@ -111,6 +123,29 @@ class EnableRowLevelSecurity(_PostgresOperation):
 
     def describe(self) -> str:
         return f"Enable and force row-level security on {self.table}"
+
+
+class EvaluateTenantPolicyOncePerQuery(_PostgresOperation):
+    """Rewrite an existing ``tenant_isolation`` policy with ``tenant_condition`` (see there)."""
+
+    def __init__(self, table: str, column: str = "account_id") -> None:
+        self.table = table
+        self.column = column
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__name__, [], {"table": self.table, "column": self.column})
+
+    def _alter(self, condition: str) -> list[str]:
+        return [f"ALTER POLICY tenant_isolation ON {self.table} USING ({condition}) WITH CHECK ({condition})"]
+
+    def forwards_sql(self) -> list[str]:
+        return self._alter(tenant_condition(self.column))
+
+    def backwards_sql(self) -> list[str]:
+        return self._alter(_per_row_condition(self.column))
+
+    def describe(self) -> str:
+        return f"Evaluate the tenant policy of {self.table} once per query"
 
 
 class SameAccountForeignKey(Operation):

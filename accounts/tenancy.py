@@ -65,14 +65,17 @@ _SETTINGS = ("account_id", "user_id", "email", "unscoped")
 
 
 @contextmanager
-def _database_settings(**values: str) -> Iterator[None]:
+def _database_settings(*, outermost: bool, **values: str) -> Iterator[None]:
     """Set every ``nvr.<name>`` for the current transaction; put the old values back on exit.
 
     Must run inside ``transaction.atomic()``: ``set_config(..., true)`` lasts
-    until the transaction (or savepoint) ends. When the block fails, or marks
-    the transaction for rollback, the rollback itself restores the previous
-    values (and no query may run before it), so only a clean exit restores them
-    by hand; nested scopes then see their outer values again.
+    until the transaction (or savepoint) ends. In the outermost atomic block
+    the commit or rollback that ends it drops the values, so there is nothing
+    to read first or restore (one statement per scope: this is every request's
+    path). In a nested block, when it fails or marks the transaction for
+    rollback, the rollback itself restores the previous values (and no query
+    may run before it), so only a clean exit restores them by hand; nested
+    scopes then see their outer values again.
     """
     if connection.vendor != "postgresql":
         yield
@@ -80,12 +83,15 @@ def _database_settings(**values: str) -> Iterator[None]:
     names = [f"nvr.{name}" for name in _SETTINGS]
     wanted = [values.get(name, "") for name in _SETTINGS]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["current_setting(%s, true)"] * len(names)), names)
-        row = cursor.fetchone()
-        previous = [value or "" for value in (row or [])]
+        if outermost:
+            previous = None
+        else:
+            cursor.execute("SELECT " + ", ".join(["current_setting(%s, true)"] * len(names)), names)
+            row = cursor.fetchone()
+            previous = [value or "" for value in (row or [])]
         _set(cursor, names, wanted)
     yield
-    if not connection.needs_rollback:
+    if previous is not None and not connection.needs_rollback:
         with connection.cursor() as cursor:
             _set(cursor, names, previous)
 
@@ -120,7 +126,8 @@ def account_scope(account_id: uuid.UUID | str | None, *, user_id: uuid.UUID | st
     if user_id is not None:
         dimensions["user"] = _as_uuid(user_id, "user")
         settings["user_id"] = str(dimensions["user"])
-    with transaction.atomic(), _database_settings(**settings), _scope(dimensions):
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _database_settings(outermost=outermost, **settings), _scope(dimensions):
         yield
 
 
@@ -134,7 +141,8 @@ def user_scope(user_id: uuid.UUID | str | None, *, verified_email: str | None = 
     email = verified_email.lower() if verified_email else f"unverified:{user}"
     dimensions = {"_enabled": True, "user": user, "invitee": email}
     settings = {"user_id": str(user), "email": email if verified_email else "", "unscoped": "off"}
-    with transaction.atomic(), _database_settings(**settings), _scope(dimensions):
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _database_settings(outermost=outermost, **settings), _scope(dimensions):
         yield
 
 
@@ -144,7 +152,8 @@ def unscoped(reason: str) -> Iterator[None]:
     if not reason or not reason.strip():
         raise TenancyError("unscoped() needs a reason.")
     logger.info("unscoped access: %s", reason)
-    with transaction.atomic(), _database_settings(unscoped="on"), _scope({"_enabled": False}):
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _database_settings(outermost=outermost, unscoped="on"), _scope({"_enabled": False}):
         yield
 
 

@@ -59,6 +59,14 @@ def test_every_tenant_table_has_rls_enabled_and_forced():
     assert set(tables) <= policies
 
 
+def test_every_tenant_policy_evaluates_the_tenant_once_per_query():
+    """Per-row calls cost the timeline 16% and wrong plans (recordings/migrations/0003)."""
+    rows = raw("SELECT tablename, qual, with_check FROM pg_policies WHERE policyname = 'tenant_isolation'")
+    per_row = [name for name, qual, check in rows if "SELECT nvr_current_account()" not in qual + check]
+    assert rows
+    assert per_row == [], f"tenant policies evaluated per row: {per_row}"
+
+
 @pytest.mark.parametrize("table", ["accounts_account", "accounts_membership", "accounts_accessevent"])
 def test_raw_sql_without_a_tenant_returns_nothing(world, table):
     with transaction.atomic():

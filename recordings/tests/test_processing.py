@@ -150,8 +150,17 @@ def test_it_moves_the_index_to_the_front_without_changing_the_frames(world: Worl
     assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
 
 
-@pytest.mark.parametrize("kind", ["truncated", "random", "huge_dimensions"])
-def test_it_fails_a_hostile_file_with_a_readable_reason_and_keeps_serving(world: World, settings, kind: str):
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("truncated", "is not a valid MP4"),
+        ("random", "is not a valid MP4"),
+        ("huge_dimensions", "over the limit of 4096x4096 pixels"),
+    ],
+)
+def test_it_fails_a_hostile_file_with_a_readable_reason_and_keeps_serving(
+    world: World, settings, kind: str, reason: str
+):
     """Each hostile file ends FAILED within its limit; B's next good clip still processes."""
     settings.RECORDINGS_PROCESS_TIMEOUT_S = 20
     bad = uploaded(world.a.cameras[0], hostile(kind))
@@ -161,6 +170,7 @@ def test_it_fails_a_hostile_file_with_a_readable_reason_and_keeps_serving(world:
     assert time.monotonic() - started < 2 * settings.RECORDINGS_PROCESS_TIMEOUT_S
     failed = fetch(bad)
     assert 0 < len(failed.failure_reason) <= 300
+    assert reason in failed.failure_reason
     assert "Traceback" not in failed.failure_reason
     assert "\n" not in failed.failure_reason
     assert (failed.has_thumbnail, failed.has_motion, events(failed)) == (False, False, [])

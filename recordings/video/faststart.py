@@ -20,7 +20,7 @@ import av
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
-from .results import VideoError
+from .results import MAX_HEIGHT, MAX_WIDTH, VideoError
 
 __all__ = ["Box", "ensure_faststart", "iter_boxes", "moov_before_mdat", "top_level_boxes"]
 
@@ -122,6 +122,17 @@ def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
             streams = [stream for stream in source.streams if isinstance(stream, VideoStream | AudioStream)]
             if not any(isinstance(stream, VideoStream) for stream in streams):
                 raise VideoError("the clip has no video stream")
+            for stream in streams:
+                # Checked here too: remuxing runs before the analysis, and FFmpeg's own
+                # failure on an absurd picture size would be no reason a household can read.
+                # (FFmpeg reports a size it refuses to believe as 0x0.)
+                size_ok = isinstance(stream, AudioStream) or (
+                    0 < stream.width <= MAX_WIDTH and 0 < stream.height <= MAX_HEIGHT
+                )
+                if not size_ok:
+                    raise VideoError(
+                        f"the clip's picture size is invalid or over the limit of {MAX_WIDTH}x{MAX_HEIGHT} pixels"
+                    )
             mapping = {stream.index: target.add_stream_from_template(stream) for stream in streams}
             for packet in source.demux(streams):
                 if packet.dts is None:  # the demuxer's end-of-stream marker

@@ -13,12 +13,10 @@ from contextlib import contextmanager
 
 import cv2
 
-from .results import ClipInfo, VideoError
+from .results import MAX_HEIGHT, MAX_WIDTH, ClipInfo, VideoError
 
 __all__ = ["MAX_HEIGHT", "MAX_WIDTH", "SAFE_CAPTURE_OPTIONS", "ClipInfo", "VideoError", "open_clip", "probe"]
 
-MAX_WIDTH = 4096
-MAX_HEIGHT = 4096
 MAX_FPS = 240.0
 
 # FFmpeg picks a demuxer by content, not by name: a ".mp4" that is really an HLS

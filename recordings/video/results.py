@@ -23,6 +23,10 @@ MEMORY_WORDS = (
     "failed to map segment",
 )
 
+# The largest picture a clip may have: checked from the container's header, before any decoding.
+MAX_WIDTH = 4096
+MAX_HEIGHT = 4096
+
 
 class VideoError(Exception):
     """The clip cannot be used; ``str(error)`` is a reason a person can read.
