@@ -174,6 +174,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 12 * 3600},
     },
+    # Uploads expire after RECORDINGS_UPLOAD_EXPIRY_HOURS: removed within the hour, not the next day.
+    "recordings-hourly-cleanup": {
+        "task": "recordings.tasks.hourly_cleanup",
+        "schedule": 3600.0,
+        "options": {"expires": 50 * 60},
+    },
 }
 
 # --- Auth ------------------------------------------------------------------
@@ -253,6 +259,11 @@ RECORDINGS_MAX_UPLOAD_BYTES = env_int("RECORDINGS_MAX_UPLOAD_BYTES", 2 * 1024**3
 # The largest body of one upload request (tus PATCH or creation-with-upload): daphne
 # holds a request's whole body in memory, so this bounds the server's memory per upload.
 RECORDINGS_MAX_CHUNK_BYTES = env_int("RECORDINGS_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+# Django's ASGI handler spools a request body over this size to a temporary file: an
+# upload part is plaintext video, so it stays in memory (one part plus headroom).
+# daphne itself still writes bodies over 100 kB to an unlinked temporary file before
+# Django runs: in production TMPDIR must be a tmpfs or an encrypted volume.
+FILE_UPLOAD_MAX_MEMORY_SIZE = RECORDINGS_MAX_CHUNK_BYTES + 64 * 1024
 # An upload not completed within this many hours is removed with its partial file.
 RECORDINGS_UPLOAD_EXPIRY_HOURS = env_int("RECORDINGS_UPLOAD_EXPIRY_HOURS", 24)
 # A new household's storage quota (GB); owners change theirs in the household settings.
@@ -266,6 +277,9 @@ RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S = env_int(
     "RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S", 2 * RECORDINGS_PROCESS_TIMEOUT_S + 60
 )
 RECORDINGS_PROCESS_TIME_LIMIT_S = RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S + 60
+# Where a worker decrypts a clip to process it (private folders, 0700, removed after each clip; a
+# killed worker's are removed on worker start, hourly and by the sweep). Local, on the workers' host.
+RECORDINGS_PROCESSING_DIR = Path(env_str("RECORDINGS_PROCESSING_DIR", str(DATA_DIR / "processing")))
 # The sweep leaves alone files younger than this (an upload stores its clip just before its row).
 RECORDINGS_SWEEP_GRACE_MINUTES = env_int("RECORDINGS_SWEEP_GRACE_MINUTES", 60)
 # Rows deleted per transaction by retention and quota pruning.

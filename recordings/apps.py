@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,19 @@ class RecordingsConfig(AppConfig):
 
     name = "recordings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from celery.signals import worker_ready
+
+        worker_ready.connect(remove_stale_processing_folders, dispatch_uid="recordings.remove_stale_processing_folders")
+
+
+def remove_stale_processing_folders(**kwargs: Any) -> None:
+    """On worker start: a worker killed mid-task (SIGKILL skips ``finally``) left a decrypted clip behind.
+
+    Only folders older than the task's hard time limit go: this worker's siblings
+    on the same host may already be processing.
+    """
+    from recordings.processing import remove_stale_folders  # imports models: not at app loading
+
+    remove_stale_folders()

@@ -52,6 +52,9 @@ class Recording(TenantModel):
     # The stored clip: plaintext size and SHA-256 (as uploaded, or after the faststart remux).
     size_bytes = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # The SHA-256 the camera uploaded, kept when processing remuxes the clip: a retried creation
+    # with the same Idempotency-Key is compared with it. '' for rows from before it was kept.
+    upload_sha256 = models.CharField(max_length=64, blank=True, default="")
     # Bytes taken in storage by the clip and its thumbnail (ciphertext): what the quota counts.
     stored_bytes = models.BigIntegerField(default=0)
     # Retries of the same upload (same camera, same key) return this recording.

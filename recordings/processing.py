@@ -6,11 +6,11 @@ SQLite's write lock) stays open while a clip is decoded:
 
 1. in the household's scope: re-fetch the recording (gone, READY or FAILED:
    nothing to do), mark it PROCESSING and commit, so the household sees progress;
-2. outside any transaction: decrypt the clip into a private temporary folder
-   (``mkdtemp``, mode 0700, always removed: the only place plaintext exists),
-   move its index to the front if needed and analyse it, both in the isolated
-   child process (``recordings.video.isolate``), then write the poster and the
-   remuxed clip (each encrypted in full, then renamed over the old file);
+2. outside any transaction: decrypt the clip into a private folder (``mkdtemp``,
+   mode 0700, under ``RECORDINGS_PROCESSING_DIR``, removed in ``finally``: the
+   only place plaintext exists), move its index to the front if needed and
+   analyse it, both in the isolated child process (``recordings.video.isolate``),
+   then write the poster and the remuxed clip (each encrypted in full, then renamed over the old file);
 3. in the household's scope again: lock the row and store what was found
    (READY), or the reason it failed (FAILED). If the row was deleted meanwhile,
    the files step 2 wrote are removed (the deletion may have removed the old
@@ -18,13 +18,21 @@ SQLite's write lock) stays open while a clip is decoded:
 
 A redelivered task (the worker died: acks late, reject on worker lost) finds the
 row still PROCESSING and does it again; motion events are replaced, not added.
+
+A worker killed mid-task (hard time limit, OOM, deploy: SIGKILL skips ``finally``)
+leaves its folder behind, with a decrypted clip in it. ``remove_stale_folders``
+deletes such folders once no live task can own them; it runs when a worker
+starts (``recordings.apps``), hourly and in the daily sweep.
 """
 
 import hashlib
 import io
 import logging
+import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +50,7 @@ from recordings.storage.backend import replace_encrypted
 from recordings.video.isolate import faststart_isolated, run_isolated
 from recordings.video.results import Analysis, MotionSettings, VideoError
 
-__all__ = ["MISSING", "TOO_LONG", "process"]
+__all__ = ["MISSING", "TOO_LONG", "process", "processing_root", "readable_reason", "remove_stale_folders"]
 
 logger = logging.getLogger("nvr.recordings.processing")
 
@@ -52,6 +60,13 @@ UNREADABLE = "the stored clip could not be read"
 INTERNAL = "processing failed because of an error on our side"
 REASON_LENGTH = 300  # Recording.failure_reason's max_length
 _COPY_SIZE = 1024 * 1024
+FOLDER_PREFIX = "nvr-process-"
+# Past the task's hard time limit (the worker kills the task then), so no live task owns the folder.
+STALE_MARGIN = timedelta(minutes=10)
+# Server paths in a decoder's message (the decrypted clip's name, a traceback's source file):
+# quoted ones whole (they may hold spaces), else a "/" that starts a word (not "frames/s", "3/4").
+_QUOTED_PATH = re.compile(r"""(['"])/[^'"]*\1""")
+_BARE_PATH = re.compile(r"""(?<![\w.~/-])/[^\s'"(),;:\[\]<>]+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +148,7 @@ def _start(account_id: uuid.UUID, pk: uuid.UUID) -> _Job | str:
 def _work(job: _Job) -> _Outcome:
     """Decrypt, remux if needed, analyse, and store the poster and the remuxed clip."""
     timeout_s, memory_mb = settings.RECORDINGS_PROCESS_TIMEOUT_S, settings.RECORDINGS_PROCESS_MEMORY_MB
-    folder = Path(tempfile.mkdtemp(prefix="nvr-process-"))  # mode 0700
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=processing_root()))  # mode 0700
     try:
         source = folder / "clip.mp4"
         size, sha256 = _decrypt(job, source)
@@ -255,8 +270,61 @@ def _mark_failed(recording: Recording, reason: str) -> None:
     account_id, pk = recording.account_id, recording.pk
     files.clip_storage.delete(account_id=account_id, object_id=pk, kind=files.THUMBNAIL)
     recording.status = RecordingStatus.FAILED
-    recording.failure_reason = " ".join(reason.split())[:REASON_LENGTH] or "processing failed"
+    recording.failure_reason = readable_reason(reason)
     recording.has_motion, recording.motion_score, recording.has_thumbnail = False, 0.0, False
     recording.stored_bytes = files.stored_bytes(account_id=account_id, recording_id=pk)
     recording.processed_at = timezone.now()
     recording.save()
+
+
+def readable_reason(reason: str) -> str:
+    """One line of at most ``REASON_LENGTH`` characters, with any server path replaced by ``<file>``."""
+    reason = _BARE_PATH.sub("<file>", _QUOTED_PATH.sub("<file>", reason))
+    return " ".join(reason.split())[:REASON_LENGTH] or "processing failed"
+
+
+def processing_root() -> Path:
+    """``RECORDINGS_PROCESSING_DIR``, created private (0700) if missing."""
+    root = Path(settings.RECORDINGS_PROCESSING_DIR)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return root
+
+
+def remove_stale_folders(*, older_than: timedelta | None = None) -> int:
+    """Delete processing folders untouched for ``older_than`` (default: hard time limit + margin); how many.
+
+    Only ``nvr-process-*`` folders directly under ``RECORDINGS_PROCESSING_DIR``,
+    never through a symbolic link. Age is the newest modification time of the
+    folder and its files: a live task writes there, and is killed at the limit.
+    """
+    if older_than is None:
+        older_than = timedelta(seconds=settings.RECORDINGS_PROCESS_TIME_LIMIT_S) + STALE_MARGIN
+    cutoff = time.time() - older_than.total_seconds()
+    try:
+        entries = list(os.scandir(settings.RECORDINGS_PROCESSING_DIR))
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for entry in entries:
+        if not entry.name.startswith(FOLDER_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            if _last_modified(entry.path) > cutoff:
+                continue
+            shutil.rmtree(entry.path)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        except OSError:
+            logger.exception("stale processing folder %s could not be removed", entry.name)
+            continue
+        logger.warning("removed stale processing folder %s (a worker was killed mid-task)", entry.name)
+        removed += 1
+    return removed
+
+
+def _last_modified(path: str) -> float:
+    newest = os.lstat(path).st_mtime
+    with os.scandir(path) as entries:
+        for entry in entries:
+            newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
+    return newest

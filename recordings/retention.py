@@ -6,8 +6,13 @@ each household's own scope: first the clips older than their camera's
 ``retention_days``, then, while the household stores more than its quota, its
 oldest clips. Rows go in batches, each batch a transaction of its own, through
 ``recordings_purge`` (the rows now, their files once the batch commits).
+
+One household's failure (its storage, its rows) is logged and reported in
+``RetentionReport.failed``; the others are still pruned, and the next run tries
+it again. A file that cannot be deleted is logged and left to the sweep.
 """
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,6 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
@@ -37,6 +43,8 @@ __all__ = [
     "storage_quota_set",
     "storage_usage",
 ]
+
+logger = logging.getLogger("nvr.recordings.retention")
 
 GB = 1024**3
 MIN_QUOTA_GB = Decimal("0.1")
@@ -112,6 +120,7 @@ class RetentionReport:
     over_quota: int = 0
     bytes_freed: int = 0
     pruned: list[HouseholdPrune] = field(default_factory=list)  # households where something was deleted
+    failed: list[str] = field(default_factory=list)  # ids of households whose pruning stopped on an error (logged)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +138,15 @@ def enforce_retention(
         account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     report = RetentionReport(households=len(account_ids))
     for done, account_id in enumerate(account_ids, start=1):
-        pruned = prune_household(account_id, now=now, batch_size=batch_size)
+        pruned = HouseholdPrune(account_id=str(account_id))
+        try:
+            _prune_into(pruned, account_id, now=now, batch_size=batch_size)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            # Its committed batches are counted; the next run tries the rest again.
+            logger.exception("retention: household %s failed; continuing with the others", account_id)
+            report.failed.append(str(account_id))
         report.expired += pruned.expired
         report.over_quota += pruned.over_quota
         report.bytes_freed += pruned.bytes_freed
@@ -142,8 +159,14 @@ def enforce_retention(
 
 def prune_household(account_id: uuid.UUID, *, now: datetime, batch_size: int | None = None) -> HouseholdPrune:
     """Delete the household's expired clips, then its oldest while it is over quota."""
-    batch = batch_size or settings.RECORDINGS_PRUNE_BATCH
     result = HouseholdPrune(account_id=str(account_id))
+    _prune_into(result, account_id, now=now, batch_size=batch_size)
+    return result
+
+
+def _prune_into(result: HouseholdPrune, account_id: uuid.UUID, *, now: datetime, batch_size: int | None) -> None:
+    """``prune_household``, counting each batch in ``result`` as it commits (what a failure leaves is known)."""
+    batch = batch_size or settings.RECORDINGS_PRUNE_BATCH
     with account_scope(account_id):
         cameras = list(Camera.objects.values_list("pk", "retention_days"))
     for camera_id, retention_days in cameras:
@@ -179,4 +202,3 @@ def prune_household(account_id: uuid.UUID, *, now: datetime, batch_size: int | N
             recordings_purge(doomed)
         result.over_quota += len(doomed)
         result.bytes_freed += freed
-    return result

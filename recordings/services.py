@@ -6,6 +6,7 @@ rollback keeps both). The sweep (``recordings.sweep``) repairs what a crash
 between the two leaves behind.
 """
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -18,6 +19,8 @@ from accounts.services import actor_account_id
 from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, RecordingStatus
+
+logger = logging.getLogger("nvr.recordings.services")
 
 
 def recording_create(
@@ -39,6 +42,7 @@ def recording_create(
         ended_at=ended_at,
         size_bytes=size_bytes,
         sha256=sha256,
+        upload_sha256=sha256,  # processing may remux the clip and change sha256, never this
         stored_bytes=files.stored_bytes(account_id=camera.account_id, recording_id=recording_id),
         idempotency_key=idempotency_key,
         status=RecordingStatus.UPLOADED,
@@ -64,21 +68,30 @@ def recordings_purge(recordings: Iterable[Recording]) -> int:
     if not doomed:
         return 0
     Recording.objects.filter(pk__in=[pk for _account, pk in doomed]).delete()
-
-    def remove_files() -> None:
-        for account_id, pk in doomed:
-            files.delete(account_id=account_id, recording_id=pk)
-
-    transaction.on_commit(remove_files)
+    _remove_files_on_commit(doomed)
     return len(doomed)
 
 
 def camera_recordings_purge_on_commit(camera: Camera) -> None:
     """Before a camera is deleted: its clips' files go once the deletion commits (the rows cascade)."""
     doomed = list(Recording.objects.filter(camera=camera).values_list("account_id", "pk"))
+    _remove_files_on_commit(doomed)
+
+
+def _remove_files_on_commit(doomed: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Once the rows' deletion commits, delete their files, each on its own.
+
+    The rows are gone for good by then: a file that cannot be deleted (storage
+    down, permissions) is logged and left to the sweep, and neither stops the
+    other files nor raises out of the commit (``robust``: the caller's loop,
+    e.g. retention's over every household, goes on).
+    """
 
     def remove_files() -> None:
         for account_id, pk in doomed:
-            files.delete(account_id=account_id, recording_id=pk)
+            try:
+                files.delete(account_id=account_id, recording_id=pk)
+            except Exception:
+                logger.exception("recording %s: its files could not be deleted; the sweep will retry", pk)
 
-    transaction.on_commit(remove_files)
+    transaction.on_commit(remove_files, robust=True)

@@ -10,7 +10,9 @@ the two can leave:
   a READY row whose thumbnail is missing gets ``has_thumbnail = False``;
 - partial uploads nobody will finish (``recordings.upload.cleanup``);
 - a recording still UPLOADED or PROCESSING long after it was created (its task
-  message was lost, or its worker died for good): its processing is enqueued again.
+  message was lost, or its worker died for good): its processing is enqueued again;
+- processing folders a killed worker left on this host, with a decrypted clip in
+  them (``recordings.processing.remove_stale_folders``).
 
 The storage is walked under ``accounts/<household hex>/<kind>/<xx>/<id hex>.nvrc``
 with ``Storage.listdir`` (local disk and S3 alike). Household ids are listed with
@@ -23,9 +25,14 @@ its partial file, so its modification time can be old); a row is judged
 only if it was created before its household's files were listed (its clip was
 stored before the row), and storage is asked again before anything is deleted.
 ``dry_run`` reports without repairing.
+
+One household's failure (its storage cannot be listed, a file cannot be deleted)
+is logged and reported in ``failed_households`` and the notes; the others are
+still swept, and the next sweep tries it again.
 """
 
 import importlib
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,18 +40,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.utils import timezone
 
 from accounts.models import Account
 from accounts.tenancy import account_scope, unscoped
-from recordings import files
+from recordings import files, processing
 from recordings.models import Recording, RecordingStatus, Upload
 from recordings.services import recordings_purge
 from recordings.storage import KINDS
 
 __all__ = ["SweepReport", "sweep"]
+
+logger = logging.getLogger("nvr.recordings.sweep")
 
 ROOT = "accounts"
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -68,6 +78,9 @@ class SweepReport:
     # None: the partial-upload cleanup was not run (dry run, or not available).
     stale_partials: int | None = None
     expired_uploads: int | None = None
+    stale_processing_folders: int | None = None
+    # Households (hex) whose sweep stopped on an error (logged); the others were swept.
+    failed_households: list[str] = field(default_factory=list)
     # Examples, at most LISTED_MAX each: storage names, and recording ids.
     orphan_file_names: list[str] = field(default_factory=list)
     rows_without_clip_ids: list[str] = field(default_factory=list)
@@ -230,8 +243,14 @@ def _clean_partials(report: SweepReport, older_than: timedelta) -> None:
     except ImportError:
         report.notes.append("partial uploads: recordings.upload.cleanup is not available")
         return
-    report.expired_uploads = int(cleanup.expire_uploads())
-    report.stale_partials = int(cleanup.remove_stray_partials(older_than=older_than))
+    try:
+        report.expired_uploads = int(cleanup.expire_uploads())
+        report.stale_partials = int(cleanup.remove_stray_partials(older_than=older_than))
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:
+        logger.exception("sweep: partial uploads could not be cleaned")
+        report.notes.append(f"partial uploads: not cleaned ({type(error).__name__}; see the log)")
 
 
 def sweep(
@@ -263,11 +282,30 @@ def sweep(
     report.households = len(households)
     for done, account_hex in enumerate(sorted(households), start=1):
         account_id = uuid.UUID(account_hex)
-        listing = _list_household(storage, account_hex, report)
-        _sweep_files(storage, account_id, listing, grace_cutoff, report)
-        if account_id in account_ids:
-            _sweep_rows(account_id, listing, stuck_before, report)
+        try:
+            listing = _list_household(storage, account_hex, report)
+            _sweep_files(storage, account_id, listing, grace_cutoff, report)
+            if account_id in account_ids:
+                _sweep_rows(account_id, listing, stuck_before, report)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:
+            logger.exception("sweep: household %s failed; continuing with the others", account_hex)
+            report.failed_households.append(account_hex)
+            report.notes.append(f"household {account_hex}: not swept ({type(error).__name__}; see the log)")
         if progress is not None:
             progress(done, len(households), account_hex)
     _clean_partials(report, grace)
+    _clean_processing_folders(report)
     return report
+
+
+def _clean_processing_folders(report: SweepReport) -> None:
+    if report.dry_run:
+        report.notes.append("processing folders: not cleaned in a dry run")
+        return
+    try:
+        report.stale_processing_folders = processing.remove_stale_folders()
+    except OSError as error:
+        logger.exception("sweep: stale processing folders could not be removed")
+        report.notes.append(f"processing folders: not cleaned ({type(error).__name__}; see the log)")

@@ -36,3 +36,15 @@ def sweep_recordings() -> dict[str, Any]:
     from recordings.sweep import sweep
 
     return sweep().to_json()
+
+
+@shared_task(soft_time_limit=50 * 60, time_limit=55 * 60)  # within its hourly period
+def hourly_cleanup() -> dict[str, int]:
+    """Beat (hourly): expired uploads with their partial files, and folders of a killed processing worker.
+
+    Uploads expire after ``RECORDINGS_UPLOAD_EXPIRY_HOURS``; the daily sweep alone would keep them up to a day more.
+    """
+    from recordings.processing import remove_stale_folders
+    from recordings.upload.cleanup import expire_uploads
+
+    return {"expired_uploads": expire_uploads(), "stale_processing_folders": remove_stale_folders()}

@@ -45,7 +45,8 @@ from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for
 from devices.models import Camera, DeviceToken
 from nvr.routing import websocket_urlpatterns
-from recordings.models import Recording
+from recordings import files
+from recordings.models import MotionEvent, Recording, Upload
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
@@ -182,7 +183,19 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         cameras = sorted(Camera.objects.filter(account=household.account).values_list("id", "name", "enabled"))
         tokens = sorted(DeviceToken.objects.filter(account=household.account).values_list("id", "revoked_at"))
         clips = sorted(Recording.objects.filter(account=household.account).values_list("id", "status"))
-    return account, members, events, invitations, cameras, tokens, clips
+        motion = sorted(
+            MotionEvent.objects.filter(account=household.account).values_list("id", "recording_id", "started_at")
+        )
+        uploads = sorted(
+            Upload.objects.filter(account=household.account).values_list("id", "offset", "length", "expires_at")
+        )
+    # A route that removed B's files but kept the rows would leave clips that cannot play.
+    stored = [
+        (clip_id, kind, files.clip_storage.exists(account_id=household.account.pk, object_id=clip_id, kind=kind))
+        for clip_id, _status in clips
+        for kind in (files.CLIP, files.THUMBNAIL)
+    ]
+    return account, members, events, invitations, cameras, tokens, clips, motion, uploads, stored
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -234,6 +247,26 @@ def test_it_would_fail_on_an_unknown_route(settings):
             test_it_covers_every_route()
     finally:
         clear_url_caches()
+
+
+def test_the_snapshot_sees_files_events_and_uploads(world: World):
+    """The matrix's "B unchanged" check itself: a route that removed B's clip file,
+    thumbnail or motion events, or moved B's upload, while keeping the rows, is caught."""
+    recording = world.b.recordings[0]
+    upload_of(world.b)
+    changes: list[Callable[[], object]] = [
+        lambda: files.clip_storage.delete(account_id=recording.account_id, object_id=recording.pk, kind=files.CLIP),
+        lambda: files.clip_storage.delete(
+            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
+        ),
+        lambda: MotionEvent.objects.filter(recording=recording).delete(),
+        lambda: Upload.objects.update(offset=0),
+    ]
+    for number, change in enumerate(changes):
+        before = snapshot(world.b)
+        with account_scope(world.b.account.pk):
+            change()
+        assert snapshot(world.b) != before, f"change {number} went unseen"
 
 
 # --- Object routes ---------------------------------------------------------------
@@ -422,7 +455,6 @@ def upload_of(household: Household) -> uuid.UUID:
 
 
 def upload_snapshot(household: Household) -> tuple[Any, ...]:
-    from recordings.models import Upload
     from recordings.upload.partials import partial_path
 
     with unscoped("isolation matrix: snapshot of uploads"):

@@ -153,17 +153,9 @@ class ClipStorage:
         fd, temp_path = tempfile.mkstemp(prefix="nvrc-", suffix=".part", dir=self._temporary_directory(storage))
         try:
             with os.fdopen(fd, "w+b") as temp:
-                writer = EncryptingWriter(
-                    temp,
-                    data_key=data_key,
-                    account_id=account_id,
-                    object_id=object_id,
-                    kind=kind,
-                    chunk_size=self.chunk_size,
+                info = self.seal_into(
+                    temp, account_id=account_id, object_id=object_id, kind=kind, data_key=data_key, source=source
                 )
-                while block := source.read(_COPY_SIZE):
-                    writer.write(block)
-                info = writer.close()
                 if expected is not None and not hmac.compare_digest(info.sha256_hex, expected):
                     raise ChecksumMismatch("The uploaded bytes do not match their announced SHA-256.")
                 os.fsync(temp.fileno())
@@ -177,6 +169,24 @@ class ClipStorage:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp_path)  # gone already when the storage moved it into place
         return info
+
+    def seal_into(
+        self,
+        temp: IO[bytes],
+        *,
+        account_id: uuid.UUID,
+        object_id: uuid.UUID,
+        kind: str,
+        data_key: bytes,
+        source: Readable,
+    ) -> EncryptedFileInfo:
+        """Encrypt ``source`` (read to its end) into the local file ``temp``; memory bounded by one chunk."""
+        writer = EncryptingWriter(
+            temp, data_key=data_key, account_id=account_id, object_id=object_id, kind=kind, chunk_size=self.chunk_size
+        )
+        while block := source.read(_COPY_SIZE):
+            writer.write(block)
+        return writer.close()
 
     def open_range(
         self,
@@ -291,17 +301,9 @@ def replace_encrypted(
     )
     try:
         with os.fdopen(fd, "w+b") as temp:
-            writer = EncryptingWriter(
-                temp,
-                data_key=data_key,
-                account_id=account_id,
-                object_id=object_id,
-                kind=kind,
-                chunk_size=clip_storage.chunk_size,
+            info = clip_storage.seal_into(
+                temp, account_id=account_id, object_id=object_id, kind=kind, data_key=data_key, source=source
             )
-            while block := source.read(_COPY_SIZE):
-                writer.write(block)
-            info = writer.close()
             temp.flush()
             os.fsync(temp.fileno())
             if isinstance(storage, FileSystemStorage):

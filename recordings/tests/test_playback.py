@@ -11,10 +11,12 @@ import psutil  # type: ignore[import-untyped]  # no stubs installed
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import record_access
 from accounts.models import AccessEvent, AccessKind
 from accounts.tenancy import account_scope
 from conftest import World, client_for
@@ -39,6 +41,19 @@ def events(world: World, kind: AccessKind) -> list[AccessEvent]:
     with account_scope(world.a.account.pk):
         made = AccessEvent.objects.filter(kind=kind).exclude(pk__in=[e.pk for e in world.a.events])
         return list(made.order_by("created_at"))
+
+
+@pytest.fixture
+def commit_each_request(django_capture_on_commit_callbacks, monkeypatch) -> None:
+    """Each request's on-commit callbacks run as it ends, as after a real commit (the
+    test's transaction never commits); those of a request rolled back are dropped."""
+    original = Client.request
+
+    def request(self, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)
 
 
 @pytest.fixture
@@ -76,6 +91,27 @@ def test_it_parses_a_single_range_and_ignores_the_rest(header, expected):
 def test_it_refuses_ranges_outside_the_object(header):
     with pytest.raises(Unsatisfiable):
         parse_range(header, 1000)
+
+
+HUGE = "9" * 5000  # over Python's 4300-digit int() limit
+
+
+@pytest.mark.parametrize(
+    "header",
+    [f"bytes={HUGE}-", f"bytes=0-{HUGE}", f"bytes=-{HUGE}", "bytes=" + "1" * 20 + "-", "bytes=\u0660-\u0669"],
+    ids=["huge-start", "huge-end", "huge-suffix", "20-digits", "arabic-digits"],
+)
+def test_it_ignores_ranges_with_absurd_or_non_ascii_numbers(header):
+    """More than 19 digits (int() would raise ValueError past 4300) or non-ASCII digits: malformed, ignored."""
+    assert parse_range(header, 1000) is None
+
+
+def test_a_huge_range_number_gets_the_whole_clip_not_a_500(alice: Client, world: World):
+    recording = world.a.recordings[0]
+    response = alice.get(video(recording), HTTP_RANGE=f"bytes={HUGE}-")
+    assert response.status_code == 200
+    assert body(response) == sample_clip()
+    assert alice.get(video(recording), HTTP_RANGE="bytes=9999999999999999999-").status_code == 416
 
 
 # --- Video ---------------------------------------------------------------------------
@@ -213,6 +249,7 @@ def test_another_households_clip_is_a_404_for_every_role(world: World, route):
 
 
 # --- Access events ---------------------------------------------------------------
+@pytest.mark.usefixtures("commit_each_request")
 def test_one_viewing_writes_one_play_event_however_many_ranges(alice: Client, bob: Client, world: World):
     recording = world.a.recordings[0]
     for header in ("bytes=0-", "bytes=500-999", "bytes=-100", None):
@@ -229,6 +266,7 @@ def test_one_viewing_writes_one_play_event_however_many_ranges(alice: Client, bo
     assert [e.actor for e in events(world, AccessKind.CLIP_PLAY)] == [world.a.owner, world.a.member]
 
 
+@pytest.mark.usefixtures("commit_each_request")
 def test_a_later_viewing_writes_another_event(alice: Client, world: World):
     recording = world.a.recordings[0]
     alice.get(video(recording), HTTP_RANGE="bytes=0-9")
@@ -243,6 +281,49 @@ def test_play_events_are_written_when_the_cache_is_down(alice: Client, world: Wo
 
     monkeypatch.setattr(cache, "add", broken)
     assert alice.get(video(world.a.recordings[0]), HTTP_RANGE="bytes=0-9").status_code == 206
+    assert len(events(world, AccessKind.CLIP_PLAY)) == 1
+
+
+@pytest.mark.usefixtures("commit_each_request")
+def test_a_failed_event_write_does_not_silence_the_next_request(world: World, monkeypatch):
+    """The first event write raises (500, no video); the retry must write the event, not stream unrecorded."""
+    calls: list[dict[str, object]] = []
+
+    def fails_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise DatabaseError("audit table unavailable")
+        return record_access(**kwargs)
+
+    monkeypatch.setattr("recordings.views.playback.record_access", fails_once)
+    client = client_for(world.a.owner)
+    client.raise_request_exception = False
+    recording = world.a.recordings[0]
+    assert client.get(video(recording), HTTP_RANGE="bytes=0-9").status_code == 500
+    assert events(world, AccessKind.CLIP_PLAY) == []
+    for _ in range(2):
+        assert client.get(video(recording), HTTP_RANGE="bytes=0-9").status_code == 206
+    assert len(events(world, AccessKind.CLIP_PLAY)) == 1  # written once, then deduplicated again
+
+
+@pytest.mark.usefixtures("commit_each_request")
+def test_an_event_rolled_back_with_its_request_does_not_silence_the_next_one(alice: Client, world: World, monkeypatch):
+    """The event is written but its transaction never commits: the dedupe key must not be left behind."""
+    calls: list[dict[str, object]] = []
+
+    def rolled_back(**kwargs):
+        calls.append(kwargs)
+        event = record_access(**kwargs)
+        if len(calls) == 1:
+            transaction.set_rollback(True)  # as if the request's commit failed
+        return event
+
+    monkeypatch.setattr("recordings.views.playback.record_access", rolled_back)
+    recording = world.a.recordings[0]
+    alice.get(video(recording), HTTP_RANGE="bytes=0-9")
+    assert events(world, AccessKind.CLIP_PLAY) == []
+    for _ in range(2):
+        assert alice.get(video(recording), HTTP_RANGE="bytes=0-9").status_code == 206
     assert len(events(world, AccessKind.CLIP_PLAY)) == 1
 
 
@@ -271,6 +352,7 @@ def test_a_clip_without_thumbnail_is_a_404(vera: Client, world: World):
     assert vera.get(thumbnail(world.a.recordings[1])).status_code == 404
 
 
+@pytest.mark.usefixtures("commit_each_request")
 def test_thumbnails_write_one_event_per_camera_day(vera: Client, world: World):
     """A timeline of many thumbnails is one event, not one per picture."""
     camera = world.a.cameras[0]

@@ -3,6 +3,8 @@
 import functools
 import hashlib
 import io
+import os
+import stat
 import tempfile
 import time
 import uuid
@@ -13,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 from django.conf import settings as django_settings
 from django.core.files.storage import FileSystemStorage
 
@@ -29,7 +32,8 @@ from recordings.tasks import process_recording
 from recordings.tests.factories import make_recording
 from recordings.video import synth
 from recordings.video.faststart import moov_before_mdat
-from recordings.video.isolate import run_isolated
+from recordings.video.isolate import faststart_isolated, run_isolated
+from recordings.video.results import VideoError
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +105,7 @@ def frames(data: bytes) -> list[np.ndarray]:
         return decoded
 
 
-def test_it_processes_a_clip_to_ready_with_metadata_poster_and_motion(world: World, monkeypatch, tmp_path):
+def test_it_processes_a_clip_to_ready_with_metadata_poster_and_motion(world: World, monkeypatch, settings, tmp_path):
     """Metadata, motion events in wall-clock time, an encrypted poster; PROCESSING while it works; no plaintext left."""
     recording = uploaded(world.a.cameras[0], clip())
     seen: list[str] = []
@@ -112,7 +116,7 @@ def test_it_processes_a_clip_to_ready_with_metadata_poster_and_motion(world: Wor
         return real_run_isolated(*args, **kwargs)
 
     monkeypatch.setattr(processing, "run_isolated", spy)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings.RECORDINGS_PROCESSING_DIR = tmp_path
 
     assert run(recording) == RecordingStatus.READY
     assert seen == [RecordingStatus.PROCESSING]
@@ -292,3 +296,76 @@ def test_it_replaces_a_stored_object_atomically(tmp_path):
     other = ClipStorage(neither_local_nor_overwriting)
     with pytest.raises(StorageError):
         replace_encrypted(other, **ids, source=io.BytesIO(b"x"))
+
+
+def test_it_decrypts_into_a_private_folder_under_the_processing_dir(world: World, monkeypatch, settings, tmp_path):
+    """The plaintext goes under RECORDINGS_PROCESSING_DIR (made 0700), in an nvr-process-* folder (0700), then goes."""
+    root = tmp_path / "processing"
+    settings.RECORDINGS_PROCESSING_DIR = root
+    seen: list[Path] = []
+    real_faststart = faststart_isolated
+
+    def spy(source: Path, *args, **kwargs):
+        seen.append(Path(source))
+        assert stat.S_IMODE(Path(source).parent.stat().st_mode) == 0o700
+        return real_faststart(source, *args, **kwargs)
+
+    monkeypatch.setattr(processing, "faststart_isolated", spy)
+    assert run(uploaded(world.a.cameras[0], clip())) == RecordingStatus.READY
+    (source,) = seen
+    assert source.parent.parent == root
+    assert source.parent.name.startswith("nvr-process-")
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert list(root.iterdir()) == []
+
+
+def folder(root: Path, name: str, *, hours_ago: float) -> Path:
+    """A processing folder with a plaintext clip in it, last touched that many hours ago."""
+    path = root / name
+    path.mkdir(parents=True)
+    (path / "clip.mp4").write_bytes(b"plaintext")
+    then = time.time() - hours_ago * 3600
+    for item in (path / "clip.mp4", path):
+        os.utime(item, (then, then))
+    return path
+
+
+def test_it_removes_folders_a_killed_worker_left_when_a_worker_starts(settings, tmp_path):
+    """worker_ready: nvr-process-* folders older than the hard time limit go; young ones and others stay."""
+    settings.RECORDINGS_PROCESSING_DIR = tmp_path
+    limit_h = django_settings.RECORDINGS_PROCESS_TIME_LIMIT_S / 3600
+    stale = folder(tmp_path, "nvr-process-killed", hours_ago=limit_h + 1)
+    young = folder(tmp_path, "nvr-process-running", hours_ago=limit_h / 2)
+    other = folder(tmp_path, "not-ours", hours_ago=limit_h + 1)
+
+    worker_ready.send(sender=None)
+
+    assert not stale.exists()
+    assert young.exists()
+    assert other.exists()
+    assert processing.remove_stale_folders() == 0
+
+
+def test_it_strips_server_paths_from_a_failure_reason(world: World, monkeypatch):
+    """A decoder's message naming the decrypted file (or any server path) is stored without the path."""
+
+    def failing(source: Path, *args, **kwargs):
+        raise VideoError(
+            f"the clip could not be remuxed for playback (Invalid data found when processing input: '{source}'; "
+            f'File "/srv/nvr/recordings/video/worker.py", line 3, at /var/tmp/x.mp4)'
+        )
+
+    monkeypatch.setattr(processing, "faststart_isolated", failing)
+    recording = uploaded(world.a.cameras[0], clip())
+    assert run(recording) == RecordingStatus.FAILED
+    reason = fetch(recording).failure_reason
+    assert reason.startswith("the clip could not be remuxed for playback (Invalid data found")
+    assert "/" not in reason
+    assert "nvr-process" not in reason
+    assert reason.count("<file>") == 3
+
+
+def test_it_keeps_reasons_without_paths_unchanged():
+    """Slashes that are not paths (frames/s, and/or, 3/4) stay."""
+    text = "the clip has no usable frame rate (0 frames/s) and/or 3/4 of it is gone"
+    assert processing.readable_reason(text) == text

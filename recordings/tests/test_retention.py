@@ -2,6 +2,8 @@
 
 import io
 import json
+import logging
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,9 +15,11 @@ from accounts.models import Account
 from accounts.tenancy import account_scope
 from conftest import World
 from devices.models import Camera
-from recordings import files
+from devices.services import camera_delete
+from recordings import files, retention
 from recordings.models import Recording
 from recordings.retention import GB, enforce_retention, format_bytes, storage_usage
+from recordings.storage import ClipStorage
 from recordings.tasks import enforce_retention as enforce_retention_task
 from recordings.tests.factories import make_recording
 
@@ -121,3 +125,84 @@ def test_it_runs_as_a_beat_task_and_a_command_with_progress(world: World):
     assert "[1/2] household" in err.getvalue()
     assert "[2/2] household" in err.getvalue()
     assert ids(world.a) == set()
+
+
+def deletion_fails_for(monkeypatch, *doomed: uuid.UUID) -> None:
+    """Storage refuses to delete the files of these households or recordings (a permission problem)."""
+    real_delete = ClipStorage.delete
+
+    def delete(self, *, account_id: uuid.UUID, object_id: uuid.UUID, kind: str) -> None:
+        if account_id in doomed or object_id in doomed:
+            raise PermissionError(13, "Permission denied")
+        real_delete(self, account_id=account_id, object_id=object_id, kind=kind)
+
+    monkeypatch.setattr(ClipStorage, "delete", delete)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_pruning_other_households_when_a_file_deletion_fails(world: World, monkeypatch, caplog):
+    """Batches really commit: A's files cannot be deleted (logged, the sweep retries); B's clips still go."""
+    for household in (world.a, world.b):
+        with account_scope(household.account.pk):
+            Camera.objects.filter(pk=household.cameras[0].pk).update(retention_days=1)
+    (old_a,) = aged(world.a, 48)
+    (old_b,) = aged(world.b, 48)
+    deletion_fails_for(monkeypatch, world.a.account.pk)
+
+    with caplog.at_level(logging.ERROR):
+        report = enforce_retention(batch_size=1)
+
+    assert (report.expired, report.failed) == (2, [])
+    assert old_a.pk not in ids(world.a)
+    assert has_files(old_a)  # left for the sweep
+    assert str(old_a.pk) in caplog.text
+    assert old_b.pk not in ids(world.b)
+    assert not has_files(old_b)
+
+
+def test_it_reports_a_household_that_failed_and_prunes_the_others(world: World, monkeypatch, caplog):
+    """Whatever stops one household's pruning is logged and reported; the next household is still pruned."""
+    set_quota(world.a, 1)
+    set_quota(world.b, 1)
+    real_prune = retention._prune_into
+
+    def prune(result, account_id, **kwargs):
+        if account_id == world.a.account.pk:
+            raise OSError("storage unavailable")
+        real_prune(result, account_id, **kwargs)
+
+    monkeypatch.setattr(retention, "_prune_into", prune)
+    with caplog.at_level(logging.ERROR):
+        report = enforce_retention()
+
+    assert report.failed == [str(world.a.account.pk)]
+    assert str(world.a.account.pk) in caplog.text
+    assert len(ids(world.a)) == 2
+    assert ids(world.b) == set()
+    assert report.over_quota == 2
+
+
+def test_it_deletes_the_other_files_when_one_recordings_files_fail(
+    world: World, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """A camera's deletion: the first clip's files refuse to go (logged); the other clip's files still go."""
+    real_delete = ClipStorage.delete
+    refused: list[uuid.UUID] = []
+
+    def delete(self, *, account_id: uuid.UUID, object_id: uuid.UUID, kind: str) -> None:
+        if not refused or object_id == refused[0]:
+            refused[:1] = [object_id]
+            raise PermissionError(13, "Permission denied")
+        real_delete(self, account_id=account_id, object_id=object_id, kind=kind)
+
+    monkeypatch.setattr(ClipStorage, "delete", delete)
+    owner, camera = world.a.memberships["owner"], world.a.cameras[0]
+    caplog.set_level(logging.ERROR)
+    with django_capture_on_commit_callbacks(execute=True), account_scope(camera.account_id):
+        camera_delete(actor=owner, camera=camera)
+
+    (kept,) = [r for r in world.a.recordings if r.pk in refused]
+    (gone,) = [r for r in world.a.recordings if r.pk not in refused]
+    assert str(kept.pk) in caplog.text
+    assert has_files(kept)
+    assert not has_files(gone)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import os
 import time
 import uuid
@@ -9,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -177,3 +179,73 @@ def test_it_enqueues_again_a_recording_stuck_before_processing(world: World, mon
     assert sweep().requeued == 1
     assert calls == [(str(stuck.account_id), str(stuck.pk))]
     assert str(fresh.pk) not in {pk for _account, pk in calls}
+
+
+def test_it_sweeps_the_other_households_when_one_fails(world: World, monkeypatch, caplog):
+    """A's folder cannot be listed (a permission problem): logged and reported; B's orphan is still deleted."""
+    a, b = world.a.account.pk, world.b.account.pk
+    orphan_a, orphan_b = stray_clip(a), stray_clip(b)
+    storage = files.clip_storage.storage
+    real_listdir = storage.listdir
+
+    def listdir(path: str):
+        if a.hex in path:
+            raise PermissionError(13, "Permission denied", path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(storage, "listdir", listdir)
+    with caplog.at_level(logging.ERROR):
+        report = sweep()
+
+    assert report.failed_households == [a.hex]
+    assert any(a.hex in note for note in report.notes)
+    assert a.hex in caplog.text
+    assert exists(orphan_a)
+    assert not exists(orphan_b)
+    assert report.orphan_file_names == [orphan_b]
+
+
+def test_it_removes_processing_folders_a_killed_worker_left(world: World, settings, tmp_path):
+    """A killed worker's decrypted clip goes once older than the task's hard time limit; a dry run keeps it."""
+    settings.RECORDINGS_PROCESSING_DIR = tmp_path
+    stale, young = tmp_path / "nvr-process-killed", tmp_path / "nvr-process-running"
+    for folder in (stale, young):
+        folder.mkdir()
+        (folder / "clip.mp4").write_bytes(b"plaintext")
+    hours = (django_settings.RECORDINGS_PROCESS_TIME_LIMIT_S + 3600) / 3600
+    age(stale / "clip.mp4", hours)
+    age(stale, hours)
+
+    assert sweep(dry_run=True).stale_processing_folders is None
+    assert stale.exists()
+    assert sweep().stale_processing_folders == 1
+    assert not stale.exists()
+    assert young.exists()
+
+
+def test_it_expires_uploads_hourly(world: World, own_storage: Path):
+    """Beat runs the hourly cleanup: an upload past its 24 h expiry goes with its partial file."""
+    entries = [
+        e for e in django_settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "recordings.tasks.hourly_cleanup"
+    ]
+    assert [e["schedule"] for e in entries] == [3600.0]
+    a = world.a.account.pk
+    with account_scope(a):
+        expired = Upload.objects.create(
+            account_id=a,
+            camera=world.a.cameras[0],
+            recording_id=uuid.uuid4(),
+            length=10,
+            sha256="0" * 64,
+            started_at=timezone.now(),
+            ended_at=timezone.now(),
+            expires_at=timezone.now() - timedelta(minutes=1),
+        )
+    partial = own_storage / ".partial" / f"upload-{a.hex}-{expired.pk.hex}.nvrc.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"sealed chunks")
+
+    assert tasks.hourly_cleanup.apply().get() == {"expired_uploads": 1, "stale_processing_folders": 0}
+    with account_scope(a):
+        assert not Upload.objects.filter(pk=expired.pk).exists()
+    assert not partial.exists()

@@ -56,6 +56,21 @@ def test_a_bad_day_is_a_readable_400(vera: Client, world: World):
     assert "2026-11-30" in response.content.decode()
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "far future"])
+def test_a_day_out_of_range_is_a_readable_400(vera: Client, world: World, day):
+    """Days the clock cannot turn into a range (year 1, year 9999) or no clip can have: 400, not a 500."""
+    if day == "far future":
+        day = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = vera.get(TIMELINE, {"day": day})
+    assert response.status_code == 400
+    assert "2000-01-01" in response.content.decode()
+
+
+def test_the_first_and_last_allowed_days_show(vera: Client, world: World):
+    for day in ("2000-01-01", (timezone.localdate() + timedelta(days=1)).isoformat()):
+        assert vera.get(TIMELINE, {"day": day}).status_code == 200
+
+
 def test_it_moves_between_days(vera: Client, world: World):
     camera = world.a.cameras[0]
     today = timezone.localdate()

@@ -26,25 +26,13 @@ from recordings.upload.testing import (
     create,
     partial_files,
     patch,
-    remove_partial_files,
+    recording_ids,
     stored_clip,
     upload_all,
     uploads_of,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_partial_files():
-    remove_partial_files()
-    yield
-    remove_partial_files()
-
-
-def recordings_of(world_household) -> set[uuid.UUID]:
-    with account_scope(world_household.account.pk):
-        return set(Recording.objects.values_list("pk", flat=True))
 
 
 def test_it_stores_a_short_clip_in_one_request(world: World):
@@ -144,7 +132,7 @@ def test_it_refuses_a_checksum_mismatch_and_leaves_nothing(world: World, parts: 
     data = clip_bytes(2 * MIB + 5)
     wrong = hashlib.sha256(b"something else").hexdigest()
     files_before = clip_files(world.a.account.pk)
-    recordings_before = recordings_of(world.a)
+    recordings_before = recording_ids(world.a.account.pk)
     if parts == 1:
         response = create(world.a.tokens[0], data, body=data, sha256=wrong)
     else:
@@ -157,7 +145,7 @@ def test_it_refuses_a_checksum_mismatch_and_leaves_nothing(world: World, parts: 
     assert clip_files(world.a.account.pk) == files_before
     assert partial_files() == []
     assert uploads_of(world.a.account.pk) == []
-    assert recordings_of(world.a) == recordings_before
+    assert recording_ids(world.a.account.pk) == recordings_before
 
 
 def test_it_hashes_by_decrypting_when_this_process_lost_the_running_hash(world: World):
@@ -401,6 +389,10 @@ def test_a_session_is_not_a_camera(world: World):
         ({"started_at": "2026-01-01T08:00:00+00:00", "ended_at": "2026-01-01T09:00:01+00:00"}, "one hour"),
         ({"started_at": "2099-01-01T08:00:00Z", "ended_at": "2099-01-01T08:00:10Z"}, "future"),
         ({"sha256": "abc"}, "sha256"),
+        # Valid ISO 8601 whose UTC time is before year 1: it overflowed when saved (a 500).
+        ({"started_at": "0001-01-01T00:00:00+14:00", "ended_at": "0001-01-01T00:00:10+14:00"}, "out of range"),
+        ({"started_at": "9999-12-31T23:59:50-14:00", "ended_at": "9999-12-31T23:59:59-14:00"}, "out of range"),
+        ({"started_at": "2010-01-01T08:00:00Z", "ended_at": "2010-01-01T08:00:10Z"}, "10 years"),
     ],
 )
 def test_bad_metadata_is_refused(world: World, fields, message):
@@ -499,7 +491,7 @@ def test_a_failure_at_completion_leaves_no_clip_and_the_upload_resumable(world: 
     with pytest.raises(RuntimeError):
         patch(world.a.tokens[0], location, MIB, data[MIB:])
     assert clip_files(world.a.account.pk) == files_before
-    assert recordings_of(world.a) == {r.pk for r in world.a.recordings}
+    assert recording_ids(world.a.account.pk) == {r.pk for r in world.a.recordings}
     [upload] = uploads_of(world.a.account.pk)
     assert upload.offset == MIB
     assert len(partial_files()) == 1

@@ -19,18 +19,10 @@ from recordings.upload.testing import (
     create,
     partial_files,
     patch,
-    remove_partial_files,
     uploads_of,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_partial_files():
-    remove_partial_files()
-    yield
-    remove_partial_files()
 
 
 def expire(account_id, location: str) -> None:

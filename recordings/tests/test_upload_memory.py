@@ -1,24 +1,21 @@
 """One request never holds more than about one encryption chunk, whatever its body's size."""
 
 import hashlib
+import tempfile
 import tracemalloc
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.core.handlers.asgi import ASGIHandler
 
 from conftest import World
 from devices.credentials import authenticate
 from recordings.upload.protocol import parse_creation
 from recordings.upload.services import upload_append, upload_create
-from recordings.upload.testing import MIB, clip_bytes, metadata, remove_partial_files, stored_clip, times
+from recordings.upload.testing import MIB, clip_bytes, metadata, stored_clip, times
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_partial_files():
-    remove_partial_files()
-    yield
-    remove_partial_files()
 
 
 def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
@@ -59,3 +56,21 @@ def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
     assert max(peaks) < 3 * MIB, f"peak Python allocations per request: {peaks}"
     stored = stored_clip(world.a.account.pk, state.recording_id)
     assert hashlib.sha256(stored).hexdigest() == digest.hexdigest()
+
+
+def test_a_full_size_part_stays_off_the_disk_in_djangos_asgi_handler(monkeypatch):
+    """Django's ASGI handler spools a body over FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file:
+    a part of RECORDINGS_MAX_CHUNK_BYTES (plaintext video) must stay in memory."""
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *a, **k: pytest.fail("the body went to a temporary file"))
+    body = bytes(django_settings.RECORDINGS_MAX_CHUNK_BYTES)
+    messages = [
+        {"type": "http.request", "body": body[start : start + MIB], "more_body": start + MIB < len(body)}
+        for start in range(0, len(body), MIB)
+    ]
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    body_file = async_to_sync(ASGIHandler().read_body)(receive)
+    assert len(body_file.read()) == len(body)
+    assert messages == []

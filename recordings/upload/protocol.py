@@ -10,7 +10,7 @@ import binascii
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from django.conf import settings
@@ -21,6 +21,7 @@ TUS_EXTENSIONS: Final = "creation,creation-with-upload,termination,expiration"
 OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
 MAX_CLIP_SPAN: Final = timedelta(hours=1)
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+MAX_CLIP_AGE: Final = timedelta(days=3650)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _METADATA_KEY = re.compile(r"[!-+\--~]+")  # printable ASCII without space and comma
 _IDEMPOTENCY_KEY = re.compile(r"[ -~]{1,100}")
@@ -116,7 +117,12 @@ def _timestamp(metadata: dict[str, str], key: str) -> datetime:
         raise TusError(400, f"{key} is not an ISO 8601 date and time: {value[:40]!r}.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise TusError(400, f"{key} must include a timezone (e.g. 2026-11-30T08:00:00Z or +01:00).")
-    return moment
+    # In UTC now, as the database stores it: 0001-01-01T00:00+14:00 is valid ISO 8601 but
+    # its UTC time is before year 1 (an OverflowError when SQLite saves it, a BC date in PostgreSQL).
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise TusError(400, f"{key} is out of range: {value[:40]!r}.") from None
 
 
 def parse_idempotency_key(value: str | None) -> str:
@@ -145,6 +151,8 @@ def parse_creation(
     now = now or timezone.now()
     if ended_at > now + MAX_CLOCK_SKEW:
         raise TusError(400, "ended_at is in the future: check the camera's clock.")
+    if started_at < now - MAX_CLIP_AGE:
+        raise TusError(400, "started_at is more than 10 years ago: check the camera's clock.")
     return UploadSpec(
         length=size,
         sha256=digest,

@@ -98,14 +98,20 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         return None
     recording = Recording.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
     if recording is not None:
-        return UploadState(None, recording.size_bytes, recording.size_bytes, None, recording_id=recording.pk)
+        # upload_sha256, not sha256: processing may have remuxed the clip. '' (a row from
+        # before it was kept) cannot be compared: such a retry gets the recording, as it did.
+        if recording.upload_sha256 and not hmac.compare_digest(recording.upload_sha256, spec.sha256):
+            raise TusError(409, "This Idempotency-Key is already used by a recording of another clip (sha256).")
+        length = spec.length if recording.upload_sha256 else recording.size_bytes
+        return UploadState(None, length, length, None, recording_id=recording.pk)
     upload = Upload.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
     if upload is None:
         return None
     if upload.expires_at <= timezone.now():
-        # Expired: its key is free again, and its file goes with it.
+        # Expired: its key is free again, and its file goes with it. Deleted by a query, not
+        # upload.delete(): expire_uploads may have removed the row since it was read (0 rows then).
         account_id, upload_id = upload.account_id, upload.pk
-        upload.delete()
+        Upload.objects.filter(pk=upload_id).delete()
         after.on_commit.append(lambda: remove_partial(account_id, upload_id))
         return None
     if upload.length != spec.length or upload.sha256 != spec.sha256:
@@ -120,7 +126,10 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
         existing = _by_key(principal, spec, after)
         if existing is not None:
             return existing
-        camera = Camera.objects.get(pk=principal.camera_id)
+        camera = Camera.objects.filter(pk=principal.camera_id).first()
+        if camera is None:
+            # Deleted since its token was checked (the token went with it).
+            raise TusError(401, "This camera no longer exists: its token is no longer valid.")
         upload = Upload(
             account_id=camera.account_id,
             camera=camera,
@@ -272,7 +281,7 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
     path = partial_path(account_id, upload_id)
     name = path_for(account_id, recording_id, files.CLIP)
-    _publish(path, name)
+    _publish_once(path, name, recording_id)
     after.on_failure.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
     # The partial file goes only once the Recording is committed: if the transaction
     # fails, the row's offset rolls back and the partial file still matches it.
@@ -290,6 +299,29 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
     state = UploadState(upload.pk, upload.length, upload.length, upload.expires_at, recording_id=recording.pk)
     upload.delete()
     return state
+
+
+def _publish_once(path: Path, name: str, recording_id: uuid.UUID) -> None:
+    """Publish the partial file, replacing what a crashed completion of this upload left.
+
+    A completion that died after ``_publish`` but before its commit leaves the
+    final name with no ``Recording``. The upload's row is locked (or new), so no
+    other completion of it is running: a final name without a ``Recording`` is
+    that leftover, and it goes.
+    """
+    try:
+        _publish(path, name)
+        return
+    except ObjectExists:
+        if Recording.objects.filter(pk=recording_id).exists():
+            raise TusError(409, "This upload is already complete: create it again with its Idempotency-Key.") from None
+    files.clip_storage.storage.delete(name)
+    try:
+        _publish(path, name)
+    except ObjectExists:
+        raise TusError(
+            500, "The clip could not be given its final name (left by an earlier attempt): try again later."
+        ) from None
 
 
 def _publish(path: Path, name: str) -> None:

@@ -115,6 +115,14 @@ def uploads_of(account_id: Any) -> list[Upload]:
         return list(Upload.objects.all())
 
 
+def recording_ids(account_id: Any) -> set[Any]:
+    from accounts.tenancy import account_scope
+    from recordings.models import Recording
+
+    with account_scope(account_id):
+        return set(Recording.objects.values_list("pk", flat=True))
+
+
 def stored_clip(account_id: Any, recording_id: Any) -> bytes:
     from accounts.tenancy import account_scope
     from recordings.models import Recording

@@ -81,7 +81,10 @@ class _TusView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, TusError):
-            return Response({"detail": exc.detail}, status=exc.status)
+            response = Response({"detail": exc.detail}, status=exc.status)
+            if exc.status == 401:
+                response["WWW-Authenticate"] = self.get_authenticate_header(self.request)
+            return response
         return super().handle_exception(exc)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:

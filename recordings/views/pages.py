@@ -33,6 +33,8 @@ from recordings.services import recording_delete
 
 # Clips listed with their thumbnails per timeline page (the bar shows the whole day).
 TIMELINE_PAGE_SIZE = 48
+# No clip is older (uploads refuse clips from years ago); tomorrow allows for time zones.
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,16 @@ def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, mot
 
 
 def _day(request: TenantRequest) -> date | None:
+    """The day asked for, or None if it is no date or outside ``EARLIEST_DAY`` .. tomorrow:
+    year 1 or 9999 would overflow turning the day (and its neighbours) into times."""
     raw = request.GET.get("day")
     if not raw:
         return timezone.localdate()
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         return None
+    return day if EARLIEST_DAY <= day <= timezone.localdate() + timedelta(days=1) else None
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -83,7 +88,10 @@ def timeline(request: TenantRequest) -> HttpResponse:
     cameras = cameras_list()
     day = _day(request)
     if day is None:
-        return HttpResponseBadRequest("The day must be a date like 2026-11-30.", content_type="text/plain")
+        return HttpResponseBadRequest(
+            f"The day must be a date like 2026-11-30, from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.",
+            content_type="text/plain",
+        )
     camera: Camera | None
     if request.GET.get("camera"):
         try:

@@ -16,6 +16,7 @@ from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -59,30 +60,39 @@ def _record_once(
 ) -> None:
     """Write the access event unless this person wrote the same one within the window.
 
-    The key names the household (cache keys holding tenant data always do).
-    ``cache.add`` is atomic, so concurrent Range requests of one viewing write
-    one event; if the cache is down the event is written anyway (an audit
-    duplicate is better than a missing one).
+    The key names the household (cache keys holding tenant data always do). It
+    is set only once the event has committed (``on_commit``): set earlier, an
+    event write or a commit that failed would leave it behind, and every retry
+    within the window would stream video with no event. The price is that two
+    truly concurrent first requests may both write one (an audit duplicate is
+    better than a missing one, as when the cache is down).
     """
     assert request.membership is not None
     account_id = request.membership.account_id
     key = f"nvr:access:{account_id}:{request.user.pk}:{kind}:{key_id}"
     try:
-        first = cache.add(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
+        if cache.get(key) is not None:
+            return
     except Exception:
         logger.warning("access-event dedupe cache unavailable; writing the event", exc_info=True)
-        first = True
-    if first:
-        record_access(
-            account_id=account_id,
-            actor=request.user,
-            membership=request.membership,
-            kind=kind,
-            object_type=object_type,
-            object_id=object_id,
-            object_label=object_label,
-            request=request,
-        )
+    record_access(
+        account_id=account_id,
+        actor=request.user,
+        membership=request.membership,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label,
+        request=request,
+    )
+    transaction.on_commit(lambda: _remember(key), robust=True)
+
+
+def _remember(key: str) -> None:
+    try:
+        cache.set(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
+    except Exception:
+        logger.warning("access-event dedupe cache unavailable; the next request writes another event", exc_info=True)
 
 
 def _not_ready(recording: Recording) -> HttpResponse:

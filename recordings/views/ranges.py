@@ -3,7 +3,9 @@
 Only a single range is honoured. A malformed Range header, another unit, or
 several ranges are ignored and the whole object is sent with 200, which the RFC
 allows ("a server MAY ignore the Range header field"); players only ever ask
-for one range.
+for one range. Positions are ASCII digits (not any Unicode digit), at most 19
+of them (``int()`` raises ValueError past 4300): a longer number is malformed,
+so the header is ignored.
 """
 
 import contextlib
@@ -15,7 +17,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-_SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SINGLE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")
 
 
 class Unsatisfiable(Exception):
