@@ -181,6 +181,10 @@ def test_it_reports_a_household_that_failed_and_prunes_the_others(world: World, 
     assert ids(world.b) == set()
     assert report.over_quota == 2
 
+    out = io.StringIO()
+    call_command("prune_recordings", stdout=out, stderr=io.StringIO())
+    assert f"Failed (logged; retried next run): {world.a.account.pk}" in out.getvalue()
+
 
 def test_it_deletes_the_other_files_when_one_recordings_files_fail(
     world: World, monkeypatch, caplog, django_capture_on_commit_callbacks

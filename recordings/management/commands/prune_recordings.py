@@ -29,4 +29,6 @@ class Command(OperatorCommand):
             f"{report.households} households: deleted {report.expired} expired and {report.over_quota} over-quota "
             f"recordings, freed {format_bytes(report.bytes_freed)}."
         )
+        if report.failed:
+            text += f" Failed (logged; retried next run): {', '.join(report.failed)}."
         self.emit(options, report.to_json(), text)
