@@ -6,6 +6,7 @@ Every test that touches tenant data has both, so a leak has something to leak.
 """
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -78,6 +79,7 @@ class Household:
     cameras: list[Camera] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)  # the cameras' device tokens, in order
     recordings: list[Recording] = field(default_factory=list)  # of cameras[0], newest first
+    upload_id: uuid.UUID | None = None  # an upload in progress, made on first use by the isolation matrix
 
     @property
     def people(self) -> dict[str, User]:

@@ -1,6 +1,6 @@
 from django import forms
 
-from devices.models import CameraKind
+from devices.models import MOTION_MIN_AREA_PERCENT_RANGE, MOTION_SENSITIVITY_RANGE, RETENTION_DAYS_RANGE, CameraKind
 
 
 class CameraAddForm(forms.Form):
@@ -34,21 +34,21 @@ class CameraEditForm(forms.Form):
     retention_days = forms.IntegerField(
         label="Keep recordings for (days)",
         required=False,
-        min_value=1,
-        max_value=3650,
+        min_value=RETENTION_DAYS_RANGE[0],
+        max_value=RETENTION_DAYS_RANGE[1],
         help_text="Older clips are deleted automatically (1 to 3650 days).",
     )
     motion_sensitivity = forms.FloatField(
         label="Motion sensitivity",
         required=False,
-        min_value=0,
-        max_value=1,
+        min_value=MOTION_SENSITIVITY_RANGE[0],
+        max_value=MOTION_SENSITIVITY_RANGE[1],
         help_text="0 to 1: higher finds fainter changes (and more false alarms).",
     )
     motion_min_area_percent = forms.FloatField(
         label="Minimum changed area (%)",
         required=False,
-        min_value=0.01,
-        max_value=50,
+        min_value=MOTION_MIN_AREA_PERCENT_RANGE[0],
+        max_value=MOTION_MIN_AREA_PERCENT_RANGE[1],
         help_text="How much of the picture must change to count as motion (0.01 to 50 %).",
     )

@@ -21,6 +21,17 @@ class CameraStatus(models.TextChoices):
     ERROR = "error", "Error"
 
 
+# The allowed ranges of a camera's recording settings: the model, the portal form,
+# the API and camera_update all read them from here.
+RETENTION_DAYS_RANGE = (1, 3650)
+MOTION_SENSITIVITY_RANGE = (0, 1)
+MOTION_MIN_AREA_PERCENT_RANGE = (0.01, 50)
+
+
+def _within(bounds: tuple[float, float]) -> list[MinValueValidator | MaxValueValidator]:
+    return [MinValueValidator(bounds[0]), MaxValueValidator(bounds[1])]
+
+
 class Camera(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="cameras")
@@ -36,15 +47,11 @@ class Camera(TenantModel):
     live_fps = models.FloatField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     # Recordings: kept this many days (the retention task prunes older clips).
-    retention_days = models.PositiveSmallIntegerField(
-        default=30, validators=[MinValueValidator(1), MaxValueValidator(3650)]
-    )
+    retention_days = models.PositiveSmallIntegerField(default=30, validators=_within(RETENTION_DAYS_RANGE))
     # Motion tuning (recordings.video.MotionSettings): 0..1, higher finds fainter changes.
-    motion_sensitivity = models.FloatField(default=0.5, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    motion_sensitivity = models.FloatField(default=0.5, validators=_within(MOTION_SENSITIVITY_RANGE))
     # The share of the picture that must change to count as motion, in percent.
-    motion_min_area_percent = models.FloatField(
-        default=0.2, validators=[MinValueValidator(0.01), MaxValueValidator(50)]
-    )
+    motion_min_area_percent = models.FloatField(default=0.2, validators=_within(MOTION_MIN_AREA_PERCENT_RANGE))
 
     objects = HouseholdRowManager["Camera"]()
 

@@ -18,7 +18,15 @@ from accounts.realtime import close_sockets_on_commit
 from accounts.services import actor_account_id
 from devices.credentials import DevicePrincipal, issue_token
 from devices.groups import camera_control_group, device_control_group
-from devices.models import Camera, CameraKind, CameraStatus, DeviceToken
+from devices.models import (
+    MOTION_MIN_AREA_PERCENT_RANGE,
+    MOTION_SENSITIVITY_RANGE,
+    RETENTION_DAYS_RANGE,
+    Camera,
+    CameraKind,
+    CameraStatus,
+    DeviceToken,
+)
 
 SOURCE_PURPOSE = "camera-source-url"
 SOURCE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
@@ -101,13 +109,17 @@ def _set_recording_settings(
     camera: Camera, retention_days: int | None, sensitivity: float | None, min_area_percent: float | None
 ) -> None:
     """Retention and motion tuning (recordings.retention, recordings.processing), range-checked."""
+    # Written as "not lo <= x <= hi" so that NaN, which every comparison refuses, is refused too.
     errors: dict[str, str] = {}
-    if retention_days is not None and not 1 <= retention_days <= 3650:
-        errors["retention_days"] = "Keep recordings between 1 and 3650 days."
-    if sensitivity is not None and not 0 <= sensitivity <= 1:
-        errors["motion_sensitivity"] = "Motion sensitivity is between 0 and 1."
-    if min_area_percent is not None and not 0.01 <= min_area_percent <= 50:
-        errors["motion_min_area_percent"] = "The minimum changed area is between 0.01 and 50 percent."
+    low, high = RETENTION_DAYS_RANGE
+    if retention_days is not None and not low <= retention_days <= high:
+        errors["retention_days"] = f"Keep recordings between {low} and {high} days."
+    low, high = MOTION_SENSITIVITY_RANGE
+    if sensitivity is not None and not low <= sensitivity <= high:
+        errors["motion_sensitivity"] = f"Motion sensitivity is between {low} and {high}."
+    low_area, high_area = MOTION_MIN_AREA_PERCENT_RANGE
+    if min_area_percent is not None and not low_area <= min_area_percent <= high_area:
+        errors["motion_min_area_percent"] = f"The minimum changed area is between {low_area} and {high_area} percent."
     if errors:
         raise ValidationError(errors)
     if retention_days is not None:

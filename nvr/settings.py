@@ -259,6 +259,9 @@ RECORDINGS_MAX_UPLOAD_BYTES = env_int("RECORDINGS_MAX_UPLOAD_BYTES", 2 * 1024**3
 # The largest body of one upload request (tus PATCH or creation-with-upload): daphne
 # holds a request's whole body in memory, so this bounds the server's memory per upload.
 RECORDINGS_MAX_CHUNK_BYTES = env_int("RECORDINGS_MAX_CHUNK_BYTES", 8 * 1024 * 1024)
+# The most a player gets per Range request of a clip (a few seconds of 1080p): daphne has
+# no write back-pressure, so a longer answer would wait in memory for a slow player.
+RECORDINGS_MAX_RANGE_BYTES = env_int("RECORDINGS_MAX_RANGE_BYTES", 8 * 1024 * 1024)
 # Django's ASGI handler spools a request body over this size to a temporary file: an
 # upload part is plaintext video, so it stays in memory (one part plus headroom).
 # daphne itself still writes bodies over 100 kB to an unlinked temporary file before

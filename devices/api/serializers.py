@@ -2,7 +2,13 @@
 
 from rest_framework import serializers
 
-from devices.models import Camera, CameraKind
+from devices.models import (
+    MOTION_MIN_AREA_PERCENT_RANGE,
+    MOTION_SENSITIVITY_RANGE,
+    RETENTION_DAYS_RANGE,
+    Camera,
+    CameraKind,
+)
 
 
 class CameraSerializer(serializers.ModelSerializer[Camera]):
@@ -41,9 +47,15 @@ class CameraUpdateSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=100, required=False)
     enabled = serializers.BooleanField(required=False)
     source_url = serializers.CharField(max_length=2000, required=False, write_only=True)
-    retention_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
-    motion_sensitivity = serializers.FloatField(min_value=0, max_value=1, required=False)
-    motion_min_area_percent = serializers.FloatField(min_value=0.01, max_value=50, required=False)
+    retention_days = serializers.IntegerField(
+        min_value=RETENTION_DAYS_RANGE[0], max_value=RETENTION_DAYS_RANGE[1], required=False
+    )
+    motion_sensitivity = serializers.FloatField(
+        min_value=MOTION_SENSITIVITY_RANGE[0], max_value=MOTION_SENSITIVITY_RANGE[1], required=False
+    )
+    motion_min_area_percent = serializers.FloatField(
+        min_value=MOTION_MIN_AREA_PERCENT_RANGE[0], max_value=MOTION_MIN_AREA_PERCENT_RANGE[1], required=False
+    )
 
 
 class TokenSerializer(serializers.Serializer[None]):

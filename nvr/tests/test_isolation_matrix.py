@@ -443,14 +443,13 @@ def upload_of(household: Household) -> uuid.UUID:
     """An upload in progress of the household's camera (1 of 2 MiB received), made once per household."""
     from recordings.upload.testing import MIB, create, patch
 
-    existing = getattr(household, "matrix_upload_id", None)
-    if existing is not None:
-        return existing
+    if household.upload_id is not None:
+        return household.upload_id
     data = bytes(2 * MIB)
     location = create(household.tokens[0], data)["Location"]
     assert patch(household.tokens[0], location, 0, data[:MIB]).status_code == 204
     upload_id = uuid.UUID(location.rstrip("/").rsplit("/", 1)[1])
-    household.matrix_upload_id = upload_id  # type: ignore[attr-defined]
+    household.upload_id = upload_id
     return upload_id
 
 

@@ -40,11 +40,6 @@ logger = logging.getLogger("nvr.recordings")
 ACCESS_DEDUPE_SECONDS = 10 * 60
 
 
-def max_range_bytes() -> int:
-    """The most a player gets per Range request of a clip (8 MiB: a few seconds of 1080p)."""
-    return int(getattr(settings, "RECORDINGS_MAX_RANGE_BYTES", 8 * 1024 * 1024))
-
-
 def clip_label(recording: Recording) -> str:
     return f"{recording.camera.name}, {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
 
@@ -165,7 +160,7 @@ def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) 
         size=recording.size_bytes,
         content_type="video/mp4",
         # Downloads get what they asked for (download managers resume with exact ranges).
-        max_range=None if kind == AccessKind.CLIP_DOWNLOAD else max_range_bytes(),
+        max_range=None if kind == AccessKind.CLIP_DOWNLOAD else settings.RECORDINGS_MAX_RANGE_BYTES,
     )
     if kind == AccessKind.CLIP_DOWNLOAD and response.status_code in (200, 206):
         response["Content-Disposition"] = f'attachment; filename="{download_name(recording)}"'
