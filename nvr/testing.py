@@ -1,6 +1,8 @@
-"""Test helpers shared by every app: a real daphne server on the test database."""
+"""Test helpers shared by every app: a real daphne server on the test database, and a
+check that a page loads nothing from another host."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -8,9 +10,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from django.db import connection
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +119,63 @@ class LiveHttpClient:
         for page in ("/", "/login/"):  # any page with a form sets the CSRF cookie
             if "csrftoken" not in self.cookies:
                 self.request("GET", page)
+
+
+class _ResourceParser(HTMLParser):
+    """Collects the URLs a page makes the browser load (not the links it offers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.stylesheets: list[str] = []
+        self.other: list[str] = []  # images, icons, media, frames, inline-style url()s
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "script" and values.get("src"):
+            self.scripts.append(values["src"])
+        elif tag == "link" and values.get("href"):
+            rel = values.get("rel", "").lower().split()
+            (self.stylesheets if "stylesheet" in rel else self.other).append(values["href"])
+        elif tag in {"img", "source", "iframe", "video", "audio", "embed", "input"} and values.get("src"):
+            self.other.append(values["src"])
+        for srcset in (values.get("srcset"), values.get("imagesrcset")):
+            self.other += [part.split()[0] for part in (srcset or "").split(",") if part.strip()]
+        self.other += css_urls(values.get("style", ""))
+
+    def handle_data(self, data: str) -> None:
+        if self.lasttag == "style":
+            self.other += css_urls(data)
+
+
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+
+
+def css_urls(css: str) -> list[str]:
+    return [url or imported for url, imported in _CSS_URL.findall(css)]
+
+
+def is_other_host(url: str) -> bool:
+    """True for a URL with a host of its own (``https://x/``, ``//x/``); relative and data: URLs are the page's."""
+    parts = urlsplit(url.strip())
+    return bool(parts.netloc) and parts.netloc != "testserver"
+
+
+def external_resources(client: Client, path: str) -> list[str]:
+    """Every URL that the page at ``path`` (fetched with Django's test client) would make
+    a browser load from another host, following its same-site stylesheets' ``url()``s
+    and checking that its same-site scripts and stylesheets are really served."""
+    page = client.get(path)
+    assert page.status_code == 200, f"{path} answered {page.status_code}"
+    parser = _ResourceParser()
+    parser.feed(page.content.decode())
+    found = [url for url in parser.scripts + parser.stylesheets + parser.other if is_other_host(url)]
+    for url in parser.scripts + parser.stylesheets:
+        if is_other_host(url) or url.startswith("data:"):
+            continue
+        response = client.get(urljoin(path, url))
+        assert response.status_code == 200, f"{url}, loaded by {path}, answered {response.status_code}"
+        if url in parser.stylesheets:
+            body = response.getvalue() if response.streaming else response.content
+            found += [nested for nested in css_urls(body.decode()) if is_other_host(nested)]
+    return found
