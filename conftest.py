@@ -15,6 +15,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import record_access
@@ -29,7 +30,7 @@ from nvr.testing import LiveServer
 from recordings.models import Recording, RecordingStatus
 from recordings.tests.factories import make_recording
 
-__all__ = ["PASSWORD", "Household", "World", "client_for"]
+__all__ = ["PASSWORD", "Household", "World", "client_for", "signed_in_with_password"]
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +148,19 @@ def world(db) -> World:
 def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+def signed_in_with_password(user: User, password: str = PASSWORD, *, reauthenticated: bool = True) -> Client:
+    """A browser that went through the real sign-in form (``client_for`` skips it), and,
+    by default, confirmed the password again, as allauth asks before second-factor changes."""
+    client = Client()
+    response = client.post(reverse("account_login"), {"login": user.email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert "_auth_user_id" in client.session, f"{user.email} was not signed in (a second factor is asked for?)"
+    if reauthenticated:
+        response = client.post(reverse("account_reauthenticate"), {"password": password})
+        assert response.status_code == 302, response.content.decode()[:500]
     return client
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-__all__ = ["InvalidToken", "decrypt_for_account", "encrypt_for_account"]
+__all__ = ["InvalidToken", "decrypt_for_account", "decrypt_personal", "encrypt_for_account", "encrypt_personal"]
 
 
 @lru_cache(maxsize=1024)
@@ -32,3 +32,15 @@ def encrypt_for_account(account_id: uuid.UUID, purpose: str, plaintext: str) -> 
 def decrypt_for_account(account_id: uuid.UUID, purpose: str, token: str) -> str:
     """Raises ``InvalidToken`` for another household's (or a tampered) value."""
     return _fernet(settings.NVR_MASTER_KEY, account_id, purpose).decrypt(token.encode()).decode()
+
+
+# Secrets that belong to a person rather than a household (their authenticator app's key).
+_PERSONAL = uuid.UUID(int=0)
+
+
+def encrypt_personal(purpose: str, plaintext: str) -> str:
+    return encrypt_for_account(_PERSONAL, purpose, plaintext)
+
+
+def decrypt_personal(purpose: str, token: str) -> str:
+    return decrypt_for_account(_PERSONAL, purpose, token)

@@ -40,6 +40,11 @@ class LoginForm(AuthenticationForm):
 
 class HouseholdForm(forms.Form):
     name = forms.CharField(label="Household name", max_length=100)
+    require_second_factor = forms.BooleanField(
+        label="Everyone needs a second factor",
+        required=False,
+        help_text="Members without an authenticator app or passkey must set one up before they see anything here.",
+    )
 
 
 class InviteForm(forms.Form):

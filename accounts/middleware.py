@@ -1,13 +1,17 @@
-"""Request middleware: the household scope and private caching."""
+"""Request middleware: the household scope, private caching and a household's second-factor rule."""
 
+import time
 from collections.abc import Callable
 from typing import cast
 
+from allauth.usersessions.models import UserSession
+from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
+from accounts.auth.policy import second_factor_missing
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from accounts.selectors import memberships_for_user
@@ -98,3 +102,70 @@ class PrivateCacheMiddleware:
         response["Cache-Control"] = "private, no-store"
         patch_vary_headers(response, ("Cookie", "Authorization"))
         return response
+
+
+# What a person without a second factor may still open in a household that requires one:
+# enrolling one, their own account pages, and leaving for another household.
+_ENROLMENT_ROUTES = {
+    "account_logout",
+    "account_email",
+    "account_change_password",
+    "account_reauthenticate",
+    "accounts:security",
+    "accounts:sessions",
+    "accounts:session-end",
+    "accounts:sessions-end-others",
+    "accounts:households",
+    "accounts:household-switch",
+    "accounts:invitation-accept",
+    "accounts:invitation-decline",
+}
+
+
+class SecondFactorRequiredMiddleware:
+    """In a household whose owner requires a second factor, a person without one sees
+    nothing of it: pages send them to enrol one, the API answers 403."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, http_request: HttpRequest, *args: object) -> HttpResponse | None:
+        request = cast(TenantRequest, http_request)
+        membership = getattr(request, "membership", None)
+        match = request.resolver_match
+        if (
+            membership is None
+            or match is None
+            or not second_factor_missing(user=request.user, account=membership.account)
+        ):
+            return None
+        name = match.view_name
+        if name in _ENROLMENT_ROUTES or name.startswith("mfa_"):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "This household requires a second factor: set one up first."}, status=403)
+        messages.warning(request, f"{membership.account.name} requires a second factor: set one up to continue.")
+        return redirect("mfa_index")
+
+
+class SessionActivityMiddleware:
+    """Keep the sessions list's "last seen", address and browser current, once a minute per
+    session rather than on every request (allauth's own tracking writes a row per request)."""
+
+    EVERY_S = 60
+    STAMP = "nvr_session_seen"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(session.get(self.STAMP, 0)) >= self.EVERY_S:
+                UserSession.objects.create_from_request(request)
+                session[self.STAMP] = now
+        return self.get_response(request)

@@ -83,6 +83,8 @@ class Account(TenantScopedModel):
     created_at = models.DateTimeField(default=timezone.now)
     # Recordings beyond this are pruned, oldest first (recordings.retention).
     storage_quota_bytes = models.BigIntegerField(default=default_storage_quota)
+    # Owners may require everyone in the household to have a second factor before they see anything.
+    require_second_factor = models.BooleanField(default=False)
 
     # The scope dimension "account" filters this table on its own primary key.
     objects = HouseholdManager["Account"]()

@@ -1,4 +1,4 @@
-"""Writes: sign-up, email verification, households, invitations and members.
+"""Writes: people, households, invitations and members, and notices about sign-ins.
 
 Keyword-only, typed, one transaction each. Authorisation of member changes
 lives here (not in views) so the portal, the API and the management commands
@@ -9,9 +9,14 @@ an existing user directly.
 
 import uuid
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
@@ -19,14 +24,20 @@ from accounts.realtime import close_sockets_on_commit, member_group, session_gro
 from accounts.tenancy import TenancyError, account_scope, active_account_id
 
 
-def user_create(*, email: str, password: str, full_name: str = "") -> User:
+def user_create(*, email: str, password: str, full_name: str = "", email_verified: bool = False) -> User:
+    """A person, with their address recorded for sign-in (allauth's ``EmailAddress``).
+
+    Operators' commands pass ``email_verified`` for people they vouch for; sign-up
+    goes through allauth, which confirms the address by email.
+    """
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email=email).exists():
         raise ValidationError({"email": "An account with this email address already exists."})
-    user = User(email=email, full_name=full_name.strip())
+    user = User(email=email, full_name=full_name.strip(), email_verified_at=timezone.now() if email_verified else None)
     validate_password(password, user)
     user.set_password(password)
     user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
     return user
 
 
@@ -43,30 +54,27 @@ def account_create(*, owner: User, name: str) -> Membership:
         return Membership.objects.create(account=account, user=owner, role=Role.OWNER)
 
 
-@transaction.atomic
-def user_signup(*, email: str, password: str, full_name: str, household_name: str) -> Membership:
-    """A new person and their household; they are its owner. A verification
-    link goes to their address (invitations reach them once they confirm it)."""
-    user = user_create(email=email, password=password, full_name=full_name)
-    membership = account_create(owner=user, name=household_name)
-    email_verification_send(user=user)
-    return membership
-
-
-def email_verification_send(*, user: User) -> None:
-    from accounts.tasks import send_verification_email
-
-    if user.email_verified_at is None:
-        user_id = str(user.pk)
-        transaction.on_commit(lambda: send_verification_email.delay(user_id), robust=True)
-
-
-def email_verify(*, user: User) -> User:
-    """Mark the user's current address as theirs (the caller checked the token)."""
-    if user.email_verified_at is None:
+def email_confirmed(*, user: User, email: str) -> None:
+    """Mirror a confirmed primary address on the user: invitations reach only that address
+    (``user_scope`` reads it, and RLS on invitations checks it)."""
+    user.refresh_from_db(fields=["email", "email_verified_at"])
+    if user.email == email and user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
-    return user
+
+
+def sign_in_notice_send(*, user: User, address: str, browser: str) -> None:
+    """Tell a person that their account was signed in to from a browser new to it."""
+    when = timezone.now()
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"Your NVR account was signed in to from a browser that had not been used with it before:\n\n"
+        f"  When:    {when:%Y-%m-%d %H:%M} UTC\n  Address: {address}\n  Browser: {browser}\n\n"
+        "If this was you, there is nothing to do. If not, change your password now and sign out the "
+        f"sessions you do not recognise: {settings.SITE_URL}{reverse('accounts:sessions')}\n"
+    )
+    # Sent at once, like allauth's own notices: the sign-in has happened whatever follows.
+    send_mail("[NVR] New sign-in to your account", body, None, [user.email])
 
 
 class Operator:
@@ -233,4 +241,16 @@ def account_rename(*, actor: Membership, name: str) -> Account:
     account = actor.account
     account.name = name
     account.save(update_fields=["name"])
+    return account
+
+
+def account_require_second_factor(*, actor: Membership, required: bool) -> Account:
+    """Owners require a second factor of everyone in the household, once they have one themselves."""
+    _require_owner(actor)
+    account = actor.account
+    if required and not account.require_second_factor and not is_mfa_enabled(actor.user):
+        raise ValidationError("Set up your own second factor first (Security page), then require it of everyone.")
+    if account.require_second_factor != required:
+        account.require_second_factor = required
+        account.save(update_fields=["require_second_factor"])
     return account

@@ -12,9 +12,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from accounts.models import Invitation, User
+from accounts.models import Invitation
 from accounts.tenancy import account_scope
-from accounts.verification import make_token
 
 
 class TenantTask(Task):  # type: ignore[type-arg]
@@ -43,25 +42,5 @@ def send_invitation_email(account_id: str, invitation_id: str) -> bool:
         ),
         from_email=None,
         recipient_list=[invitation.email],
-    )
-    return True
-
-
-@shared_task
-def send_verification_email(user_id: str) -> bool:
-    """Email a link that proves the address is the user's. Users are not household
-    data, so this task has no household scope."""
-    user = User.objects.filter(pk=user_id, is_active=True, email_verified_at__isnull=True).first()
-    if user is None:
-        return False
-    link = settings.SITE_URL + reverse("accounts:verify-email", args=[make_token(user)])
-    send_mail(
-        subject="Confirm your email address",
-        message=(
-            f"Hello {user.display_name},\n\nConfirm that {user.email} is yours (the link works for 3 days):\n"
-            f"{link}\n\nInvitations to other households reach you once you have confirmed it.\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
     )
     return True

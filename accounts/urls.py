@@ -1,17 +1,15 @@
 from django.urls import path
 
-from accounts.views import access, auth, households, members
+from accounts.views import access, households, members, security, sessions
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", households.home, name="home"),
-    path("signup/", auth.signup, name="signup"),
-    path("login/", auth.SignInView.as_view(), name="login"),
-    path("logout/", auth.SignOutView.as_view(), name="logout"),
-    path("account/password/", auth.ChangePasswordView.as_view(), name="password-change"),
-    path("verify-email/resend/", auth.verify_email_resend, name="verify-email-resend"),
-    path("verify-email/<str:token>/", auth.verify_email, name="verify-email"),
+    path("account/security/", security.security, name="security"),
+    path("account/sessions/", sessions.sessions, name="sessions"),
+    path("account/sessions/others/end/", sessions.sessions_end_others, name="sessions-end-others"),
+    path("account/sessions/<int:session_id>/end/", sessions.session_end, name="session-end"),
     path("households/", households.households, name="households"),
     path("households/<uuid:account_id>/switch/", households.household_switch, name="household-switch"),
     path("invitations/<uuid:invitation_id>/accept/", households.invitation_accept_view, name="invitation-accept"),

@@ -21,7 +21,7 @@ django.setup()
 
 from django.test import Client  # noqa: E402  (needs the apps loaded)
 
-from accounts.services import account_create, email_verify, user_create  # noqa: E402
+from accounts.services import account_create, user_create  # noqa: E402
 from accounts.tenancy import account_scope  # noqa: E402
 from devices.models import CameraKind  # noqa: E402
 from devices.services import camera_create  # noqa: E402
@@ -32,8 +32,8 @@ def household(label: str, sessions: int) -> dict[str, Any]:
         email=f"bench-{label}-{secrets.token_hex(4)}@example.com",
         password=secrets.token_urlsafe(16),
         full_name=f"Bench owner {label.upper()}",
+        email_verified=True,
     )
-    email_verify(user=owner)
     membership = account_create(owner=owner, name=f"Bench household {label.upper()}")
     with account_scope(membership.account_id):
         camera, token = camera_create(actor=membership, name="Front door", kind=CameraKind.PUSH)

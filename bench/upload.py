@@ -92,11 +92,11 @@ meta = {"sha256": digest, "started_at": (ended - timedelta(minutes=1)).isoformat
 import base64
 header = ",".join(k + " " + base64.b64encode(v.encode()).decode() for k, v in meta.items())
 spec = parse_creation(length=str(len(data)), metadata=header, idempotency_key=None)
-state = upload_create(principal=authenticate(token), spec=spec, read=None, count=0)
+state = upload_create(principal=authenticate(token, address="127.0.0.1"), spec=spec, read=None, count=0)
 offset = 0
 while state.recording_id is None:
     body = data[offset : offset + part]
-    principal = authenticate(token)
+    principal = authenticate(token, address="127.0.0.1")
     state = upload_append(
         principal=principal, upload_id=state.upload_id, offset=offset, read=io.BytesIO(body).read, count=len(body)
     )

@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts.auth.client import address_of
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
 from accounts.tenancy import account_scope
@@ -66,10 +67,12 @@ class RateLimit:
         return True
 
 
-def _client(scope: dict[str, Any]) -> tuple[str | None, str]:
+def _client(scope: dict[str, Any]) -> tuple[str, str]:
+    """The client's address (as for HTTP requests: behind our trusted proxies only) and browser."""
     client = scope.get("client") or (None, None)
     headers = dict(scope.get("headers") or [])
-    return client[0], headers.get(b"user-agent", b"").decode(errors="replace")
+    address = address_of(client[0], headers.get(b"x-forwarded-for", b"").decode(errors="replace"))
+    return address, headers.get(b"user-agent", b"").decode(errors="replace")
 
 
 class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels is untyped
@@ -141,7 +144,11 @@ class DeviceConsumer(FrameConsumer):
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
         raw = credentials.bearer(headers.get(b"authorization", b"").decode(errors="replace"))
-        self.principal = await database_sync_to_async(credentials.authenticate)(raw)
+        address, _ = _client(self.scope)
+        try:
+            self.principal = await database_sync_to_async(credentials.authenticate)(raw, address=address)
+        except credentials.TooManyFailures:
+            self.principal = None
         if self.principal is None:
             await self.close()  # before accept: the handshake is refused
             return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from accounts.auth.client import FailureCounter
 from accounts.tenancy import account_scope
 from devices.models import Camera, DeviceToken
 
@@ -53,8 +54,28 @@ def parse(raw: str) -> tuple[uuid.UUID, uuid.UUID, str] | None:
         return None
 
 
-def authenticate(raw: str | None) -> DevicePrincipal | None:
-    """The camera a token belongs to, if the token is genuine, not revoked, and its camera enabled."""
+# Failed token attempts per client address: a client that keeps failing is refused
+# (429 on the API, the handshake on the socket) until the window passes.
+FAILURES = FailureCounter("device-token")
+
+
+class TooManyFailures(Exception):
+    """This address failed too often lately; not even a right token is checked."""
+
+
+def authenticate(raw: str | None, *, address: str) -> DevicePrincipal | None:
+    """The camera a token belongs to, if the token is genuine, not revoked, and its camera enabled.
+
+    Raises ``TooManyFailures`` while ``address`` is over its failed-attempt limit."""
+    if FAILURES.blocked(address):
+        raise TooManyFailures
+    principal = _check(raw)
+    if principal is None:
+        FAILURES.failed(address)
+    return principal
+
+
+def _check(raw: str | None) -> DevicePrincipal | None:
     parsed = parse(raw or "")
     if parsed is None:
         return None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.audit import record_access
+from accounts.auth.policy import second_factor_missing
 from accounts.middleware import choose_active_membership
 from accounts.models import AccessKind, Membership, User
 from accounts.selectors import memberships_for_user
@@ -44,7 +45,7 @@ def start_live_view(
     with user_scope(user.pk):
         memberships = memberships_for_user(user_id=user.pk)
     membership = choose_active_membership(memberships, active_account)
-    if membership is None:
+    if membership is None or second_factor_missing(user=user, account=membership.account):
         return None
     with account_scope(membership.account_id, user_id=user.pk):
         camera = Camera.objects.filter(pk=camera_id, enabled=True).first()

@@ -7,6 +7,7 @@ folder and Celery on a filesystem broker. Setting ``DATABASE_URL``,
 and Redis/RabbitMQ. ``NVR_PRODUCTION=1`` refuses insecure defaults.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -72,7 +78,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
+    # After the session and user: answers a locked-out sign-in with the lockout page.
+    "axes.middleware.AxesMiddleware",
     "accounts.middleware.TenantMiddleware",
+    # Inside the household scope: an owner's "second factor required" applies to the active household.
+    "accounts.middleware.SecondFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "nvr.urls"
@@ -194,9 +206,70 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:home"
-LOGOUT_REDIRECT_URL = "accounts:login"
+# Sign-in, sign-up, password reset, email change, second factor and the sessions list are
+# django-allauth's (README, "Signing in"); its adapters hook them to the households.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (email, address) pair before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.auth.adapters.AccountAdapter"
+MFA_ADAPTER = "accounts.auth.adapters.MFAAdapter"
+USERSESSIONS_ADAPTER = "accounts.auth.adapters.UserSessionsAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.auth.forms.HouseholdSignupForm"
+# Mandatory, so that sign-up answers the same whether or not the address is registered
+# (the address's owner gets an email instead): allauth's enumeration prevention needs it.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # password and email changes, second-factor changes
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; the others end (accounts.auth.adapters)
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[NVR] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_RATE_LIMITS = {
+    # Failed sign-ins per client address, whatever the account: a password sprayer stops
+    # here. Successful sign-ins give their attempt back, so many people behind one address
+    # who know their passwords never trip it. (The per-account lock is axes', below.)
+    # The "key" part: second-factor codes per person, and passwords per (email, address).
+    "login_failed": env_str("NVR_LOGIN_FAILED_RATE", "30/10m/ip,10/10m/key"),
+    "signup": "10/10m/ip",
+    "reset_password": "10/10m/ip,3/10m/key",
+    "reset_password_from_key": "20/10m/ip",
+    "reauthenticate": "10/10m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "NVR")
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+# WebAuthn refuses plain http except on localhost; allauth then needs this flag in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Sessions are recorded at sign-in; accounts.middleware.SessionActivityMiddleware refreshes them.
+USERSESSIONS_TRACK_ACTIVITY = False
+# The client's address: the connection's, or the one NVR_TRUSTED_PROXY_COUNT proxies in front
+# of the site recorded in X-Forwarded-For (never a header the client chose). accounts/auth/client.py.
+NVR_TRUSTED_PROXY_COUNT = env_int("NVR_TRUSTED_PROXY_COUNT", 0)
+# django-axes: the lock is on an (email, client address) pair, so a stranger elsewhere cannot
+# lock an owner out; the same for an address with no account behind it.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.auth.client.login_of"
+AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Device tokens and invitation links: failed attempts per client address in a window.
+NVR_FAILED_ATTEMPTS_PER_ADDRESS = env_int("NVR_FAILED_ATTEMPTS_PER_ADDRESS", 30)
+NVR_FAILED_ATTEMPTS_WINDOW_S = env_int("NVR_FAILED_ATTEMPTS_WINDOW_S", 600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 # --- Storage and static files ----------------------------------------------
@@ -320,5 +393,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes logs every successful sign-in at INFO; failures and lockouts are WARNING.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -116,7 +116,7 @@ class LiveHttpClient:
         return self.request("POST", path, data or {})
 
     def _ensure_csrf(self) -> None:
-        for page in ("/", "/login/"):  # any page with a form sets the CSRF cookie
+        for page in ("/", "/account/login/"):  # any page with a form sets the CSRF cookie
             if "csrftoken" not in self.cookies:
                 self.request("GET", page)
 

@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    # Sign-in, sign-up, password reset, email change, second factor, sessions (django-allauth).
+    # (Not allauth.urls: it adds its own sessions page; ours is accounts:sessions.)
+    path("account/", include("allauth.account.urls")),
+    path("account/2fa/", include("allauth.mfa.urls")),
     path("cameras/", include("devices.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("devices.api.urls")),

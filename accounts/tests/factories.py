@@ -6,8 +6,10 @@ does, so fixtures cannot create rows the site itself could not.
 """
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 from factory.declarations import LazyAttribute, LazyFunction, Sequence
+from factory.helpers import post_generation
 
 from accounts.models import User
 
@@ -23,3 +25,11 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     full_name = LazyAttribute(lambda user: user.email.split("@")[0].title())
     password = factory.django.Password(PASSWORD)
     email_verified_at = LazyFunction(timezone.now)
+
+    @post_generation
+    def email_address(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+        """Sign-in (allauth) reads addresses from its own table, as ``user_create`` writes them."""
+        if create:
+            EmailAddress.objects.create(
+                user=user, email=user.email, primary=True, verified=user.email_verified_at is not None
+            )

@@ -111,7 +111,7 @@ def test_sign_in_picks_the_household_used_last(world, client):
         member_add(actor=OPERATOR, email=world.a.owner.email, role=Role.VIEWER)
     alice = client_for(world.a.owner)
     alice.post(reverse("accounts:household-switch", args=[world.b.account.pk]))
-    client.post(reverse("accounts:login"), {"username": "alice@a.test", "password": PASSWORD})
+    client.post(reverse("account_login"), {"login": "alice@a.test", "password": PASSWORD})
     assert "Brown family" in client.get(reverse("accounts:home")).content.decode()
 
 

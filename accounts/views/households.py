@@ -5,11 +5,12 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import household_required
+from accounts.decorators import failures_throttled, household_required
 from accounts.forms import HouseholdForm
 from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
@@ -23,6 +24,7 @@ from accounts.selectors import (
 from accounts.services import (
     account_create,
     account_rename,
+    account_require_second_factor,
     household_activate,
     invitation_accept,
     invitation_decline,
@@ -71,6 +73,7 @@ def household_switch(request: TenantRequest, account_id: uuid.UUID) -> HttpRespo
 
 @require_POST
 @login_required
+@failures_throttled("invitation")
 def invitation_accept_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
     """Join a household that invited the user's verified address (404 for any other invitation)."""
     invitation = invitation_for_invitee_get(user=request.user, invitation_id=invitation_id)
@@ -97,13 +100,19 @@ def invitation_decline_view(request: TenantRequest, invitation_id: uuid.UUID) ->
 @household_required
 def household_settings(request: TenantRequest) -> HttpResponse:
     assert request.membership is not None
-    form = HouseholdForm(request.POST or None, initial={"name": request.membership.account.name})
+    account = request.membership.account
+    initial = {"name": account.name, "require_second_factor": account.require_second_factor}
+    form = HouseholdForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            account_rename(actor=request.membership, name=form.cleaned_data["name"])
+            with transaction.atomic():
+                account_rename(actor=request.membership, name=form.cleaned_data["name"])
+                account_require_second_factor(
+                    actor=request.membership, required=form.cleaned_data["require_second_factor"]
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Household renamed.")
+            messages.success(request, "Household settings saved.")
             return redirect("accounts:household-settings")
     return render(request, "accounts/household_settings.html", {"form": form}, status=400 if form.errors else 200)

@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import BasePermission
 
+from accounts.auth.client import client_ip
 from devices import credentials
 
 
@@ -15,7 +17,13 @@ class DeviceTokenAuthentication(BaseAuthentication):
         raw = credentials.bearer(request.META.get("HTTP_AUTHORIZATION"))
         if raw is None:
             return None
-        principal = credentials.authenticate(raw)
+        try:
+            principal = credentials.authenticate(raw, address=client_ip(request._request))
+        except credentials.TooManyFailures:
+            raise Throttled(
+                wait=settings.NVR_FAILED_ATTEMPTS_WINDOW_S,
+                detail="Too many failed device-token attempts from this address: try again later.",
+            ) from None
         if principal is None:
             raise AuthenticationFailed("Invalid or revoked device token, or the camera is disabled.")
         return principal, raw

@@ -68,7 +68,7 @@ def test_signing_out_closes_that_sessions_live_view(events_only, world: World):
     asgi_server = events_only
     me = browser(asgi_server, world.a.viewer)
     cookie = f"sessionid={me.cookies['sessionid']}"
-    code, elapsed = closes_within(asgi_server, cookie, world.a.cameras[0], lambda: me.post("/logout/"))
+    code, elapsed = closes_within(asgi_server, cookie, world.a.cameras[0], lambda: me.post("/account/logout/"))
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
 
@@ -80,15 +80,24 @@ def test_changing_the_password_closes_every_live_view_of_the_user(events_only, w
         world.a.viewer.save()
     me = browser(asgi_server, world.a.viewer)
     other_session = session_cookie(client_for(world.a.viewer))
-    form = {
-        "old_password": PASSWORD,
-        "new_password1": "a brand new passphrase 7",
-        "new_password2": "a brand new passphrase 7",
-    }
+    form = {"oldpassword": PASSWORD, "password1": "a brand new passphrase 7", "password2": "a brand new passphrase 7"}
     code, elapsed = closes_within(
-        asgi_server, other_session, world.a.cameras[0], lambda: me.post("/account/password/", form)
+        asgi_server, other_session, world.a.cameras[0], lambda: me.post("/account/password/change/", form)
     )
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
+def test_signing_out_everywhere_else_closes_the_other_sessions_live_view(events_only, world: World):
+    asgi_server = events_only
+    me = browser(asgi_server, world.a.viewer)
+    elsewhere = browser(asgi_server, world.a.viewer)
+    assert elsewhere.request("GET", "/") == 200  # a browser loads a page before it opens a live view
+    cookie = f"sessionid={elsewhere.cookies['sessionid']}"
+    code, elapsed = closes_within(
+        asgi_server, cookie, world.a.cameras[0], lambda: me.post("/account/sessions/others/end/")
+    )
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+    assert elsewhere.request("GET", "/") == 302  # and that browser is signed out
 
 
 def test_disabling_a_camera_closes_its_viewers_and_the_camera(events_only, world: World):

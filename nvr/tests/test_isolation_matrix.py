@@ -30,6 +30,8 @@ from urllib.parse import urlencode
 
 import pytest
 import websockets
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.test import Client
@@ -42,7 +44,7 @@ from accounts.models import AccessEvent, Account, Invitation, Membership, Role, 
 from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
-from conftest import Household, World, client_for
+from conftest import Household, World, client_for, signed_in_with_password
 from devices.models import Camera, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
@@ -119,15 +121,54 @@ DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-creat
 # Device routes that take an object id: how to name household h's camera's object.
 # A session gets 401/403; another household's camera gets 404 (test below).
 DEVICE_OBJECT_ROUTES: dict[str, Kwargs] = {"recordings-upload:upload": lambda h: {"upload_id": upload_of(h)}}
-# Signed-in actions in one's own household, without an object id.
+# Signed-in actions in one's own household or on one's own account, without an object id.
 # (camera-add is a form for owners and members: a viewer gets 403 in their own household.)
-ACTION_ROUTES = {"accounts:verify-email-resend", "accounts:password-change", "devices:camera-add"}
-# Routes for signed-out people (verify-email takes a signed token, not an object id).
+ACTION_ROUTES = {
+    "devices:camera-add",
+    "accounts:security",
+    # django-allauth: the person's own address, password, second factor and sessions.
+    "account_email",
+    "account_change_password",
+    "account_set_password",
+    "account_reauthenticate",
+    "account_request_reauthentication_code",
+    "account_confirm_reauthentication_code",
+    "mfa_index",
+    "mfa_reauthenticate",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "mfa_list_webauthn",
+    "mfa_add_webauthn",
+    "mfa_reauthenticate_webauthn",
+    "accounts:sessions",
+    "accounts:sessions-end-others",
+}
+# Routes on an object that belongs to a person, not a household (their passkeys): another
+# person's object is a 404 and stays unchanged (test_user_objects_of_another_person_are_404).
+USER_OBJECT_ROUTES: dict[str, Callable[[User], dict[str, Any]]] = {
+    "mfa_remove_webauthn": lambda user: {"pk": passkey_of(user)},
+    "mfa_edit_webauthn": lambda user: {"pk": passkey_of(user)},
+    "accounts:session-end": lambda user: {"session_id": session_of(user)},
+}
+# Routes for signed-out people. Confirmation and reset links carry a signed or random key
+# (a credential, not an object id); the second-factor step needs a password checked first.
 PUBLIC_ROUTES = {
-    "accounts:login",
-    "accounts:signup",
-    "accounts:logout",
-    "accounts:verify-email",
+    "account_login",
+    "account_signup",
+    "account_logout",
+    "account_inactive",
+    "account_email_verification_sent",
+    "account_confirm_email",
+    "account_confirm_login_code",
+    "account_reset_password",
+    "account_reset_password_done",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "mfa_authenticate",
+    "mfa_login_webauthn",
     "api-schema",  # the API's description: no household data
     "api-docs",
 }
@@ -138,7 +179,15 @@ WEBSOCKET_ROUTES: dict[str, Kwargs] = {"live-view": lambda h: {"camera_id": h.ca
 # Websocket routes for cameras (device token, no session, no Origin).
 DEVICE_WEBSOCKETS = {"device-socket"}
 
-ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES | set(DEVICE_OBJECT_ROUTES)
+ALL_HTTP = (
+    set(OBJECT_ROUTES)
+    | LIST_ROUTES
+    | ACTION_ROUTES
+    | PUBLIC_ROUTES
+    | DEVICE_ROUTES
+    | set(DEVICE_OBJECT_ROUTES)
+    | set(USER_OBJECT_ROUTES)
+)
 
 ATTACKS = {"http": 0, "websocket": 0}
 
@@ -226,7 +275,8 @@ def test_it_covers_every_route():
 
 def test_every_route_with_an_id_is_an_object_route():
     for route in http_routes():
-        if route.params and not is_admin(route) and route.name not in PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES):
+        exempt = PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES) | set(USER_OBJECT_ROUTES)
+        if route.params and not is_admin(route) and route.name not in exempt:
             assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
 
 
@@ -355,6 +405,8 @@ def test_anonymous_gets_nothing_anywhere(world: World):
         kwargs = OBJECT_ROUTES[route.name].kwargs(world.b) if route.name in OBJECT_ROUTES else {}
         if route.name in DEVICE_OBJECT_ROUTES:
             kwargs = DEVICE_OBJECT_ROUTES[route.name](world.b)
+        if route.name in USER_OBJECT_ROUTES:
+            kwargs = USER_OBJECT_ROUTES[route.name](world.b.owner)
         path = reverse(route.name, kwargs=kwargs)
         for method in METHODS:
             response = request(client, method, path)
@@ -362,7 +414,7 @@ def test_anonymous_gets_nothing_anywhere(world: World):
             where = f"anonymous {method} {path}"
             assert response.status_code in (302, 401, 403, 405), f"{where} answered {response.status_code}"
             if response.status_code == 302:
-                assert response["Location"].startswith(reverse("accounts:login")), where
+                assert response["Location"].startswith(reverse("account_login")), where
             assert_private(response, where)
 
 
@@ -421,6 +473,64 @@ def camera_of_device_response(name: str, response: Any, household: Household) ->
         with account_scope(household.account.pk):
             return str(Recording.objects.get(pk=response["Recording-Id"]).camera_id)
     return str(response.json()["camera"]["id"])
+
+
+# --- A person's own objects (passkeys, sessions) -----------------------------------------
+def passkey_of(user: User) -> int:
+    """A passkey row of ``user`` (its credential is never used: the routes only name it)."""
+    found = Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).first()
+    if found is None:
+        found = Authenticator.objects.create(
+            user=user, type=Authenticator.Type.WEBAUTHN, data={"name": f"{user.email} key", "credential": {}}
+        )
+    return int(found.pk)
+
+
+def session_of(user: User) -> int:
+    """One of ``user``'s sign-in sessions (made by signing in, as a browser would)."""
+    found = UserSession.objects.filter(user=user).first()
+    if found is None:
+        signed_in_with_password(user, reauthenticated=False)
+        found = UserSession.objects.get(user=user)
+    return int(found.pk)
+
+
+def user_objects(user: User) -> tuple[Any, ...]:
+    return (
+        sorted(Authenticator.objects.filter(user=user).values_list("id", "data")),
+        sorted(UserSession.objects.filter(user=user).values_list("id", "session_key")),
+    )
+
+
+def test_user_objects_of_another_person_are_404(world: World):
+    """Every person of A, and the person in both households, naming B's owner's passkey or session."""
+    victim = world.b.owner
+    paths = [reverse(name, kwargs=kwargs(victim)) for name, kwargs in sorted(USER_OBJECT_ROUTES.items())]
+    before = user_objects(victim)
+    for person in [*world.a.people.values(), dual_member(world)]:
+        # Password confirmed just now, so the recent-sign-in check passes and the lookup runs.
+        client = signed_in_with_password(person)
+        for path in paths:
+            for method in METHODS:
+                response = request(client, method, path)
+                ATTACKS["http"] += 1
+                where = f"{person.email} {method} {path}"
+                assert response.status_code in (404, 405), f"{where} answered {response.status_code}"
+                assert_private(response, where)
+    assert user_objects(victim) == before
+
+
+def test_user_object_routes_work_for_ones_own_object(world: World):
+    client = signed_in_with_password(world.a.owner)  # before the key exists: a password is then enough
+    own = passkey_of(world.a.owner)
+    assert client.get(reverse("mfa_edit_webauthn", kwargs={"pk": own})).status_code == 200
+    assert client.post(reverse("mfa_remove_webauthn", kwargs={"pk": own})).status_code == 302
+    assert not Authenticator.objects.filter(pk=own).exists()
+    other = UserSession.objects.exclude(session_key=client.session.session_key).filter(user=world.a.owner)
+    signed_in_with_password(world.a.owner, reauthenticated=False)
+    [elsewhere] = other
+    assert client.post(reverse("accounts:session-end", kwargs={"session_id": elsewhere.pk})).status_code == 302
+    assert not UserSession.objects.filter(pk=elsewhere.pk).exists()
 
 
 def test_device_routes_take_only_a_device_token(world: World):

@@ -34,7 +34,7 @@ def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
         metadata=metadata(sha256=digest.hexdigest(), started_at=started.isoformat(), ended_at=ended.isoformat()),
         idempotency_key=None,
     )
-    principal = authenticate(world.a.tokens[0])
+    principal = authenticate(world.a.tokens[0], address="127.0.0.1")
     assert principal is not None
     state = upload_create(principal=principal, spec=spec, read=None, count=0)
     upload_id = state.upload_id

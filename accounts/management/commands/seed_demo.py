@@ -5,7 +5,7 @@ from django.db import transaction
 from accounts.management.operator import OperatorCommand
 from accounts.models import Membership, Role, User
 from accounts.selectors import memberships_for_user
-from accounts.services import OPERATOR, account_create, email_verify, member_add, user_create
+from accounts.services import OPERATOR, account_create, member_add, user_create
 from accounts.tenancy import account_scope, user_scope
 
 DEMO_PASSWORD = "demo-household-pass"  # noqa: S105  (the demo prints it; real households sign up)
@@ -24,8 +24,8 @@ class Command(OperatorCommand):
             users = {}
             for email, name in DEMO_PEOPLE:
                 user = User.objects.filter(email=email).first()
-                users[email] = user or email_verify(
-                    user=user_create(email=email, password=DEMO_PASSWORD, full_name=name)
+                users[email] = user or user_create(
+                    email=email, password=DEMO_PASSWORD, full_name=name, email_verified=True
                 )
             owner = users["owner@demo.local"]
 

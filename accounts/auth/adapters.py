@@ -1,0 +1,71 @@
+"""django-allauth's hooks into this site: the client's address, the household mirror of
+a confirmed address, a notice on a sign-in from a new browser, and sessions whose end
+closes their live sockets."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from allauth.usersessions.models import UserSession
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+
+from accounts.auth import browsers
+from accounts.auth.client import client_ip
+from accounts.crypto import decrypt_personal, encrypt_personal
+from accounts.models import User
+from accounts.services import email_confirmed, password_changed, session_ended
+
+MFA_PURPOSE = "mfa-secret"
+
+
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
+    def get_client_ip(self, request: HttpRequest) -> str:
+        return client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        # allauth counts failed sign-ins per login "key"; ours is the login *and* the
+        # client's address, so a stranger's failures elsewhere never lock the owner out.
+        # (Second-factor checks use their own per-user key, which stays as it is.)
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}@{client_ip(request)}"
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        confirmed = bool(super().confirm_email(request, email_address))
+        if confirmed:
+            email_confirmed(user=email_address.user, email=email_address.email)
+        return confirmed
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """Change and reset both come here: every open live view of the person closes, and
+        their other sessions no longer match the password (the changing one is kept)."""
+        super().set_password(user, password)
+        assert isinstance(user, User)
+        password_changed(user=user)
+
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().post_login(request, user, **kwargs)
+        assert isinstance(user, User)
+        browsers.remember_or_notify(request, response, user=user, signup=bool(kwargs.get("signup")))
+        return response
+
+
+class MFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]  # allauth is untyped
+    """Authenticator-app keys are stored encrypted under the master key (allauth stores them
+    as given otherwise), so a database copy alone cannot make codes."""
+
+    def encrypt(self, text: str) -> str:
+        return encrypt_personal(MFA_PURPOSE, text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return decrypt_personal(MFA_PURPOSE, encrypted_text)
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):  # type: ignore[misc]  # allauth is untyped
+    def end_sessions(self, sessions: Iterable[UserSession]) -> None:
+        for session in sessions:
+            key = session.session_key
+            session.end()
+            session_ended(session_key=key)

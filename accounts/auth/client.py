@@ -1,0 +1,73 @@
+"""Who is knocking: the client's address, and a per-address count of failed attempts.
+
+The address is the connection's, or, behind ``NVR_TRUSTED_PROXY_COUNT`` proxies of
+ours, the entry those proxies appended to ``X-Forwarded-For``. Entries to the left
+of theirs are whatever the client sent and are never used: a client that writes its
+own ``X-Forwarded-For`` neither changes its address nor resets a counter.
+"""
+
+import hashlib
+import ipaddress
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+def _clean(value: str) -> str | None:
+    value = value.strip().strip("[]")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def address_of(remote_addr: str | None, forwarded_for: str | None) -> str:
+    proxies = settings.NVR_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [hop for hop in (forwarded_for or "").split(",") if hop.strip()]
+        # Our nearest proxy is REMOTE_ADDR; each of ours appended the address it saw.
+        if len(hops) >= proxies:
+            found = _clean(hops[-proxies])
+            if found:
+                return found
+    return _clean(remote_addr or "") or "0.0.0.0"  # noqa: S104  # an unknown address is one bucket
+
+
+def client_ip(request: HttpRequest) -> str:
+    return address_of(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
+
+
+def login_of(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The address typed at sign-in, normalised, for django-axes' (email, address) lock."""
+    value = (credentials or {}).get("email") or (credentials or {}).get("username") or ""
+    return str(value).strip().lower()
+
+
+class FailureCounter:
+    """Failed attempts per client address in a fixed window, in the shared cache.
+
+    For credentials that are not a person's password (device tokens, invitation
+    links): guessing them is hopeless, but a client that keeps failing is told to
+    stop (429) instead of being answered as fast as it asks.
+    """
+
+    def __init__(self, purpose: str) -> None:
+        self.purpose = purpose
+
+    def _key(self, address: str) -> str:
+        digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+        return f"nvr:failures:{self.purpose}:{digest}"
+
+    def blocked(self, address: str) -> bool:
+        return int(cache.get(self._key(address), 0)) >= settings.NVR_FAILED_ATTEMPTS_PER_ADDRESS
+
+    def failed(self, address: str) -> None:
+        key = self._key(address)
+        if cache.add(key, 1, timeout=settings.NVR_FAILED_ATTEMPTS_WINDOW_S):
+            return
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=settings.NVR_FAILED_ATTEMPTS_WINDOW_S)
