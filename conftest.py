@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
@@ -59,6 +60,13 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
                 if "being accessed by other users" not in str(error) or attempt == 24:
                     raise
                 time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Counters (sign-in and token failures, rate limits) and dedupe keys live in the cache:
+    every test starts from none, whatever ran before it from the same address."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,19 @@ import os
 import sys
 import tempfile
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 os.environ.setdefault("NVR_DATA_DIR", tempfile.mkdtemp(prefix="nvr-test-"))
 # Never share a queue with a running demo or production worker on the same broker.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "nvr-test")
+# The cache (rate limits, failure counters, access-event dedupe) in a Redis database of the
+# tests' own, next to the channel layer's: conftest empties it before every test.
+if os.environ.get("REDIS_URL") and not os.environ.get("NVR_CACHE_URL"):
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _db = int(_redis.path.strip("/") or 0)
+    os.environ["NVR_CACHE_URL"] = urlunsplit(_redis._replace(path=f"/{(_db + 1) % 16}"))
 
 REQUIRED = {
     "DATABASE_URL": "postgres",

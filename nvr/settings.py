@@ -132,7 +132,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and channel layer ----------------------------------------
 REDIS_URL = env_optional("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # NVR_CACHE_URL: another Redis database for the cache (the tests' own, emptied before each test).
+    _cache_url = env_str("NVR_CACHE_URL", REDIS_URL)
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
     # channels-redis has two layers; pub/sub measured cheaper and faster here (README, "Benchmarks").
     _LAYERS = {
         "core": "channels_redis.core.RedisChannelLayer",

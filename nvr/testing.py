@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import IO
 from urllib.parse import urljoin, urlsplit
 
 from django.db import connection
@@ -25,6 +26,7 @@ class LiveServer:
     http: str  # http://127.0.0.1:PORT
     ws: str  # ws://127.0.0.1:PORT
     origin: str
+    pid: int = 0  # the daphne process
 
 
 def free_port() -> int:
@@ -49,29 +51,30 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
 
     Tests that use it must commit their data (``django_db(transaction=True)``).
     """
-    port = free_port()
+    # The port is bound and listening here, then handed to daphne: nothing else can take it
+    # between choosing and binding it, and no other process can answer the readiness check.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = int(listener.getsockname()[1])
     env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_OWNER_URL": "", **(extra_env or {})}
     log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nvr.asgi:application"],
+        [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "nvr.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        pass_fds=(listener.fileno(),),
     )
+    listener.close()  # daphne holds its own copy
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    raise RuntimeError(f"daphne did not start: {Path(log.name).read_text()[-2000:]}") from None
-                time.sleep(0.1)
+        _wait_until_it_answers(port, process, log)
         yield LiveServer(
-            http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", origin=f"http://127.0.0.1:{port}"
+            http=f"http://127.0.0.1:{port}",
+            ws=f"ws://127.0.0.1:{port}",
+            origin=f"http://127.0.0.1:{port}",
+            pid=process.pid,
         )
     finally:
         process.terminate()
@@ -80,6 +83,27 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def _wait_until_it_answers(port: int, process: subprocess.Popen[bytes], log: IO[str]) -> None:
+    """An HTTP answer, not a TCP connect: the kernel accepts connections on the listening
+    socket before daphne has started."""
+    import http.client
+
+    deadline = time.monotonic() + 30
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("HEAD", "/account/login/")
+            connection.getresponse()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError(f"daphne did not start: {Path(log.name).read_text()[-2000:]}") from None
+            time.sleep(0.1)
+        finally:
+            connection.close()
 
 
 class LiveHttpClient:

@@ -2,9 +2,7 @@
 
 import re
 
-import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -12,13 +10,6 @@ from accounts.models import User
 from conftest import PASSWORD, World, signed_in_with_password
 
 NEW_PASSWORD = "another sturdy passphrase 9"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def link_in(message, prefix: str) -> str:

@@ -7,10 +7,8 @@ import hmac
 import struct
 import time
 
-import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -19,13 +17,6 @@ from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope
 from conftest import PASSWORD, World, client_for, signed_in_with_password
 from devices.live import start_live_view
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()  # allauth's rate limits and used codes live in the cache
-    yield
-    cache.clear()
 
 
 def totp(secret: str, at: float | None = None) -> str:

@@ -1,6 +1,7 @@
 """The camera's websocket: token only; bad frames close that connection, and only it."""
 
 import asyncio
+import time
 
 import pytest
 import websockets
@@ -81,13 +82,18 @@ def test_the_camera_is_online_while_connected_and_offline_after(asgi_server, wor
         with account_scope(world.a.account.pk):
             return Camera.objects.get(pk=world.a.cameras[0].pk).status
 
+    async def becomes(wanted: str) -> str:
+        # The server writes the status after accepting and after noticing the close: poll, not sleep.
+        deadline = time.monotonic() + 5
+        while (found := await asyncio.to_thread(status)) != wanted and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return found
+
     async def scenario() -> tuple[str, str]:
         camera = await open_device(asgi_server, world.a.tokens[0])
         await camera.send(jpeg(1))
-        await asyncio.sleep(0.3)
-        during = await asyncio.to_thread(status)
+        during = await becomes(CameraStatus.ONLINE)
         await camera.close()
-        await asyncio.sleep(0.5)
-        return during, await asyncio.to_thread(status)
+        return during, await becomes(CameraStatus.OFFLINE)
 
     assert asyncio.run(scenario()) == (CameraStatus.ONLINE, CameraStatus.OFFLINE)

@@ -158,7 +158,17 @@ def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(events_
     assert elapsed < WITHIN
 
 
-def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(asgi_server, world: World, settings):
+@pytest.fixture
+def quick_recheck(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """A daphne re-checking every second: the safety-net tests wait 5 s, five re-checks' worth."""
+    with django_db_blocker.unblock(), daphne_server(extra_env={"LIVE_RECHECK_SECONDS": "1"}) as server:
+        yield server
+
+
+SAFETY_NET_WAIT = 5
+
+
+def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(quick_recheck, world: World):
     """A membership deleted behind the site's back (no event): the periodic re-check closes the socket."""
     from accounts.tenancy import account_scope
 
@@ -172,15 +182,15 @@ def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(asgi_s
     cookie = session_cookie(client_for(world.a.viewer))
 
     async def scenario() -> int | None:
-        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        socket = await open_viewer(quick_recheck, world.a.cameras[0].pk, cookie)
         await asyncio.to_thread(delete_silently)
-        return await wait_closed(socket, 5 + 2)  # LIVE_RECHECK_SECONDS defaults to 5
+        return await wait_closed(socket, SAFETY_NET_WAIT)
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED
 
 
 @pytest.mark.parametrize("how", ["session deleted", "user deactivated"])
-def test_the_safety_net_closes_a_view_whose_session_or_user_ended(asgi_server, world: World, how: str):
+def test_the_safety_net_closes_a_view_whose_session_or_user_ended(quick_recheck, world: World, how: str):
     """Session expiry, or support deactivating someone, sends no event: the re-check closes the view."""
     from django.contrib.sessions.models import Session
 
@@ -195,14 +205,14 @@ def test_the_safety_net_closes_a_view_whose_session_or_user_ended(asgi_server, w
             type(world.a.viewer).objects.filter(pk=world.a.viewer.pk).update(is_active=False)
 
     async def scenario() -> int | None:
-        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        socket = await open_viewer(quick_recheck, world.a.cameras[0].pk, cookie)
         await asyncio.to_thread(end_it)
-        return await wait_closed(socket, 5 + 2)
+        return await wait_closed(socket, SAFETY_NET_WAIT)
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED
 
 
-def test_the_safety_net_closes_a_camera_whose_token_was_revoked_without_an_event(asgi_server, world: World):
+def test_the_safety_net_closes_a_camera_whose_token_was_revoked_without_an_event(quick_recheck, world: World):
     from accounts.tenancy import account_scope
     from devices.models import DeviceToken
 
@@ -211,14 +221,14 @@ def test_the_safety_net_closes_a_camera_whose_token_was_revoked_without_an_event
             DeviceToken.objects.filter(camera=world.a.cameras[0]).update(revoked_at=timezone.now())
 
     async def scenario() -> int | None:
-        camera = await open_device(asgi_server, world.a.tokens[0])
+        camera = await open_device(quick_recheck, world.a.tokens[0])
         await asyncio.to_thread(revoke_silently)
-        return await wait_closed(camera, 5 + 2)
+        return await wait_closed(camera, SAFETY_NET_WAIT)
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED
 
 
-def test_the_safety_net_closes_a_view_after_a_password_change_elsewhere(asgi_server, world: World):
+def test_the_safety_net_closes_a_view_after_a_password_change_elsewhere(quick_recheck, world: World):
     """A password changed without the event (say, by support in the admin): the session's
     hash no longer matches, so the view closes at the next re-check."""
     cookie = session_cookie(client_for(world.a.viewer))
@@ -228,8 +238,8 @@ def test_the_safety_net_closes_a_view_after_a_password_change_elsewhere(asgi_ser
         world.a.viewer.save()
 
     async def scenario() -> int | None:
-        socket = await open_viewer(asgi_server, world.a.cameras[0].pk, cookie)
+        socket = await open_viewer(quick_recheck, world.a.cameras[0].pk, cookie)
         await asyncio.to_thread(change_silently)
-        return await wait_closed(socket, 5 + 2)
+        return await wait_closed(socket, SAFETY_NET_WAIT)
 
     assert asyncio.run(scenario()) == CLOSE_REVOKED

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import io
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -86,8 +87,9 @@ def test_it_streams_to_a_viewer_of_its_household_over_real_sockets(asgi_server, 
         return await camera, received
 
     sent, received = asyncio.run(scenario())
-    assert sent == 15
-    assert len(received) >= 5
+    # 15 slots in 1.5 s; the pacer skips a slot it missed (a stalled loop on a busy machine).
+    assert 12 <= sent <= 15
+    assert 5 <= len(received) <= sent
     for frame in received:
         assert isinstance(frame, bytes)
         assert is_jpeg(frame)
@@ -109,7 +111,12 @@ def test_it_runs_several_cameras_from_the_command(asgi_server, cams):
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Porch: pushing 320x240 at 10 fps")
     assert lines[1].startswith("Camera 2: pushing 320x240 at 10 fps")
-    assert sorted(lines[2:]) == ["Camera 2: sent 5 frames", "Porch: sent 5 frames"]
+    # 5 slots in 0.5 s each; a missed slot is skipped, never sent late.
+    assert [re.fullmatch(r"(Camera 2|Porch): sent [3-5] frames", line) is not None for line in lines[2:]] == [
+        True,
+        True,
+    ]
+    assert {line.split(":")[0] for line in lines[2:]} == {"Camera 2", "Porch"}
     assert cams["a"].token not in out.getvalue()
 
 

@@ -356,18 +356,18 @@ def test_a_clip_without_thumbnail_is_a_404(vera: Client, world: World):
 def test_thumbnails_write_one_event_per_camera_day(vera: Client, world: World):
     """A timeline of many thumbnails is one event, not one per picture."""
     camera = world.a.cameras[0]
+    # Midday two days ago: clips seconds apart never straddle midnight, whenever the test runs.
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=2)
     with account_scope(world.a.account.pk):
-        others = [
-            make_recording(camera, started_at=world.a.recordings[0].started_at - timedelta(seconds=s)) for s in (10, 20)
-        ]
-        yesterday = make_recording(camera, started_at=world.a.recordings[0].started_at - timedelta(days=1))
-    for recording in [world.a.recordings[0], *others]:
+        same_day = [make_recording(camera, started_at=noon - timedelta(seconds=s)) for s in (0, 10, 20)]
+        yesterday = make_recording(camera, started_at=noon - timedelta(days=1))
+    for recording in same_day:
         assert vera.get(thumbnail(recording)).status_code == 200
     seen = events(world, AccessKind.THUMBNAIL)
     assert len(seen) == 1
     assert seen[0].object_type == "camera"
     assert seen[0].object_id == camera.pk
-    day = timezone.localdate(world.a.recordings[0].started_at)
+    day = timezone.localdate(noon)
     assert f"thumbnails of {day:%Y-%m-%d}" in seen[0].object_label
     vera.get(thumbnail(yesterday))
     assert len(events(world, AccessKind.THUMBNAIL)) == 2
@@ -430,8 +430,7 @@ def test_daphne_streams_a_big_clip_to_a_player_in_bounded_memory(asgi_server, wo
     with account_scope(world.a.account.pk):
         recording = make_recording(world.a.cameras[0], clip=data, motion=False)
     cookie = f"sessionid={client_for(world.a.viewer).cookies['sessionid'].value}"
-    port = asgi_server.http.rsplit(":", 1)[1]
-    server = next(p for p in psutil.Process().children(recursive=True) if port in " ".join(p.cmdline()))
+    server = psutil.Process(asgi_server.pid)
     url = f"{asgi_server.http}{video(recording)}"
 
     def fetch(start: int) -> tuple[int, bytes]:
@@ -466,4 +465,5 @@ def test_daphne_streams_a_big_clip_to_a_player_in_bounded_memory(asgi_server, wo
         sampler.join()
     assert digest.digest() == hashlib.sha256(data).digest()
     assert requests == 12
-    assert peak - baseline < 32 * 1024 * 1024, f"server grew by {(peak - baseline) / 2**20:.1f} MiB"
+    # Measured 16-23 MiB (one 8 MiB answer queued, allocator slack); without the range cap it is 96+.
+    assert peak - baseline < 48 * 1024 * 1024, f"server grew by {(peak - baseline) / 2**20:.1f} MiB"

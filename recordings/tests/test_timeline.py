@@ -75,15 +75,19 @@ def test_it_moves_between_days(vera: Client, world: World):
     camera = world.a.cameras[0]
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
+    start, _end = day_bounds(today)
+    # Times of their own, not "now minus a little": just after midnight that is still yesterday.
     with account_scope(world.a.account.pk):
-        old = make_recording(camera, started_at=timezone.now() - timedelta(days=1))
+        old = make_recording(camera, started_at=start - timedelta(hours=12))
+        recent = make_recording(camera, started_at=start + timedelta(seconds=1))
     page = vera.get(TIMELINE, {"camera": str(camera.pk)}).content.decode()
     assert f"day={yesterday.isoformat()}" in page
     assert f"day={(today + timedelta(days=1)).isoformat()}" not in page  # no future days
     assert str(old.pk) not in page
+    assert f'data-recording="{recent.pk}"' in page
     page = vera.get(TIMELINE, {"camera": str(camera.pk), "day": yesterday.isoformat()}).content.decode()
     assert f'data-recording="{old.pk}"' in page
-    assert str(world.a.recordings[0].pk) not in page
+    assert str(recent.pk) not in page
     assert f"day={today.isoformat()}" in page
     empty = vera.get(TIMELINE, {"camera": str(camera.pk), "day": "2020-01-01"}).content.decode()
     assert "No clips on this day." in empty
@@ -93,7 +97,8 @@ def test_the_camera_picker_lists_the_households_cameras(vera: Client, world: Wor
     with account_scope(world.a.account.pk):
         garden, _token = camera_create(actor=world.a.memberships["owner"], name="Garden", kind=CameraKind.PUSH)
         clip = make_recording(garden)
-    page = vera.get(TIMELINE, {"camera": str(garden.pk)}).content.decode()
+    day = timezone.localdate(clip.started_at).isoformat()  # the clip's day, even just after midnight
+    page = vera.get(TIMELINE, {"camera": str(garden.pk), "day": day}).content.decode()
     assert f'<option value="{garden.pk}" selected>' in page
     assert f'<option value="{world.a.cameras[0].pk}">' in page
     assert f'data-recording="{clip.pk}"' in page
@@ -105,7 +110,9 @@ def test_it_shows_a_failed_clips_reason(vera: Client, world: World):
         Recording.objects.filter(pk=world.a.recordings[1].pk).update(
             status=RecordingStatus.FAILED, failure_reason="the file is not a video"
         )
-    page = vera.get(TIMELINE).content.decode()
+    # The clip started an hour ago: between midnight and 1 am that is yesterday's page.
+    day = timezone.localdate(world.a.recordings[1].started_at).isoformat()
+    page = vera.get(TIMELINE, {"day": day}).content.decode()
     assert "Failed: the file is not a video" in page
     assert "status-failed" in page
 
