@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 from django.db import connection
@@ -27,6 +27,8 @@ class LiveServer:
     ws: str  # ws://127.0.0.1:PORT
     origin: str
     pid: int = 0  # the daphne process
+    # http://[::1]:PORT2 when asked for: the same server, reached from a second client address.
+    http_other: str = ""
 
 
 def free_port() -> int:
@@ -46,10 +48,11 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bool = False) -> Iterator[LiveServer]:
     """Run ``daphne nvr.asgi:application`` on a free port against the test database.
 
-    Tests that use it must commit their data (``django_db(transaction=True)``).
+    Tests that use it must commit their data (``django_db(transaction=True)``). With
+    ``second_address``, the server also listens on [::1] (see ``LiveServer.http_other``).
     """
     # The port is bound and listening here, then handed to daphne: nothing else can take it
     # between choosing and binding it, and no other process can answer the readiness check.
@@ -57,10 +60,20 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = int(listener.getsockname()[1])
+    command = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno())]
+    http_other = ""
+    if second_address:
+        # daphne binds this one itself (an inherited IPv6 socket cannot be named to it), so
+        # the port is free-then-bound: the readiness check below uses the first address.
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+            other_port = probe.getsockname()[1]
+        command += ["-e", f"tcp6:port={other_port}:interface=\\:\\:1"]
+        http_other = f"http://[::1]:{other_port}"
     env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_OWNER_URL": "", **(extra_env or {})}
     log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "nvr.asgi:application"],
+        [*command, "nvr.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -75,6 +88,7 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
             ws=f"ws://127.0.0.1:{port}",
             origin=f"http://127.0.0.1:{port}",
             pid=process.pid,
+            http_other=http_other,
         )
     finally:
         process.terminate()
@@ -203,3 +217,27 @@ def external_resources(client: Client, path: str) -> list[str]:
             body = response.getvalue() if response.streaming else response.content
             found += [nested for nested in css_urls(body.decode()) if is_other_host(nested)]
     return found
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (its own browser download is not used); skips
+    when it is not installed, which a run with NVR_REQUIRE_SERVICES=1 turns into a failure."""
+    import shutil
+
+    import pytest
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("Chromium is not installed (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

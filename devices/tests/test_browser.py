@@ -6,8 +6,8 @@ Chromium is not installed.
 
 import asyncio
 import contextlib
-import shutil
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +16,9 @@ from django.test import Client
 
 from conftest import World
 from devices.simulator import Scene, push
-from nvr.testing import LiveServer
+from nvr.testing import LiveServer, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 class Stopped(Exception):
@@ -31,7 +30,8 @@ def sessions(world: World) -> dict[str, str]:
     """Session cookies, made before the browser starts: Playwright's sync API runs
     the test in a greenlet whose own database connection nobody would close."""
     cookies = {}
-    for name, user in (("a_viewer", world.a.viewer), ("a_owner", world.a.owner)):
+    people = [("a_viewer", world.a.viewer), ("a_viewer_elsewhere", world.a.viewer), ("a_owner", world.a.owner)]
+    for name, user in people:
         client = Client()
         client.force_login(user)
         cookies[name] = client.cookies["sessionid"].value
@@ -40,19 +40,8 @@ def sessions(world: World) -> dict[str, str]:
 
 @pytest.fixture
 def page(asgi_server: LiveServer, sessions: dict[str, str]) -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1200, "height": 800})
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1200, "height": 800})
 
 
 def sign_in(page: Any, server: LiveServer, session: str) -> None:
@@ -60,12 +49,10 @@ def sign_in(page: Any, server: LiveServer, session: str) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
 
 
-def test_it_shows_moving_live_pictures_and_who_is_watching(
-    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
-):
-    from playwright.sync_api import expect
-
-    camera, token = world.a.cameras[0], world.a.tokens[0]
+@contextlib.contextmanager
+def camera_pushing(server: LiveServer, token: str, size: tuple[int, int]) -> Iterator[None]:
+    """A simulated camera pushing until the block ends, however slow the machine: a fixed
+    duration could end (and the camera go offline) before the page has seen everything."""
     stop = threading.Event()
 
     def stop_when_asked(_sent: int) -> None:
@@ -73,15 +60,13 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(
             raise Stopped
 
     def camera_pushes() -> None:
-        # Until the test has seen everything, however slow the machine: a fixed duration
-        # could end (and the camera go offline) before the page's status poll.
         with contextlib.suppress(Stopped):
             asyncio.run(
                 push(
-                    f"{asgi_server.ws}/ws/device/",
+                    f"{server.ws}/ws/device/",
                     token,
                     fps=10,
-                    scene=Scene(640, 360, label="porch"),
+                    scene=Scene(*size, label="porch"),
                     seconds=120,
                     on_frame=stop_when_asked,
                 )
@@ -90,6 +75,19 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(
     pusher = threading.Thread(target=camera_pushes, daemon=True)
     pusher.start()
     try:
+        yield
+    finally:
+        stop.set()
+        pusher.join(timeout=15)
+
+
+def test_it_shows_moving_live_pictures_and_who_is_watching(
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
+):
+    from playwright.sync_api import expect
+
+    camera, token = world.a.cameras[0], world.a.tokens[0]
+    with camera_pushing(asgi_server, token, (640, 360)):
         sign_in(page, asgi_server, sessions["a_viewer"])
         page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
         page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 640", timeout=15000)
@@ -98,9 +96,6 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(
         expect(page.locator("[data-field=watchers]")).to_contain_text("Vera", timeout=10000)
         expect(page.locator("[data-field=status]")).to_have_text("Online", timeout=10000)
         expect(page.locator("[data-live-state]")).to_have_text("live", timeout=10000)
-    finally:
-        stop.set()
-        pusher.join(timeout=15)
 
 
 def test_another_households_camera_page_is_a_404_and_its_socket_never_opens(
@@ -118,3 +113,24 @@ def test_another_households_camera_page_is_a_404_and_its_socket_never_opens(
         str(world.b.cameras[0].pk),
     )
     assert opened is False
+
+
+def test_signing_out_everywhere_else_ends_a_live_view_in_another_browser(
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
+):
+    camera = world.a.cameras[0]
+    with camera_pushing(asgi_server, world.a.tokens[0], (320, 240)):
+        sign_in(page, asgi_server, sessions["a_viewer"])
+        page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
+        page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 320", timeout=15000)
+        other = page.context.browser.new_context().new_page()  # the same person, another browser
+        sign_in(other, asgi_server, sessions["a_viewer_elsewhere"])
+        other.goto(f"{asgi_server.http}/account/sessions/")
+        other.click("[data-testid=end-other-sessions]")
+        other.wait_for_load_state()
+        started = time.monotonic()
+        page.wait_for_function("document.querySelector('[data-live-state]').textContent !== 'live'", timeout=3000)
+        assert time.monotonic() - started < 1.5  # a second, plus the page's own reaction
+        assert page.goto(f"{asgi_server.http}/cameras/{camera.pk}/").url.startswith(
+            f"{asgi_server.http}/account/login/"
+        )
