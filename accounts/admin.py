@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.http import HttpRequest
+from django.urls import URLPattern
 
 from accounts.models import AccessEvent, Account, Invitation, Membership, User
 
@@ -21,14 +22,23 @@ class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]  # stubs want 
     ordering = ("email",)
     list_display = ("email", "full_name", "email_verified_at", "is_staff", "is_active", "date_joined")
     search_fields = ("email", "full_name")
-    readonly_fields = ("date_joined", "last_login")
+    # A person's address and password change only through their own pages, which confirm
+    # the new address, tell the old one, and email every change (README, "Signing in").
+    readonly_fields = ("email", "date_joined", "last_login")
     add_form = UserCreationForm
     fieldsets = (
-        (None, {"fields": ("email", "password", "full_name")}),
+        (None, {"fields": ("email", "full_name")}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Without Django's "change password" page for another person.
+        return [url for url in super().get_urls() if getattr(url, "name", "") != "auth_user_password_change"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        return self.readonly_fields if obj is not None else ("date_joined", "last_login")
 
 
 class MembershipInline(admin.TabularInline[Membership, Account]):

@@ -65,3 +65,19 @@ def test_staff_see_cameras_metadata_across_households(world):
     assert "Brown family porch" in body
     change = client.get(reverse("admin:devices_camera_change", args=[world.b.cameras[0].pk])).content.decode()
     assert "source_url" not in change
+
+
+def test_support_cannot_change_a_persons_email_or_password(world):
+    """Those change only through the person's own pages, which confirm and announce them."""
+    client = support_client(world)
+    owner = world.a.owner
+    page = client.get(reverse("admin:accounts_user_change", args=[owner.pk])).content.decode()
+    assert 'name="email"' not in page
+    assert "/password/" not in page
+    assert client.get(f"/support/accounts/user/{owner.pk}/password/").status_code in (302, 404)
+    client.post(
+        reverse("admin:accounts_user_change", args=[owner.pk]),
+        {"email": "mallory@x.test", "full_name": "Alice", "is_active": "on"},
+    )
+    owner.refresh_from_db()
+    assert owner.email == "alice@a.test"
