@@ -192,7 +192,10 @@ def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Memb
     if membership.role == Role.OWNER and role != Role.OWNER and len(_lock_owners()) <= 1:
         raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
     membership.role = role
-    membership.save(update_fields=["role"])
+    # Owners see every camera: a later demotion must not bring back an old limit.
+    if role == Role.OWNER:
+        membership.camera_access_limited = False
+    membership.save(update_fields=["role", "camera_access_limited"])
     return membership
 
 
