@@ -43,7 +43,7 @@ from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for
-from devices.models import Camera, DeviceToken
+from devices.models import Camera, CameraAccess, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
 from recordings.models import MotionEvent, Recording, Upload
@@ -89,6 +89,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "devices:camera-token-revoke": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices-api:camera-detail": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
     "devices-api:camera-token": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
+    # Which cameras a member or viewer sees (owners set it).
+    "devices:camera-access": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
+    "devices-api:camera-access": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
     # Recordings: h.recordings[0] is a ready clip with a thumbnail.
     "recordings:clip": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings:clip-video": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
@@ -177,7 +180,14 @@ def snapshot(household: Household) -> tuple[Any, ...]:
     """Everything of the household's that an attack could change."""
     with unscoped("isolation matrix: snapshot"):
         account = Account.objects.filter(pk=household.account.pk).values_list("name", flat=True).get()
-        members = sorted(Membership.objects.filter(account=household.account).values_list("id", "user_id", "role"))
+        members = sorted(
+            Membership.objects.filter(account=household.account).values_list(
+                "id", "user_id", "role", "camera_access_limited"
+            )
+        )
+        access = sorted(
+            CameraAccess.objects.filter(account=household.account).values_list("membership_id", "camera_id")
+        )
         events = sorted(AccessEvent.objects.filter(account=household.account).values_list("id", "membership_id"))
         invitations = sorted(Invitation.objects.filter(account=household.account).values_list("id", "email", "role"))
         cameras = sorted(Camera.objects.filter(account=household.account).values_list("id", "name", "enabled"))
@@ -195,7 +205,7 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         for clip_id, _status in clips
         for kind in (files.CLIP, files.THUMBNAIL)
     ]
-    return account, members, events, invitations, cameras, tokens, clips, motion, uploads, stored
+    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, stored
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
