@@ -17,6 +17,10 @@ Rules:
   every response is ``Cache-Control: private, no-store`` and varies on Cookie;
 - admin routes: a non-staff household owner is sent to the support login;
 - websocket routes: a socket for B's object is refused before it is accepted.
+
+Inside one household, ``test_isolation_matrix_cameras.py`` attacks with a member and a
+viewer limited to some cameras: every camera-bound object route of another camera is
+a 404, and lists and sockets leave it out.
 """
 
 import asyncio
@@ -143,7 +147,8 @@ DEVICE_WEBSOCKETS = {"device-socket"}
 
 ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES | set(DEVICE_OBJECT_ROUTES)
 
-ATTACKS = {"http": 0, "websocket": 0}
+# Counted by this module and by test_isolation_matrix_cameras (a person limited to some cameras).
+ATTACKS = {"http": 0, "websocket": 0, "limited_http": 0, "limited_websocket": 0}
 
 
 @dataclass(frozen=True)
