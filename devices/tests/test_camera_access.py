@@ -9,18 +9,19 @@ import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Role
-from accounts.services import member_set_role
+from accounts.services import member_remove, member_set_role
 from accounts.tenancy import account_scope
 from conftest import World, client_for
 from devices.live import start_live_view
 from devices.models import CameraAccess, CameraKind
 from devices.selectors import camera_access_of, cameras_list
-from devices.services import camera_access_set, camera_create
+from devices.services import camera_access_set, camera_create, camera_delete
 from devices.tests.conftest import Limited
 from recordings.models import Recording
 from recordings.retention import storage_usage, storage_usage_seen_by
@@ -286,3 +287,44 @@ def test_the_database_refuses_access_to_another_households_camera(world: World, 
         CameraAccess.objects.create(
             account_id=world.a.account.pk, membership=world.a.memberships[Role.VIEWER], camera=world.b.cameras[0]
         )
+
+
+def test_deleting_the_camera_or_the_member_removes_their_access_rows(world: World, limited: Limited):
+    with account_scope(world.a.account.pk):
+        owner = world.a.memberships[Role.OWNER]
+        camera_delete(actor=owner, camera=limited.garden)
+        assert not CameraAccess.objects.exists()
+        # Still limited, now to nothing: the porch did not become theirs.
+        assert camera_access_of(membership=Membership.objects.get(pk=world.a.memberships[Role.VIEWER].pk)) == (
+            True,
+            [],
+        )
+    assert api(world.a.viewer).get("/api/v1/cameras/").json() == []
+    with account_scope(world.a.account.pk):
+        camera_access_set(
+            actor=owner, membership=world.a.memberships[Role.VIEWER], limited=True, cameras=[limited.porch]
+        )
+        member_remove(actor=owner, membership=Membership.objects.get(pk=world.a.memberships[Role.VIEWER].pk))
+        assert not CameraAccess.objects.exists()
+
+
+def test_a_limited_list_costs_no_extra_query(world: World, limited: Limited):
+    """The limit is a subquery of the same statement: the recordings list runs as many
+    statements for a limited viewer as for an unlimited one (pinned in test_api_recordings)."""
+    vera = api(world.a.viewer)
+    vera.get("/api/v1/recordings/")  # warm the session
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert vera.get("/api/v1/recordings/", {"page_size": "10"}).status_code == 200
+        return len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+    limited_count = statements()
+    with account_scope(world.a.account.pk):
+        camera_access_set(
+            actor=world.a.memberships[Role.OWNER],
+            membership=world.a.memberships[Role.VIEWER],
+            limited=False,
+            cameras=[],
+        )
+    assert limited_count == statements()
