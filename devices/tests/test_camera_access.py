@@ -5,6 +5,7 @@ The ``limited`` fixture: A's member (bob) and viewer (vera) may see only A's "Ga
 camera; A's first camera ("porch", with two clips) is kept from them.
 """
 
+import re
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Role
@@ -328,3 +330,35 @@ def test_a_limited_list_costs_no_extra_query(world: World, limited: Limited):
             cameras=[],
         )
     assert limited_count == statements()
+
+
+@pytest.mark.postgres
+def test_a_limited_page_is_still_read_from_the_index_in_order(world: World, limited: Limited):
+    """PostgreSQL: the limit adds a probe of the access rows' unique index per clip read;
+    the page is still walked in order on a recordings index, never sorted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN of the PostgreSQL plan")
+    from recordings.selectors import Position, keyset_query, recordings_filtered
+
+    with account_scope(world.a.account.pk):
+        with connection.cursor() as cursor:
+            # A tiny table would be scanned and sorted anyway: ask whether indexes can do it.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+        vera = Membership.objects.get(pk=world.a.memberships[Role.VIEWER].pk)
+        deep = Position(started_at=timezone.now(), id=uuid.uuid4())
+        plans = [
+            keyset_query(queryset, page_size=50, after=after).explain()
+            for queryset in (
+                recordings_filtered(viewer=vera),
+                recordings_filtered(viewer=vera, camera_id=limited.garden.pk),
+            )
+            for after in (None, deep)
+        ]
+    for plan in plans:
+        assert "Sort" not in plan, plan
+        assert re.search(r"Limit .*\n(?:.*\n)*?\s*->  Nested Loop( Semi Join)? .*\n\s*->  Index (Only )?Scan", plan), (
+            plan
+        )
+        assert "using camera_access_once_per_membership" in plan, plan
