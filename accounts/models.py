@@ -126,6 +126,9 @@ class Membership(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     # When the user last made this household their active one (picks it at sign-in).
     last_active_at = models.DateTimeField(default=timezone.now)
+    # Limited to the cameras an owner chose (their rows live in devices, which builds
+    # on accounts); otherwise every camera, new ones included. Owners never are.
+    camera_access_limited = models.BooleanField(default=False)
 
     objects = HouseholdRowManager["Membership"]()
     # A signed-in user's own memberships, across households (scope dimension "user").
@@ -154,6 +157,11 @@ class Membership(TenantModel):
     @property
     def can_manage_devices(self) -> bool:
         return self.role in (Role.OWNER, Role.MEMBER)
+
+    @property
+    def sees_some_cameras_only(self) -> bool:
+        """True when this person sees only the cameras an owner chose for them."""
+        return self.camera_access_limited and not self.is_owner
 
 
 def _invitation_expiry() -> "datetime":

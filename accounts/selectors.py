@@ -11,6 +11,7 @@ from django.http import Http404
 
 from accounts.models import AccessEvent, Invitation, Membership, Role, User
 from accounts.tenancy import user_scope
+from accounts.visibility import access_events_visible_to
 
 
 def memberships_for_user(*, user_id: uuid.UUID) -> list[Membership]:
@@ -47,9 +48,10 @@ def owner_count() -> int:
     return Membership.objects.filter(role=Role.OWNER).count()
 
 
-def access_events_list(*, limit: int = 200) -> list[AccessEvent]:
-    """The active household's most recent access events."""
-    return list(AccessEvent.objects.order_by("-created_at")[:limit])
+def access_events_list(*, viewer: Membership, limit: int = 200) -> list[AccessEvent]:
+    """The active household's most recent access events that ``viewer`` may see
+    (a member limited to some cameras sees only theirs)."""
+    return list(access_events_visible_to(AccessEvent.objects.all(), viewer=viewer).order_by("-created_at")[:limit])
 
 
 def invitations_list() -> list[Invitation]:

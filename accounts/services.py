@@ -200,7 +200,10 @@ def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Memb
     if membership.role == Role.OWNER and role != Role.OWNER and len(_lock_owners()) <= 1:
         raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
     membership.role = role
-    membership.save(update_fields=["role"])
+    # Owners see every camera: a later demotion must not bring back an old limit.
+    if role == Role.OWNER:
+        membership.camera_access_limited = False
+    membership.save(update_fields=["role", "camera_access_limited"])
     return membership
 
 
@@ -253,4 +256,9 @@ def account_require_second_factor(*, actor: Membership, required: bool) -> Accou
     if account.require_second_factor != required:
         account.require_second_factor = required
         account.save(update_fields=["require_second_factor"])
+    if required:
+        # Their open live views close now, not at the next periodic re-check.
+        members = Membership.objects.filter(account=account).select_related("user")
+        groups = [member_group(account.pk, m.user_id) for m in members if not is_mfa_enabled(m.user)]
+        close_sockets_on_commit(*groups, reason="second factor required")
     return account

@@ -27,13 +27,15 @@ from accounts.realtime import member_group, session_group, user_group
 from accounts.tenancy import account_scope
 from devices import credentials
 from devices.fanout import ViewerSlot, get_hub, publish
-from devices.groups import camera_control_group, device_control_group
+from devices.groups import camera_control_group, camera_viewer_group, device_control_group
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.services import device_report
 
 # Close codes (4000-4999 are the application's).
-CLOSE_REVOKED = 4401  # access ended: token revoked, camera disabled or deleted, membership removed, signed out
+# Access ended: token revoked, camera disabled, deleted or taken from the viewer,
+# membership removed, signed out.
+CLOSE_REVOKED = 4401
 CLOSE_NOT_JPEG = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
@@ -231,6 +233,7 @@ class LiveViewerConsumer(FrameConsumer):
             member_group(view.account_id, user.pk),
             session_group(session.session_key),
             camera_control_group(view.camera_id),
+            camera_viewer_group(view.membership_id, view.camera_id),
         ]
         if not await self.join_and_guard(groups, lambda: database_sync_to_async(still_allowed)(view)):
             await self.leave()

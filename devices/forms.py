@@ -1,6 +1,14 @@
+from typing import Any
+
 from django import forms
 
-from devices.models import MOTION_MIN_AREA_PERCENT_RANGE, MOTION_SENSITIVITY_RANGE, RETENTION_DAYS_RANGE, CameraKind
+from devices.models import (
+    MOTION_MIN_AREA_PERCENT_RANGE,
+    MOTION_SENSITIVITY_RANGE,
+    RETENTION_DAYS_RANGE,
+    Camera,
+    CameraKind,
+)
 
 
 class CameraAddForm(forms.Form):
@@ -52,3 +60,24 @@ class CameraEditForm(forms.Form):
         max_value=MOTION_MIN_AREA_PERCENT_RANGE[1],
         help_text="How much of the picture must change to count as motion (0.01 to 50 %).",
     )
+
+
+class CameraAccessForm(forms.Form):
+    """Which cameras a member or viewer sees: all of them (new ones included), or those ticked."""
+
+    limited = forms.BooleanField(
+        label="Only the cameras ticked below",
+        required=False,
+        help_text="Unticked: every camera of the household, including cameras added later.",
+    )
+    cameras = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, cameras: list[Camera], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = {str(camera.pk): camera for camera in cameras}
+        field = self.fields["cameras"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(key, camera.name) for key, camera in self.known.items()]
+
+    def chosen(self) -> list[Camera]:
+        return [self.known[key] for key in self.cleaned_data["cameras"]]

@@ -16,3 +16,8 @@ def camera_control_group(camera_id: uuid.UUID) -> str:
 def device_control_group(camera_id: uuid.UUID) -> str:
     """The camera's own sockets: closed when its token is rotated or revoked."""
     return f"device.{camera_id.hex}"
+
+
+def camera_viewer_group(membership_id: uuid.UUID, camera_id: uuid.UUID) -> str:
+    """One person's live views of one camera: closed when an owner takes the camera from them."""
+    return f"watch.{membership_id.hex}.{camera_id.hex}"

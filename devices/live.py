@@ -16,7 +16,8 @@ from accounts.middleware import choose_active_membership
 from accounts.models import AccessKind, Membership, User
 from accounts.selectors import memberships_for_user
 from accounts.tenancy import account_scope, user_scope
-from devices.models import Camera, LiveSession
+from devices.models import LiveSession
+from devices.selectors import cameras_visible
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,15 @@ def start_live_view(
     user_agent: str,
 ) -> LiveView | None:
     """The viewer's active household, then the camera inside its scope: None
-    (refuse before accepting) for another household's camera, a missing or a
-    disabled one. Records the start of the view."""
+    (refuse before accepting) for another household's camera, one an owner kept
+    from them, a missing or a disabled one. Records the start of the view."""
     with user_scope(user.pk):
         memberships = memberships_for_user(user_id=user.pk)
     membership = choose_active_membership(memberships, active_account)
     if membership is None or second_factor_missing(user=user, account=membership.account):
         return None
     with account_scope(membership.account_id, user_id=user.pk):
-        camera = Camera.objects.filter(pk=camera_id, enabled=True).first()
+        camera = cameras_visible(viewer=membership).filter(pk=camera_id, enabled=True).first()
         if camera is None:
             return None
         session = LiveSession.objects.create(account_id=camera.account_id, camera=camera, user=user)
@@ -74,9 +75,13 @@ def still_allowed(view: LiveView) -> bool:
     if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
         return False
     with account_scope(view.account_id, user_id=view.user_id):
-        if not Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).exists():
+        membership = (
+            Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).select_related("account").first()
+        )
+        if membership is None or second_factor_missing(user=user, account=membership.account):
             return False
-        if not Camera.objects.filter(pk=view.camera_id, enabled=True).exists():
+        # Also catches a camera taken from a limited member without the closing message.
+        if not cameras_visible(viewer=membership).filter(pk=view.camera_id, enabled=True).exists():
             return False
         LiveSession.objects.filter(pk=view.session_id).update(seen_at=timezone.now())
         return True

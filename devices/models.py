@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Account, User
+from accounts.models import Account, Membership, User
 from accounts.tenancy import HouseholdRowManager, TenantModel
 
 
@@ -109,3 +109,29 @@ class LiveSession(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} watching {self.camera_id}"
+
+
+class CameraAccess(TenantModel):
+    """One camera that a member limited to some cameras may see.
+
+    Read only while their ``Membership.camera_access_limited`` is set (owners are
+    never limited); ``devices.selectors.cameras_visible`` is the one place that
+    applies it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    objects = HouseholdRowManager["CameraAccess"]()
+
+    class Meta:
+        ordering = ("granted_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "camera"], name="camera_access_once_per_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} may see {self.camera_id}"

@@ -1,24 +1,53 @@
 """Reads for cameras, inside the active household's scope. Another household's
-camera is a 404, exactly like a missing one."""
+camera is a 404, exactly like a missing one.
+
+Every read of cameras by a person goes through ``cameras_visible``: a member or
+viewer an owner limited to some cameras sees only those, and the others answer
+404 and are absent from lists as if they did not exist. Recordings filter their
+clips with ``filter_visible_cameras`` for the same reason.
+"""
 
 import uuid
 from datetime import timedelta
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from devices.models import Camera, LiveSession
+from accounts.models import Membership
+from devices.models import Camera, CameraAccess, LiveSession
 
 STALE_AFTER = timedelta(seconds=60)
 
-
-def cameras_list() -> list[Camera]:
-    return list(Camera.objects.order_by("name"))
+_M = TypeVar("_M", bound=Model)
 
 
-def camera_get(*, camera_id: uuid.UUID | str) -> Camera:
+def granted_camera_ids(*, membership: Membership) -> QuerySet[Any]:
+    """The ids of the cameras an owner chose for ``membership`` (a subquery, not run here)."""
+    return CameraAccess.objects.filter(membership_id=membership.pk).values("camera_id")
+
+
+def filter_visible_cameras(queryset: QuerySet[_M], *, viewer: Membership, field: str = "camera_id") -> QuerySet[_M]:
+    """``queryset`` (of cameras, or of rows naming a camera in ``field``) without the cameras
+    ``viewer`` may not see. Unlimited people cost nothing: no filter, no query."""
+    if not viewer.sees_some_cameras_only:
+        return queryset
+    return queryset.filter(**{f"{field}__in": granted_camera_ids(membership=viewer)})
+
+
+def cameras_visible(*, viewer: Membership) -> QuerySet[Camera]:
+    return filter_visible_cameras(Camera.objects.all(), viewer=viewer, field="pk")
+
+
+def cameras_list(*, viewer: Membership) -> list[Camera]:
+    return list(cameras_visible(viewer=viewer).order_by("name"))
+
+
+def camera_get(*, viewer: Membership, camera_id: uuid.UUID | str) -> Camera:
+    """A camera ``viewer`` may see, or 404 (another household's, one kept from them, or none)."""
     try:
-        return Camera.objects.get(pk=camera_id)
+        return cameras_visible(viewer=viewer).get(pk=camera_id)
     except (Camera.DoesNotExist, ValueError):
         raise Http404("No such camera.") from None
 
@@ -28,3 +57,10 @@ def watchers(*, camera: Camera) -> list[str]:
     fresh = timezone.now() - STALE_AFTER
     sessions = LiveSession.objects.filter(camera=camera, seen_at__gte=fresh).select_related("user")
     return sorted({session.user.display_name for session in sessions})
+
+
+def camera_access_of(*, membership: Membership) -> tuple[bool, list[uuid.UUID]]:
+    """Whether an owner limited ``membership`` to some cameras, and which (for the owner's form)."""
+    if not membership.sees_some_cameras_only:
+        return False, []
+    return True, list(CameraAccess.objects.filter(membership_id=membership.pk).values_list("camera_id", flat=True))

@@ -17,12 +17,13 @@ from accounts.models import Membership
 from accounts.realtime import close_sockets_on_commit
 from accounts.services import actor_account_id
 from devices.credentials import DevicePrincipal, issue_token
-from devices.groups import camera_control_group, device_control_group
+from devices.groups import camera_control_group, camera_viewer_group, device_control_group
 from devices.models import (
     MOTION_MIN_AREA_PERCENT_RANGE,
     MOTION_SENSITIVITY_RANGE,
     RETENTION_DAYS_RANGE,
     Camera,
+    CameraAccess,
     CameraKind,
     CameraStatus,
     DeviceToken,
@@ -69,6 +70,9 @@ def camera_create(*, actor: Membership, name: str, kind: CameraKind, source_url:
             camera.save()
     except IntegrityError:
         raise ValidationError({"name": "This household already has a camera with that name."}) from None
+    if actor.sees_some_cameras_only:
+        # Whoever adds a camera may see it, even when limited to some cameras.
+        CameraAccess.objects.create(account_id=actor.account_id, membership=actor, camera=camera)
     token = issue_token(camera=camera) if kind == CameraKind.PUSH else None
     return camera, token
 
@@ -152,6 +156,34 @@ def token_revoke(*, actor: Membership, camera: Camera) -> None:
         raise ValidationError("Pull cameras have no token: the server reads their stream.")
     DeviceToken.objects.filter(camera=camera, revoked_at__isnull=True).update(revoked_at=timezone.now())
     close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked")
+
+
+@transaction.atomic
+def camera_access_set(*, actor: Membership, membership: Membership, limited: bool, cameras: list[Camera]) -> None:
+    """An owner limits a member or viewer to ``cameras`` (``limited``), or lets them see
+    every camera, new ones included. Their open live views of the cameras taken away
+    close once this commits."""
+    actor_account_id(actor)
+    if not actor.is_owner:
+        raise PermissionDenied("Only an owner chooses which cameras someone sees.")
+    if membership.is_owner:
+        raise ValidationError("Owners always see every camera.")
+    chosen = {camera.pk for camera in cameras} if limited else set()
+    membership.camera_access_limited = limited
+    membership.save(update_fields=["camera_access_limited"])
+    CameraAccess.objects.filter(membership=membership).exclude(camera_id__in=chosen).delete()
+    kept = set(CameraAccess.objects.filter(membership=membership).values_list("camera_id", flat=True))
+    CameraAccess.objects.bulk_create(
+        CameraAccess(account_id=membership.account_id, membership=membership, camera_id=camera_id)
+        for camera_id in chosen - kept
+    )
+    if limited:
+        # Every other camera, not only those granted before: a view opened in a race
+        # with an earlier change is closed too. The consumer's re-check is the safety net.
+        others = Camera.objects.exclude(pk__in=chosen).values_list("pk", flat=True)
+        groups = [camera_viewer_group(membership.pk, camera_id) for camera_id in others]
+        if groups:
+            close_sockets_on_commit(*groups, reason="camera access changed")
 
 
 def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | None = None, message: str = "") -> None:

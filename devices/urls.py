@@ -1,12 +1,13 @@
 from django.urls import path
 
-from devices.views import cameras
+from devices.views import access, cameras
 
 app_name = "devices"
 
 urlpatterns = [
     path("", cameras.live_grid, name="grid"),
     path("add/", cameras.camera_add, name="camera-add"),
+    path("access/<uuid:membership_id>/", access.camera_access, name="camera-access"),
     path("<uuid:camera_id>/", cameras.camera_detail, name="camera"),
     path("<uuid:camera_id>/status/", cameras.camera_status, name="camera-status"),
     path("<uuid:camera_id>/edit/", cameras.camera_edit, name="camera-edit"),

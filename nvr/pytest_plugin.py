@@ -67,7 +67,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if matrix.WEBSOCKET_ROUTES
         else "no websocket routes yet (0 connections)"
     )
+    limited = ""
+    if attacks.get("limited_http") or attacks.get("limited_websocket"):
+        limited = (
+            f"; {attacks['limited_http']} HTTP requests and {attacks['limited_websocket']} websocket connections "
+            "by people limited to some cameras against their household's other cameras"
+        )
     terminalreporter.write_line(
         f"isolation matrix: {attacks['http']} HTTP (route, method, actor) requests against another household, "
-        f"{sockets}: {verdict}"
+        f"{sockets}{limited}: {verdict}"
     )

@@ -14,6 +14,18 @@ class RecordingsConfig(AppConfig):
 
         worker_ready.connect(remove_stale_processing_folders, dispatch_uid="recordings.remove_stale_processing_folders")
 
+        from accounts.visibility import register_visible_objects
+
+        # The access history shows a limited member only events about their cameras' clips.
+        register_visible_objects("recording", _visible_recordings)
+
+
+def _visible_recordings(membership: Any) -> Any:
+    from devices.selectors import filter_visible_cameras  # imports models: not at app loading
+    from recordings.models import Recording
+
+    return filter_visible_cameras(Recording.objects.all(), viewer=membership).values("pk")
+
 
 def remove_stale_processing_folders(**kwargs: Any) -> None:
     """On worker start: a worker killed mid-task (SIGKILL skips ``finally``) left a decrypted clip behind.

@@ -30,6 +30,7 @@ from accounts.models import Account, Membership
 from accounts.services import actor_account_id
 from accounts.tenancy import account_scope, unscoped
 from devices.models import Camera
+from devices.selectors import filter_visible_cameras
 from recordings.models import Recording
 from recordings.services import recordings_purge
 
@@ -42,6 +43,7 @@ __all__ = [
     "prune_household",
     "storage_quota_set",
     "storage_usage",
+    "storage_usage_seen_by",
 ]
 
 logger = logging.getLogger("nvr.recordings.retention")
@@ -87,6 +89,17 @@ def storage_usage(account_id: uuid.UUID) -> StorageUsage:
     """The household's storage used and quota. Call inside its scope."""
     used = Recording.objects.filter(account_id=account_id).aggregate(total=Sum("stored_bytes"))["total"] or 0
     quota = Account.objects.filter(pk=account_id).values_list("storage_quota_bytes", flat=True).first()
+    return StorageUsage(used_bytes=int(used), quota_bytes=int(quota or 0))
+
+
+def storage_usage_seen_by(viewer: Membership) -> StorageUsage:
+    """What the storage page and the timeline show ``viewer``: the household's usage, or for
+    someone limited to some cameras only their cameras' (the others do not exist for them)."""
+    if not viewer.sees_some_cameras_only:
+        return storage_usage(viewer.account_id)
+    clips = filter_visible_cameras(Recording.objects.filter(account_id=viewer.account_id), viewer=viewer)
+    used = clips.aggregate(total=Sum("stored_bytes"))["total"] or 0
+    quota = Account.objects.filter(pk=viewer.account_id).values_list("storage_quota_bytes", flat=True).first()
     return StorageUsage(used_bytes=int(used), quota_bytes=int(quota or 0))
 
 

@@ -1,7 +1,8 @@
 """Reads of recordings, inside the active household's scope.
 
 Every lookup goes through the scoped managers, so another household's recording
-(or camera) is a 404 exactly like a missing one. Pages are keyset pages on
+(or camera) is a 404 exactly like a missing one, and through ``recordings_visible``,
+so a clip of a camera an owner kept from the person is one too. Pages are keyset pages on
 ``(started_at, id)``, newest first, served by the ``recording_account_time`` and
 ``recording_camera_time`` indexes whatever the depth.
 """
@@ -18,7 +19,9 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.models import Membership
 from devices.models import Camera
+from devices.selectors import filter_visible_cameras
 from recordings.models import MotionEvent, Recording
 
 MAX_PAGE_SIZE = 200
@@ -26,10 +29,16 @@ MAX_PAGE_SIZE = 200
 DAY_SEGMENT_LIMIT = 5000
 
 
-def recording_get(*, recording_id: uuid.UUID | str) -> Recording:
-    """The one access helper of every clip route: scoped lookup first, roles after."""
+def recordings_visible(*, viewer: Membership) -> QuerySet[Recording]:
+    """The household's recordings of the cameras ``viewer`` may see (devices decides which)."""
+    return filter_visible_cameras(Recording.objects.all(), viewer=viewer)
+
+
+def recording_get(*, viewer: Membership, recording_id: uuid.UUID | str) -> Recording:
+    """The one access helper of every clip route: scoped lookup first, roles after. A clip
+    of a camera kept from ``viewer`` is a 404 like a missing one."""
     try:
-        return Recording.objects.select_related("camera").get(pk=recording_id)
+        return recordings_visible(viewer=viewer).select_related("camera").get(pk=recording_id)
     except (Recording.DoesNotExist, ValueError):
         raise Http404("No such recording.") from None
 
@@ -52,14 +61,15 @@ class Page:
 
 def recordings_filtered(
     *,
+    viewer: Membership,
     camera_id: uuid.UUID | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     motion: bool | None = None,
     status: str | None = None,
 ) -> QuerySet[Recording]:
-    """The household's recordings that *start* in ``[start, end)``, with the other filters."""
-    queryset = Recording.objects.all()
+    """The recordings ``viewer`` may see that *start* in ``[start, end)``, with the other filters."""
+    queryset = recordings_visible(viewer=viewer)
     if camera_id is not None:
         queryset = queryset.filter(camera_id=camera_id)
     if start is not None:
@@ -150,23 +160,24 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
 
 
-def day_segments(*, camera_id: uuid.UUID, day: date) -> tuple[list[Mapping[str, Any]], bool]:
+def day_segments(*, viewer: Membership, camera_id: uuid.UUID, day: date) -> tuple[list[Mapping[str, Any]], bool]:
     """The clips of a camera's day for the timeline bar (light rows, oldest first), and
     whether the day has more than ``DAY_SEGMENT_LIMIT``."""
     start, end = day_bounds(day)
     rows: list[Mapping[str, Any]] = list(
-        recordings_filtered(camera_id=camera_id, start=start, end=end)
+        recordings_filtered(viewer=viewer, camera_id=camera_id, start=start, end=end)
         .order_by("started_at", "id")
         .values("id", "started_at", "ended_at", "status", "has_motion")[: DAY_SEGMENT_LIMIT + 1]
     )
     return rows[:DAY_SEGMENT_LIMIT], len(rows) > DAY_SEGMENT_LIMIT
 
 
-def day_motion(*, camera_id: uuid.UUID, day: date) -> list[Mapping[str, Any]]:
+def day_motion(*, viewer: Membership, camera_id: uuid.UUID, day: date) -> list[Mapping[str, Any]]:
     """The motion events of a camera's day, for the markers on the timeline bar."""
     start, end = day_bounds(day)
+    events = filter_visible_cameras(MotionEvent.objects.all(), viewer=viewer, field="recording__camera_id")
     rows: list[Mapping[str, Any]] = list(
-        MotionEvent.objects.filter(recording__camera_id=camera_id, started_at__gte=start, started_at__lt=end)
+        events.filter(recording__camera_id=camera_id, started_at__gte=start, started_at__lt=end)
         .order_by("started_at")
         .values("recording_id", "started_at", "ended_at", "score")[:DAY_SEGMENT_LIMIT]
     )
@@ -174,7 +185,8 @@ def day_motion(*, camera_id: uuid.UUID, day: date) -> list[Mapping[str, Any]]:
 
 
 def recording_neighbours(*, recording: Recording) -> tuple[Recording | None, Recording | None]:
-    """The same camera's clips just before and just after ``recording`` (by start time)."""
+    """The same camera's clips just before and just after ``recording`` (by start time).
+    ``recording`` comes from ``recording_get``, so its camera is one the person may see."""
     same_camera = Recording.objects.filter(camera_id=recording.camera_id)
     at = recording.started_at
     previous = (

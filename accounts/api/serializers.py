@@ -29,7 +29,9 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
 
     class Meta:
         model = Membership
-        fields = ("id", "user", "role", "created_at")
+        # Which cameras a limited member sees: GET|PUT /api/v1/camera-access/<id>/ (devices).
+        fields = ("id", "user", "role", "camera_access_limited", "created_at")
+        read_only_fields = ("camera_access_limited",)
 
 
 class InvitationSerializer(serializers.ModelSerializer[Invitation]):

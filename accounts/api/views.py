@@ -27,6 +27,7 @@ from accounts.api.serializers import (
 )
 from accounts.models import AccessEvent, Invitation, Membership, Role
 from accounts.services import invitation_create, invitation_revoke, member_remove, member_set_role
+from accounts.visibility import access_events_visible_to
 
 
 class HouseholdView(APIView):
@@ -121,4 +122,4 @@ class AccessEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[AccessEv
     pagination_class = NewestFirstCursor
 
     def get_queryset(self) -> QuerySet[AccessEvent]:
-        return AccessEvent.objects.all()
+        return access_events_visible_to(AccessEvent.objects.all(), viewer=actor_of(self.request))

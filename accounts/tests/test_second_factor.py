@@ -137,3 +137,35 @@ def test_other_households_of_the_same_person_are_unaffected(world: World):
     bob = signed_in_with_password(world.a.member)
     bob.post(reverse("accounts:household-switch", args=[world.b.account.pk]))
     assert bob.get(reverse("devices:grid")).status_code == 200
+
+
+def test_requiring_a_second_factor_closes_the_live_views_of_those_without_one(world: World, monkeypatch):
+    closed: list[tuple[str, ...]] = []
+    monkeypatch.setattr("accounts.services.close_sockets_on_commit", lambda *groups, reason: closed.append(groups))
+    owner = signed_in_with_password(world.a.owner)
+    enrol_totp(owner)
+    require(owner, world)
+    from accounts.realtime import member_group
+
+    without = {member_group(world.a.account.pk, person.pk) for person in (world.a.member, world.a.viewer)}
+    assert set(closed[-1]) == without  # not the owner, who has an app
+
+
+def test_an_open_live_view_fails_its_recheck_once_a_second_factor_is_required(world: World):
+    from devices.live import still_allowed
+
+    bob = signed_in_with_password(world.a.member)
+    view = start_live_view(
+        user=world.a.member,
+        session_key=bob.session.session_key or "",
+        active_account=None,
+        camera_id=world.a.cameras[0].pk,
+        ip=None,
+        user_agent="",
+    )
+    assert view is not None
+    assert still_allowed(view)
+    owner = signed_in_with_password(world.a.owner)
+    enrol_totp(owner)
+    require(owner, world)
+    assert not still_allowed(view)

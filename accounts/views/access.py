@@ -12,4 +12,5 @@ from accounts.selectors import access_events_list
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def access_history(request: TenantRequest) -> HttpResponse:
-    return render(request, "accounts/access_history.html", {"events": access_events_list()})
+    assert request.membership is not None  # household_required
+    return render(request, "accounts/access_history.html", {"events": access_events_list(viewer=request.membership)})

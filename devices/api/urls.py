@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from devices.api import views
+from devices.api import access, views
 
 app_name = "devices-api"
 
@@ -10,5 +10,6 @@ router.register("cameras", views.CameraViewSet, basename="camera")
 
 urlpatterns = [
     path("device/heartbeat/", views.DeviceHeartbeatView.as_view(), name="device-heartbeat"),
+    path("camera-access/<uuid:membership_id>/", access.CameraAccessView.as_view(), name="camera-access"),
     *router.urls,
 ]

@@ -27,6 +27,7 @@ from devices.api.serializers import (
 )
 from devices.credentials import DevicePrincipal
 from devices.models import Camera, CameraKind
+from devices.selectors import cameras_visible
 from devices.services import camera_create, camera_delete, camera_update, device_heartbeat, token_revoke, token_rotate
 
 
@@ -45,7 +46,8 @@ class CameraViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Camera]:
-        return Camera.objects.order_by("name")
+        # Only the cameras this person may see: another is a 404 and absent from the list.
+        return cameras_visible(viewer=actor_of(self.request)).order_by("name")
 
     @extend_schema(request=CameraCreateSerializer, responses={201: CameraSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -15,8 +15,10 @@ from accounts.models import Role
 from accounts.tenancy import account_scope
 from conftest import Household, World, client_for
 from devices.models import Camera, CameraKind
-from devices.services import camera_create
+from devices.services import camera_access_set, camera_create
 from nvr.testing import LiveServer
+from recordings.models import Recording
+from recordings.tests.factories import make_recording
 
 
 @dataclass
@@ -36,6 +38,32 @@ def add_camera(household: Household, name: str = "Front door") -> CameraFixture:
 def cams(world: World) -> dict[str, CameraFixture]:
     """One push camera in each household."""
     return {"a": add_camera(world.a, "Front door"), "b": add_camera(world.b, "Front door")}
+
+
+@dataclass
+class Limited:
+    """Household A with a second camera ("garden", with a ready clip) to which its member
+    and viewer are limited: its first camera ("porch", with two clips) is kept from them."""
+
+    porch: Camera
+    garden: Camera
+    garden_clip: Recording
+
+
+def limit_member_and_viewer(household: Household) -> Limited:
+    garden = add_camera(household, "Garden").camera
+    with account_scope(household.account.pk):
+        clip = make_recording(garden)
+        owner = household.memberships[Role.OWNER]
+        for role in (Role.MEMBER, Role.VIEWER):
+            household.memberships[role].refresh_from_db()
+            camera_access_set(actor=owner, membership=household.memberships[role], limited=True, cameras=[garden])
+    return Limited(porch=household.cameras[0], garden=garden, garden_clip=clip)
+
+
+@pytest.fixture
+def limited(world: World) -> Limited:
+    return limit_member_and_viewer(world.a)
 
 
 def jpeg(seed: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
@@ -73,4 +101,4 @@ async def wait_closed(socket: Any, within: float) -> int | None:
     return socket.close_code
 
 
-__all__ = ["World", "client_for"]
+__all__ = ["Limited", "World", "client_for", "limit_member_and_viewer"]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from conftest import PASSWORD, World
 from devices.consumers import CLOSE_REVOKED
-from devices.tests.conftest import client_for, open_device, open_viewer, session_cookie, wait_closed
+from devices.tests.conftest import add_camera, client_for, open_device, open_viewer, session_cookie, wait_closed
 from nvr.testing import LiveHttpClient, LiveServer, daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -158,6 +158,46 @@ def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(events_
     assert elapsed < WITHIN
 
 
+def test_taking_a_camera_away_closes_that_persons_view_of_it_only(events_only, world: World):
+    """The owner limits vera to the garden while she watches the porch and the garden:
+    the porch's view closes within a second, the garden's stays open."""
+    asgi_server = events_only
+    porch, garden = world.a.cameras[0], add_camera(world.a, "Garden").camera
+    vera = world.a.memberships[Role.VIEWER]
+    owner = browser(asgi_server, world.a.owner)
+    cookie = session_cookie(client_for(world.a.viewer))
+
+    async def scenario() -> tuple[int | None, int | None, float]:
+        porch_view = await open_viewer(asgi_server, porch.pk, cookie)
+        garden_view = await open_viewer(asgi_server, garden.pk, cookie)
+        form = {"limited": "on", "cameras": str(garden.pk)}
+        status = await asyncio.to_thread(owner.post, f"/cameras/access/{vera.pk}/", form)
+        assert status == 302
+        started = time.monotonic()
+        porch_code = await wait_closed(porch_view, WITHIN + 1)
+        elapsed = time.monotonic() - started
+        garden_code = await wait_closed(garden_view, 0.3)
+        await garden_view.close()
+        return porch_code, garden_code, elapsed
+
+    porch_code, garden_code, elapsed = asyncio.run(scenario())
+    assert (porch_code, garden_code) == (CLOSE_REVOKED, None)
+    assert elapsed < WITHIN
+
+
+def test_limiting_someone_to_no_camera_through_the_api_closes_their_view(events_only, world: World):
+    asgi_server = events_only
+    bob = world.a.memberships[Role.MEMBER]
+    owner = browser(asgi_server, world.a.owner)
+
+    def limit() -> int:
+        status = owner.request_json("PUT", f"/api/v1/camera-access/{bob.pk}/", {"limited": True, "cameras": []})
+        return 302 if status == 200 else status  # closes_within expects the portal's redirect
+
+    code, elapsed = closes_within(asgi_server, session_cookie(client_for(world.a.member)), world.a.cameras[0], limit)
+    assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
+
+
 @pytest.fixture
 def quick_recheck(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
     """A daphne re-checking every second: the safety-net tests wait 5 s, five re-checks' worth."""
@@ -166,6 +206,26 @@ def quick_recheck(django_db_setup: None, django_db_blocker: Any) -> Iterator[Liv
 
 
 SAFETY_NET_WAIT = 5
+
+
+def test_the_safety_net_closes_a_view_of_a_camera_taken_away_without_an_event(quick_recheck, world: World):
+    """The limit written behind the site's back (no closing message): the re-check closes the view."""
+    from accounts.tenancy import account_scope
+
+    vera = world.a.memberships[Role.VIEWER]
+
+    def limit_silently() -> None:
+        with account_scope(world.a.account.pk):
+            type(vera).objects.filter(pk=vera.pk).update(camera_access_limited=True)
+
+    cookie = session_cookie(client_for(world.a.viewer))
+
+    async def scenario() -> int | None:
+        socket = await open_viewer(quick_recheck, world.a.cameras[0].pk, cookie)
+        await asyncio.to_thread(limit_silently)
+        return await wait_closed(socket, SAFETY_NET_WAIT)
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED
 
 
 def test_the_safety_net_closes_a_view_whose_access_ended_without_an_event(quick_recheck, world: World):

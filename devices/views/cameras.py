@@ -1,7 +1,8 @@
 """Cameras of the active household: the live grid, a camera's page, managing cameras and tokens.
 
-Every camera is looked up in the active household's scope before any role
-check, so another household's camera is a 404 for every role.
+Every camera is looked up in the active household's scope, among the cameras
+the person may see, before any role check: another household's camera, or one
+an owner kept from them, is a 404 for every role.
 """
 
 import uuid
@@ -32,7 +33,7 @@ def _membership(request: TenantRequest) -> Membership:
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def live_grid(request: TenantRequest) -> HttpResponse:
-    return render(request, "devices/grid.html", {"cameras": cameras_list()})
+    return render(request, "devices/grid.html", {"cameras": cameras_list(viewer=_membership(request))})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -66,7 +67,7 @@ def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpRespo
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     return render(request, "devices/camera_detail.html", {"camera": camera, "watchers": watchers(camera=camera)})
 
 
@@ -74,7 +75,7 @@ def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 @household_required
 def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     """What the camera page refreshes every two seconds."""
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     online = (
         camera.is_online
         and camera.last_seen_at is not None
@@ -96,7 +97,7 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     membership = _membership(request)
     initial = {
         "name": camera.name,
@@ -131,7 +132,7 @@ def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @household_required
 def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     camera_delete(actor=_membership(request), camera=camera)
     messages.success(request, f"Deleted {camera.name}.")
     return redirect("devices:grid")
@@ -140,7 +141,7 @@ def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResp
 @require_POST
 @household_required
 def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     try:
         token = token_rotate(actor=_membership(request), camera=camera)
     except ValidationError as error:
@@ -152,7 +153,7 @@ def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpRes
 @require_POST
 @household_required
 def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     try:
         token_revoke(actor=_membership(request), camera=camera)
     except ValidationError as error:

@@ -17,6 +17,10 @@ Rules:
   every response is ``Cache-Control: private, no-store`` and varies on Cookie;
 - admin routes: a non-staff household owner is sent to the support login;
 - websocket routes: a socket for B's object is refused before it is accepted.
+
+Inside one household, ``test_isolation_matrix_cameras.py`` attacks with a member and a
+viewer limited to some cameras: every camera-bound object route of another camera is
+a 404, and lists and sockets leave it out.
 """
 
 import asyncio
@@ -45,7 +49,7 @@ from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for, signed_in_with_password
-from devices.models import Camera, DeviceToken
+from devices.models import Camera, CameraAccess, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
 from recordings.models import MotionEvent, Recording, Upload
@@ -91,6 +95,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "devices:camera-token-revoke": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices-api:camera-detail": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
     "devices-api:camera-token": ObjectRoute(lambda h: {"pk": h.cameras[0].pk}),
+    # Which cameras a member or viewer sees (owners set it).
+    "devices:camera-access": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
+    "devices-api:camera-access": ObjectRoute(lambda h: {"membership_id": h.memberships[Role.VIEWER].pk}),
     # Recordings: h.recordings[0] is a ready clip with a thumbnail.
     "recordings:clip": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings:clip-video": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
@@ -189,7 +196,8 @@ ALL_HTTP = (
     | set(USER_OBJECT_ROUTES)
 )
 
-ATTACKS = {"http": 0, "websocket": 0}
+# Counted by this module and by test_isolation_matrix_cameras (a person limited to some cameras).
+ATTACKS = {"http": 0, "websocket": 0, "limited_http": 0, "limited_websocket": 0}
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,14 @@ def snapshot(household: Household) -> tuple[Any, ...]:
     """Everything of the household's that an attack could change."""
     with unscoped("isolation matrix: snapshot"):
         account = Account.objects.filter(pk=household.account.pk).values_list("name", flat=True).get()
-        members = sorted(Membership.objects.filter(account=household.account).values_list("id", "user_id", "role"))
+        members = sorted(
+            Membership.objects.filter(account=household.account).values_list(
+                "id", "user_id", "role", "camera_access_limited"
+            )
+        )
+        access = sorted(
+            CameraAccess.objects.filter(account=household.account).values_list("membership_id", "camera_id")
+        )
         events = sorted(AccessEvent.objects.filter(account=household.account).values_list("id", "membership_id"))
         invitations = sorted(Invitation.objects.filter(account=household.account).values_list("id", "email", "role"))
         cameras = sorted(Camera.objects.filter(account=household.account).values_list("id", "name", "enabled"))
@@ -244,7 +259,7 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         for clip_id, _status in clips
         for kind in (files.CLIP, files.THUMBNAIL)
     ]
-    return account, members, events, invitations, cameras, tokens, clips, motion, uploads, stored
+    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, stored
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:

@@ -23,7 +23,7 @@ from recordings.api.serializers import (
     recordings_json,
 )
 from recordings.models import Recording
-from recordings.selectors import keyset_page, recordings_filtered
+from recordings.selectors import keyset_page, recordings_filtered, recordings_visible
 from recordings.services import recording_delete
 
 
@@ -40,7 +40,8 @@ class RecordingViewSet(
     http_method_names = ["get", "delete", "head", "options"]
 
     def get_queryset(self) -> Any:
-        return Recording.objects.select_related("camera").prefetch_related("motion_events")
+        viewer = actor_of(self.request)
+        return recordings_visible(viewer=viewer).select_related("camera").prefetch_related("motion_events")
 
     @extend_schema(parameters=[RecordingFilterSerializer], responses=RecordingPageSerializer)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -49,15 +50,18 @@ class RecordingViewSet(
         query = RecordingFilterSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        account_id = actor_of(request).account_id
+        viewer = actor_of(request)
+        account_id = viewer.account_id
         direction, position = None, None
         if params.get("cursor"):
             try:
                 direction, position = decode_cursor(params["cursor"], account_id=account_id)
             except InvalidCursor as error:
                 raise ValidationError({"cursor": [str(error)]}) from None
-        camera = camera_get(camera_id=params["camera"]) if "camera" in params else None  # another's: 404
+        # Another household's camera, or one kept from this person: 404.
+        camera = camera_get(viewer=viewer, camera_id=params["camera"]) if "camera" in params else None
         queryset = recordings_filtered(
+            viewer=viewer,
             camera_id=camera.pk if camera else None,
             start=params.get("start"),
             end=params.get("end"),

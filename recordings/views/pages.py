@@ -18,7 +18,7 @@ from accounts.http import TenantRequest
 from devices.models import Camera
 from devices.selectors import camera_get, cameras_list
 from recordings.api.pagination import InvalidCursor, decode_cursor, encode_cursor
-from recordings.retention import storage_usage
+from recordings.retention import storage_usage_seen_by
 from recordings.selectors import (
     Position,
     day_bounds,
@@ -84,8 +84,9 @@ def _day(request: TenantRequest) -> date | None:
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def timeline(request: TenantRequest) -> HttpResponse:
-    assert request.membership is not None
-    cameras = cameras_list()
+    viewer = request.membership
+    assert viewer is not None
+    cameras = cameras_list(viewer=viewer)
     day = _day(request)
     if day is None:
         return HttpResponseBadRequest(
@@ -98,7 +99,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
             wanted = uuid.UUID(request.GET["camera"])
         except ValueError:
             raise Http404("No such camera.") from None
-        camera = camera_get(camera_id=wanted)  # another household's: 404
+        camera = camera_get(viewer=viewer, camera_id=wanted)  # another household's, or kept from them: 404
     else:
         camera = cameras[0] if cameras else None
     context: dict[str, object] = {
@@ -107,13 +108,13 @@ def timeline(request: TenantRequest) -> HttpResponse:
         "day": day,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
-        "usage": storage_usage(request.membership.account_id),
+        "usage": storage_usage_seen_by(viewer),
         "hours": range(0, 24, 3),
     }
     if camera is not None:
         start, end = day_bounds(day)
-        segments, truncated = day_segments(camera_id=camera.pk, day=day)
-        account_id = request.membership.account_id
+        segments, truncated = day_segments(viewer=viewer, camera_id=camera.pk, day=day)
+        account_id = viewer.account_id
         after = None
         if request.GET.get("older"):
             try:
@@ -121,7 +122,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
             except InvalidCursor:
                 return HttpResponseBadRequest("That page link is not valid any more.", content_type="text/plain")
         page = keyset_page(
-            recordings_filtered(camera_id=camera.pk, start=start, end=end),
+            recordings_filtered(viewer=viewer, camera_id=camera.pk, start=start, end=end),
             page_size=TIMELINE_PAGE_SIZE,
             after=after,
             with_motion=False,
@@ -133,7 +134,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
             older = encode_cursor(Position(last.started_at, last.pk), direction="next", account_id=account_id)
         context.update(
             segments=_marks(segments, start, end, motion=False),
-            motion=_marks(day_motion(camera_id=camera.pk, day=day), start, end, motion=True),
+            motion=_marks(day_motion(viewer=viewer, camera_id=camera.pk, day=day), start, end, motion=True),
             truncated=truncated,
             clips=page.items,
             older=older,
@@ -146,7 +147,8 @@ def timeline(request: TenantRequest) -> HttpResponse:
 @household_required
 def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     """The player: the video (if ready), its motion events (click to seek), previous/next clip."""
-    recording = recording_get(recording_id=recording_id)
+    assert request.membership is not None
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)
     events = [
         {"offset": max(0.0, (event.started_at - recording.started_at).total_seconds()), "event": event}
         for event in recording.motion_events.all()
@@ -172,7 +174,7 @@ def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
 def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     """Owners and members; a viewer gets 403 (``recording_delete`` refuses)."""
     assert request.membership is not None
-    recording = recording_get(recording_id=recording_id)
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)
     label = f"{recording.camera.name} at {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
     camera_id, day = recording.camera_id, timezone.localdate(recording.started_at)
     recording_delete(actor=request.membership, recording=recording)

@@ -150,7 +150,8 @@ def _as_view_response(response: HttpResponseBase) -> HttpResponse:
 
 
 def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) -> HttpResponseBase:
-    recording = recording_get(recording_id=recording_id)
+    assert request.membership is not None  # household_required
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)
     if not recording.is_ready:
         return _not_ready(recording)
     response = _serve(
@@ -199,7 +200,8 @@ def clip_download(request: TenantRequest, recording_id: uuid.UUID) -> HttpRespon
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def clip_thumbnail(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
-    recording = recording_get(recording_id=recording_id)
+    assert request.membership is not None  # household_required
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)
     if not recording.has_thumbnail:
         return HttpResponse("This clip has no thumbnail.", status=404, content_type="text/plain; charset=utf-8")
     try:

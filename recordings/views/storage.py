@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import household_required
 from accounts.http import TenantRequest
 from recordings.forms import StorageQuotaForm
-from recordings.retention import GB, storage_quota_set, storage_usage
+from recordings.retention import GB, storage_quota_set, storage_usage_seen_by
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -17,7 +17,7 @@ from recordings.retention import GB, storage_quota_set, storage_usage
 def storage(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     assert membership is not None  # household_required
-    usage = storage_usage(membership.account_id)
+    usage = storage_usage_seen_by(membership)
     form = StorageQuotaForm(request.POST or None, initial=StorageQuotaForm.initial_for(usage.quota_bytes, GB))
     if request.method == "POST":
         if not membership.is_owner:

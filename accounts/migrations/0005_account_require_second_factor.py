@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("account", "0009_emailaddress_unique_primary_email"),
-        ('accounts', '0003_account_storage_quota_bytes'),
+        ('accounts', '0004_membership_camera_access_limited'),
     ]
 
     operations = [
