@@ -13,7 +13,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from nvr.env import env_bool, env_int, env_list, env_optional, env_str
+from nvr.env import env_bool, env_int, env_list, env_optional, env_origins, env_str, normalise_origin
 
 # Lets generic classes be subscripted at run time (ModelAdmin[Account], ...).
 django_stubs_ext.monkeypatch()
@@ -291,14 +291,27 @@ RECORDINGS_PRUNE_BATCH = env_int("RECORDINGS_PRUNE_BATCH", 200)
 # --- Mail ------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # The site's public address, for links in emails (verification, invitations).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# localhost, not 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP-address origin.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nvr@localhost")
 
 # --- Security headers --------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The exact origins (scheme, host, port) browsers reach the site at. Browser websockets
+# from any other origin, or without one, are refused (nvr/origins.py); CSRF trusts the
+# same list. Default: SITE_URL's origin, and in development its twin on the other
+# loopback name (the demo prints localhost; people also type 127.0.0.1).
+_site_origin = normalise_origin(SITE_URL)
+if _site_origin is None:
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http(s) address.")
+_default_origins = [_site_origin]
+for _a, _b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+    if not PRODUCTION and _a in _site_origin:
+        _default_origins.append(_site_origin.replace(_a, _b, 1))
+NVR_ALLOWED_ORIGINS = env_origins("NVR_ALLOWED_ORIGINS", _default_origins)
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", NVR_ALLOWED_ORIGINS)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

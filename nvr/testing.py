@@ -50,7 +50,15 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
     Tests that use it must commit their data (``django_db(transaction=True)``).
     """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_OWNER_URL": "", **(extra_env or {})}
+    # The site's exact origin is this server's: the live sockets accept nothing else.
+    origin = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DATABASE_OWNER_URL": "",
+        "NVR_ALLOWED_ORIGINS": origin,
+        **(extra_env or {}),
+    }
     log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nvr.asgi:application"],
@@ -70,9 +78,7 @@ def daphne_server(extra_env: dict[str, str] | None = None) -> Iterator[LiveServe
                     log.flush()
                     raise RuntimeError(f"daphne did not start: {Path(log.name).read_text()[-2000:]}") from None
                 time.sleep(0.1)
-        yield LiveServer(
-            http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", origin=f"http://127.0.0.1:{port}"
-        )
+        yield LiveServer(http=f"http://127.0.0.1:{port}", ws=f"ws://127.0.0.1:{port}", origin=origin)
     finally:
         process.terminate()
         try:
