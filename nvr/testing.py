@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -95,7 +95,7 @@ class LiveHttpClient:
         self.server = server
         self.cookies = dict(cookies or {})
 
-    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> int:
+    def request(self, method: str, path: str, data: Mapping[str, str] | None = None) -> int:
         import http.client
         from urllib.parse import urlencode, urlsplit
 
@@ -118,7 +118,7 @@ class LiveHttpClient:
         connection.close()
         return response.status
 
-    def post(self, path: str, data: dict[str, str] | None = None) -> int:
+    def post(self, path: str, data: Mapping[str, str] | None = None) -> int:
         return self.request("POST", path, data or {})
 
     def _ensure_csrf(self) -> None:
