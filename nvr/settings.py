@@ -60,10 +60,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Households' cameras, members and access history; cameras authenticate with a device token.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are for people who use the site: signed in (the docs page
+    # redirects to the sign-in page, nvr/urls.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from this site: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -312,6 +317,28 @@ for _a, _b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
         _default_origins.append(_site_origin.replace(_a, _b, 1))
 NVR_ALLOWED_ORIGINS = env_origins("NVR_ALLOWED_ORIGINS", _default_origins)
 CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", NVR_ALLOWED_ORIGINS)
+
+# Content-Security-Policy (django-csp): only this site's own files run, and no inline
+# script or style attribute at all, so an HTML injection cannot run code or restyle a page
+# into a phishing form. Pages keep their JavaScript in static/js/ and their styles in
+# static/css/; the API docs page loosens styles for Swagger UI only (nvr/views.py).
+# Live pictures are drawn from blob: URLs (static/js/live.js); clips may later be fed
+# through Media Source (blob:). Live sockets: exactly the site's origins, as ws(s)://.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", *(origin.replace("http", "ws", 1) for origin in NVR_ALLOWED_ORIGINS)],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

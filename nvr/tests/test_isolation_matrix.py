@@ -128,9 +128,10 @@ PUBLIC_ROUTES = {
     "accounts:signup",
     "accounts:logout",
     "accounts:verify-email",
-    "api-schema",  # the API's description: no household data
-    "api-docs",
 }
+# Signed-in pages that show no household's data: the API's description and its docs
+# (anonymous gets the sign-in redirect or 403, like every other non-public route).
+SIGNED_IN_ROUTES = {"api-schema", "api-docs"}
 # The support admin: its own rule (staff only; see accounts/tests/test_admin.py).
 ADMIN_NAMESPACE = "admin"
 # Websocket routes for people: how to name household h's object in the path.
@@ -138,7 +139,15 @@ WEBSOCKET_ROUTES: dict[str, Kwargs] = {"live-view": lambda h: {"camera_id": h.ca
 # Websocket routes for cameras (device token, no session, no Origin).
 DEVICE_WEBSOCKETS = {"device-socket"}
 
-ALL_HTTP = set(OBJECT_ROUTES) | LIST_ROUTES | ACTION_ROUTES | PUBLIC_ROUTES | DEVICE_ROUTES | set(DEVICE_OBJECT_ROUTES)
+ALL_HTTP = (
+    set(OBJECT_ROUTES)
+    | LIST_ROUTES
+    | ACTION_ROUTES
+    | PUBLIC_ROUTES
+    | SIGNED_IN_ROUTES
+    | DEVICE_ROUTES
+    | set(DEVICE_OBJECT_ROUTES)
+)
 
 ATTACKS = {"http": 0, "websocket": 0}
 

@@ -1,0 +1,29 @@
+"""The API docs page, in a variant the site's Content-Security-Policy allows.
+
+drf-spectacular's Swagger page starts Swagger UI with an inline script and an inline
+<style>; here the same page loads its initializer from static/js/api-docs.js, which
+reads the schema's address and the settings from data- attributes. Only this page
+allows inline styles (Swagger UI's React components set them) and data: images
+(its stylesheet draws icons as data: SVGs).
+"""
+
+from collections.abc import Callable
+
+from csp.decorators import csp_update
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponseBase
+from drf_spectacular.views import SpectacularSwaggerView
+
+SWAGGER_UI_CSP = {"style-src": ["'unsafe-inline'"], "img-src": ["data:"]}
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    # The same context as drf-spectacular's page (its "settings" is Swagger UI's settings
+    # as JSON, which the template puts in an attribute); only the template differs.
+    template_name = "api/docs.html"
+
+
+def api_docs_view(url_name: str) -> Callable[[HttpRequest], HttpResponseBase]:
+    """The docs page for people who are signed in (anyone else goes to the sign-in page)."""
+    view = login_required(ApiDocsView.as_view(url_name=url_name))
+    return csp_update(SWAGGER_UI_CSP)(view)
