@@ -321,7 +321,7 @@ CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", NVR_ALLOWED_ORIGINS)
 # Content-Security-Policy (django-csp): only this site's own files run, and no inline
 # script or style attribute at all, so an HTML injection cannot run code or restyle a page
 # into a phishing form. Pages keep their JavaScript in static/js/ and their styles in
-# static/css/; the API docs page loosens styles for Swagger UI only (nvr/views.py).
+# static/css/; the API docs page adds data: images for Swagger UI's icons (nvr/views.py).
 # Live pictures are drawn from blob: URLs (static/js/live.js); clips may later be fed
 # through Media Source (blob:). Live sockets: exactly the site's origins, as ws(s)://.
 CONTENT_SECURITY_POLICY = {

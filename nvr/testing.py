@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.db import connection
@@ -185,3 +186,16 @@ def external_resources(client: Client, path: str) -> list[str]:
             body = response.getvalue() if response.streaming else response.content
             found += [nested for nested in css_urls(body.decode()) if is_other_host(nested)]
     return found
+
+
+def wait_in_page(page: Any, expression: str, timeout_ms: int = 10000) -> None:
+    """Wait until a JavaScript expression is truthy in a Playwright page.
+
+    Playwright's ``wait_for_function`` compiles its predicate with eval() inside the page,
+    which the site's Content-Security-Policy refuses (no 'unsafe-eval'); ``page.evaluate``
+    goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(50)
