@@ -99,3 +99,17 @@ def test_owners_see_the_forms(world: World):
     members = client.get(reverse("accounts:members")).content.decode()
     assert "Send invitation" in members
     assert ">Remove<" in members
+
+
+def test_an_empty_timeline_offers_adding_a_camera_only_to_those_who_can(db):
+    from accounts.services import OPERATOR, account_create, member_add
+    from accounts.tenancy import account_scope
+    from accounts.tests.factories import UserFactory
+
+    owner, viewer = UserFactory.create(email="o@empty.test"), UserFactory.create(email="v@empty.test")
+    account = account_create(owner=owner, name="No cameras").account
+    with account_scope(account.pk):
+        member_add(actor=OPERATOR, email=viewer.email, role=Role.VIEWER)
+    add = reverse("devices:camera-add")
+    assert f'href="{add}"' in client_for(owner).get(reverse("recordings:timeline")).content.decode()
+    assert f'href="{add}"' not in client_for(viewer).get(reverse("recordings:timeline")).content.decode()
