@@ -98,3 +98,13 @@ def test_the_demo_configuration_serves_static_files_and_a_plain_404_with_debug_o
         assert status == 404
         assert 'data-testid="error-404"' in page
         assert "URLconf" not in page
+
+
+def test_a_form_without_its_csrf_token_gets_the_sites_page(world: World):
+    client = client_for(world.a.owner)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(reverse("accounts:household-settings"), {"name": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="error-403-csrf"' in body
+    assert "<style" not in body  # Django's own page styles itself inline, which the CSP refuses
