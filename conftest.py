@@ -31,7 +31,7 @@ from nvr.testing import LiveServer
 from recordings.models import Recording, RecordingStatus
 from recordings.tests.factories import make_recording
 
-__all__ = ["PASSWORD", "Household", "World", "client_for", "signed_in_with_password"]
+__all__ = ["PASSWORD", "Household", "World", "client_for", "main_pages", "signed_in_with_password"]
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +151,36 @@ def world(db) -> World:
         a=make_household("Atkins family", "alice@a.test", "bob@a.test", "vera@a.test"),
         b=make_household("Brown family", "charlie@b.test", "dave@b.test", "wendy@b.test"),
     )
+
+
+def main_pages(household: Household) -> dict[str, str]:
+    """The portal's main pages for a household's owner, by name: what the CSP and
+    page-loading tests open (nvr/tests/test_pages.py, devices/tests/test_browser.py)."""
+    from django.urls import reverse
+
+    camera, clip = household.cameras[0], household.recordings[0]
+    return {
+        "home": reverse("accounts:home"),
+        "households": reverse("accounts:households"),
+        "live grid": reverse("devices:grid"),
+        "camera": reverse("devices:camera", args=[camera.pk]),
+        "camera settings": reverse("devices:camera-edit", args=[camera.pk]),
+        "add a camera": reverse("devices:camera-add"),
+        "timeline": f"{reverse('recordings:timeline')}?camera={camera.pk}",
+        "clip player": reverse("recordings:clip", args=[clip.pk]),
+        "members": reverse("accounts:members"),
+        "change a role": reverse("accounts:member-edit", args=[household.memberships[Role.VIEWER].pk]),
+        "access history": reverse("accounts:access-history"),
+        "household settings": reverse("accounts:household-settings"),
+        "storage": reverse("recordings:storage"),
+        "confirm deleting a camera": reverse("devices:camera-delete", args=[camera.pk]),
+        "api docs": reverse("api-docs"),
+        "security": reverse("accounts:security"),
+        "sessions": reverse("accounts:sessions"),
+        "second factor": reverse("mfa_index"),
+        "email address": reverse("account_email"),
+        "change password": reverse("account_change_password"),
+    }
 
 
 def client_for(user: User) -> Client:

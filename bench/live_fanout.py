@@ -588,7 +588,7 @@ def main() -> None:
         daphne = Server(
             "nvr",
             [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(nvr_port), "nvr.asgi:application"],
-            env,
+            {**env, "NVR_ALLOWED_ORIGINS": f"http://127.0.0.1:{nvr_port}"},  # live sockets check it exactly
             data_dir / "daphne.log",
             ready=f"Listening on TCP address 127.0.0.1:{nvr_port}",
         )

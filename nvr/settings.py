@@ -14,7 +14,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from nvr.env import env_bool, env_int, env_list, env_optional, env_str
+from nvr.env import env_bool, env_int, env_list, env_optional, env_origins, env_str, normalise_origin
 
 # Lets generic classes be subscripted at run time (ModelAdmin[Account], ...).
 django_stubs_ext.monkeypatch()
@@ -67,10 +67,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -311,6 +313,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Households' cameras, members and access history; cameras authenticate with a device token.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are for people who use the site: signed in (the docs page
+    # redirects to the sign-in page, nvr/urls.py).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from this site: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -369,14 +374,49 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (the browser tests read mail there).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 # The site's public address, for links in emails (verification, invitations).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# localhost, not 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP-address origin.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nvr@localhost")
 
 # --- Security headers --------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The exact origins (scheme, host, port) browsers reach the site at. Browser websockets
+# from any other origin, or without one, are refused (nvr/origins.py); CSRF trusts the
+# same list. Default: SITE_URL's origin, and in development its twin on the other
+# loopback name (the demo prints localhost; people also type 127.0.0.1).
+_site_origin = normalise_origin(SITE_URL)
+if _site_origin is None:
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http(s) address.")
+_default_origins = [_site_origin]
+for _a, _b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+    if not PRODUCTION and _a in _site_origin:
+        _default_origins.append(_site_origin.replace(_a, _b, 1))
+NVR_ALLOWED_ORIGINS = env_origins("NVR_ALLOWED_ORIGINS", _default_origins)
+CSRF_TRUSTED_ORIGINS = env_origins("CSRF_TRUSTED_ORIGINS", NVR_ALLOWED_ORIGINS)
+
+# Content-Security-Policy (django-csp): only this site's own files run, and no inline
+# script or style attribute at all, so an HTML injection cannot run code or restyle a page
+# into a phishing form. Pages keep their JavaScript in static/js/ and their styles in
+# static/css/; the API docs page adds data: images for Swagger UI's icons (nvr/views.py).
+# Live pictures are drawn from blob: URLs (static/js/live.js); clips may later be fed
+# through Media Source (blob:). Live sockets: exactly the site's origins, as ws(s)://.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", *(origin.replace("http", "ws", 1) for origin in NVR_ALLOWED_ORIGINS)],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

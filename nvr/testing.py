@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -61,6 +61,9 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
     listener.listen(128)
     port = int(listener.getsockname()[1])
     command = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno())]
+    # The site's exact origins are this server's: the live sockets accept nothing else.
+    origin = f"http://127.0.0.1:{port}"
+    origins = [origin, f"http://localhost:{port}"]
     http_other = ""
     if second_address:
         # daphne binds this one itself (an inherited IPv6 socket cannot be named to it), so
@@ -70,7 +73,14 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
             other_port = probe.getsockname()[1]
         command += ["-e", f"tcp6:port={other_port}:interface=\\:\\:1"]
         http_other = f"http://[::1]:{other_port}"
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_OWNER_URL": "", **(extra_env or {})}
+        origins.append(http_other)
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DATABASE_OWNER_URL": "",
+        "NVR_ALLOWED_ORIGINS": ",".join(origins),
+        **(extra_env or {}),
+    }
     log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603
         [*command, "nvr.asgi:application"],
@@ -86,7 +96,7 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
         yield LiveServer(
             http=f"http://127.0.0.1:{port}",
             ws=f"ws://127.0.0.1:{port}",
-            origin=f"http://127.0.0.1:{port}",
+            origin=origin,
             pid=process.pid,
             http_other=http_other,
         )
@@ -127,7 +137,7 @@ class LiveHttpClient:
         self.server = server
         self.cookies = dict(cookies or {})
 
-    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> int:
+    def request(self, method: str, path: str, data: Mapping[str, str] | None = None) -> int:
         import http.client
         from urllib.parse import urlencode, urlsplit
 
@@ -150,7 +160,7 @@ class LiveHttpClient:
         connection.close()
         return response.status
 
-    def post(self, path: str, data: dict[str, str] | None = None) -> int:
+    def post(self, path: str, data: Mapping[str, str] | None = None) -> int:
         return self.request("POST", path, data or {})
 
     def request_json(self, method: str, path: str, data: object) -> int:
@@ -261,3 +271,16 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_in_page(page: Any, expression: str, timeout_ms: int = 10000) -> None:
+    """Wait until a JavaScript expression is truthy in a Playwright page.
+
+    Playwright's ``wait_for_function`` compiles its predicate with eval() inside the page,
+    which the site's Content-Security-Policy refuses (no 'unsafe-eval'); ``page.evaluate``
+    goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(50)

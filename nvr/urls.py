@@ -2,12 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from nvr.views import api_docs_view, totp_activate_view
 
 urlpatterns = [
     path("", include("accounts.urls")),
     # Sign-in, sign-up, password reset, email change, second factor, sessions (django-allauth).
     # (Not allauth.urls: it adds its own sessions page; ours is accounts:sessions.)
+    # allauth's own view, with data: images allowed for the QR code it draws inline.
+    path("account/2fa/totp/activate/", totp_activate_view, name="mfa_activate_totp"),
     path("account/", include("allauth.account.urls")),
     path("account/2fa/", include("allauth.mfa.urls")),
     path("cameras/", include("devices.urls")),
@@ -16,7 +20,8 @@ urlpatterns = [
     path("api/v1/", include("recordings.api.urls")),
     path("api/v1/", include("recordings.upload.urls")),
     path("recordings/", include("recordings.urls")),
+    # Both for signed-in people only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"], api_docs_view).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs_view("api-schema"), name="api-docs"),
     path("support/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from accounts.tests.test_second_factor import totp
 from conftest import PASSWORD, World
+from devices.tests.test_browser import CSP_EVENTS
 from nvr.testing import LiveServer, chromium, daphne_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -104,6 +105,9 @@ def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
 ):
     base = at_localhost(server)
     page = browser.new_page()
+    page.add_init_script(CSP_EVENTS)  # allauth's pages run under the site's policy too
+    violations: list[str] = []
+    page.on("load", lambda loaded: violations.extend(loaded.evaluate("window.__cspViolations || []")))
     page.goto(f"{base}/account/signup/")
     page.fill("input[name=full_name]", "Nora New")
     page.fill("input[name=email]", "nora@example.test")
@@ -144,12 +148,14 @@ def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
     assert "The News" in page.inner_text("header")
+    assert violations == []
 
 
 def test_register_and_sign_in_with_a_passkey(server: LiveServer, people: World, browser: Any):
     base = at_localhost(server)
     context = browser.new_context()
     page = context.new_page()
+    page.add_init_script(CSP_EVENTS)
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
@@ -181,6 +187,7 @@ def test_register_and_sign_in_with_a_passkey(server: LiveServer, people: World, 
     page.click("#passkey_login")
     page.wait_for_url(f"{base}/")
     assert "Atkins family" in page.inner_text("header")
+    assert page.evaluate("window.__cspViolations") == []
 
 
 def test_the_lockout_and_the_right_password_from_another_address(server: LiveServer, people: World, browser: Any):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.confirm import CONFIRMED
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.models import Invitation, Membership, Role
 from accounts.services import OPERATOR, invitation_create
@@ -73,7 +74,10 @@ def test_an_expired_invitation_cannot_be_accepted(world):
 def test_declining_removes_the_invitation(world):
     nina = UserFactory.create(email="nina@n.test")
     invitation = invite(world.a, "nina@n.test")
-    assert client_for(nina).post(reverse("accounts:invitation-decline", args=[invitation.pk])).status_code == 302
+    assert (
+        client_for(nina).post(reverse("accounts:invitation-decline", args=[invitation.pk]), CONFIRMED).status_code
+        == 302
+    )
     assert "nina@n.test" not in members_of(world.a)
     with unscoped("test"):
         assert not Invitation.objects.filter(pk=invitation.pk).exists()
@@ -82,7 +86,7 @@ def test_declining_removes_the_invitation(world):
 def test_a_withdrawn_invitation_cannot_be_accepted(world, alice):
     nina = UserFactory.create(email="nina@n.test")
     invitation = invite(world.a, "nina@n.test")
-    alice.post(reverse("accounts:invitation-revoke", args=[invitation.pk]))
+    alice.post(reverse("accounts:invitation-revoke", args=[invitation.pk]), CONFIRMED)
     assert client_for(nina).post(reverse("accounts:invitation-accept", args=[invitation.pk])).status_code == 404
     assert "nina@n.test" not in members_of(world.a)
 

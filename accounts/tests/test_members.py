@@ -1,5 +1,6 @@
 from django.urls import reverse
 
+from accounts.confirm import CONFIRMED
 from accounts.models import Invitation, Membership, Role
 from accounts.tenancy import account_scope, unscoped
 
@@ -62,7 +63,7 @@ def test_non_owners_cannot_invite(bob, vera, world):
 def test_an_owner_withdraws_an_invitation(alice, bob, world):
     invitation = world.a.invitations[0]
     assert bob.post(reverse("accounts:invitation-revoke", args=[invitation.pk])).status_code == 403
-    assert alice.post(reverse("accounts:invitation-revoke", args=[invitation.pk])).status_code == 302
+    assert alice.post(reverse("accounts:invitation-revoke", args=[invitation.pk]), CONFIRMED).status_code == 302
     assert invited(world.a) == {}
 
 
@@ -96,7 +97,7 @@ def test_a_member_cannot_promote_themselves(bob, world):
 
 def test_an_owner_removes_a_member(alice, world):
     viewer = world.a.memberships[Role.VIEWER]
-    assert alice.post(reverse("accounts:member-remove", args=[viewer.pk])).status_code == 302
+    assert alice.post(reverse("accounts:member-remove", args=[viewer.pk]), CONFIRMED).status_code == 302
     assert "vera@a.test" not in roles(world.a)
 
 
@@ -104,14 +105,16 @@ def test_a_member_leaves_but_cannot_remove_others(bob, world):
     viewer = world.a.memberships[Role.VIEWER]
     assert bob.post(reverse("accounts:member-remove", args=[viewer.pk])).status_code == 403
     me = world.a.memberships[Role.MEMBER]
-    assert bob.post(reverse("accounts:member-remove", args=[me.pk]))["Location"] == reverse("accounts:households")
+    assert bob.post(reverse("accounts:member-remove", args=[me.pk]), CONFIRMED)["Location"] == reverse(
+        "accounts:households"
+    )
     assert "bob@a.test" not in roles(world.a)
     assert bob.get(reverse("accounts:members"))["Location"] == reverse("accounts:households")
 
 
 def test_the_last_owner_cannot_leave(alice, world):
     me = world.a.memberships[Role.OWNER]
-    response = alice.post(reverse("accounts:member-remove", args=[me.pk]), follow=True)
+    response = alice.post(reverse("accounts:member-remove", args=[me.pk]), CONFIRMED, follow=True)
     assert "at least one owner" in response.content.decode()
     assert roles(world.a)["alice@a.test"] == Role.OWNER
 
@@ -120,6 +123,6 @@ def test_with_two_owners_one_may_leave(alice, world):
     bob = world.a.memberships[Role.MEMBER]
     alice.post(reverse("accounts:member-edit", args=[bob.pk]), {"role": "owner"})
     me = world.a.memberships[Role.OWNER]
-    assert alice.post(reverse("accounts:member-remove", args=[me.pk])).status_code == 302
+    assert alice.post(reverse("accounts:member-remove", args=[me.pk]), CONFIRMED).status_code == 302
     with unscoped("test"):
         assert not Membership.objects.filter(pk=me.pk).exists()

@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import failures_throttled, household_required
 from accounts.forms import HouseholdForm
 from accounts.http import TenantRequest
@@ -87,10 +89,18 @@ def invitation_accept_view(request: TenantRequest, invitation_id: uuid.UUID) -> 
     return redirect("accounts:home")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def invitation_decline_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
     invitation = invitation_for_invitee_get(user=request.user, invitation_id=invitation_id)
+    if not confirmed(request):
+        question = Confirmation(
+            title=f"Decline the invitation to {invitation.household_name}?",
+            explanation="The invitation is removed; to join later, ask its owner for a new one.",
+            action="Decline it",
+            cancel_url=reverse("accounts:households"),
+        )
+        return confirmation_page(request, question)
     invitation_decline(user=request.user, invitation=invitation)
     messages.success(request, f"Declined the invitation to {invitation.household_name}.")
     return redirect("accounts:households")

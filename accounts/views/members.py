@@ -7,11 +7,13 @@ check, so another household's member is a 404 for every role, like a missing one
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
+from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import household_required
 from accounts.forms import InviteForm, MemberRoleForm
 from accounts.http import TenantRequest
@@ -39,11 +41,19 @@ def members(request: TenantRequest) -> HttpResponse:
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
 
+def _require_owner(request: TenantRequest, action: str) -> None:
+    """A page's GET answers like its POST would: 403 for a role that cannot do it."""
+    assert request.membership is not None
+    if not request.membership.is_owner:
+        raise PermissionDenied(f"Only an owner of this household can {action}.")
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
-    target = membership_get(membership_id=membership_id)
+    target = membership_get(membership_id=membership_id)  # another household's: 404 first
+    _require_owner(request, "change roles")
     form = MemberRoleForm(request.POST or None, initial={"role": target.role})
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,12 +67,33 @@ def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpRespons
     return render(request, "accounts/member_edit.html", context, status=400 if form.errors else 200)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     target = membership_get(membership_id=membership_id)
     leaving = target.pk == request.membership.pk
+    if not leaving:
+        _require_owner(request, "remove members")
+    if not confirmed(request):
+        account = request.membership.account.name
+        if leaving:
+            question = Confirmation(
+                title=f"Leave {account}?",
+                explanation=f"You will no longer see {account}'s cameras and recordings. "
+                "Only an owner can invite you back.",
+                action="Leave the household",
+                cancel_url=reverse("accounts:members"),
+            )
+        else:
+            question = Confirmation(
+                title=f"Remove {target.user.display_name}?",
+                explanation=f"{target.user.display_name} ({target.user.email}) will no longer see {account}'s "
+                "cameras and recordings; any live view they have open closes.",
+                action="Remove them",
+                cancel_url=reverse("accounts:members"),
+            )
+        return confirmation_page(request, question)
     try:
         member_remove(actor=request.membership, membership=target)
     except ValidationError as error:
@@ -75,11 +106,20 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
     return redirect("accounts:members")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def invitation_revoke_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     invitation = invitation_get(invitation_id=invitation_id)
+    _require_owner(request, "withdraw invitations")
+    if not confirmed(request):
+        question = Confirmation(
+            title=f"Withdraw the invitation to {invitation.email}?",
+            explanation="Its link stops working. You can invite them again later.",
+            action="Withdraw it",
+            cancel_url=reverse("accounts:members"),
+        )
+        return confirmation_page(request, question)
     invitation_revoke(actor=request.membership, invitation=invitation)
     messages.success(request, f"Withdrew the invitation to {invitation.email}.")
     return redirect("accounts:members")

@@ -16,7 +16,7 @@ from django.test import Client
 
 from conftest import World
 from devices.simulator import Scene, push
-from nvr.testing import LiveServer, chromium
+from nvr.testing import LiveServer, chromium, wait_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,9 +90,9 @@ def test_it_shows_moving_live_pictures_and_who_is_watching(
     with camera_pushing(asgi_server, token, (640, 360)):
         sign_in(page, asgi_server, sessions["a_viewer"])
         page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
-        page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 640", timeout=15000)
+        wait_in_page(page, "document.querySelector('img[data-live-camera]').naturalWidth === 640", 15000)
         first = page.eval_on_selector("img[data-live-camera]", "img => img.src")
-        page.wait_for_function(f"document.querySelector('img[data-live-camera]').src !== {first!r}", timeout=10000)
+        wait_in_page(page, f"document.querySelector('img[data-live-camera]').src !== {first!r}", 10000)
         expect(page.locator("[data-field=watchers]")).to_contain_text("Vera", timeout=10000)
         expect(page.locator("[data-field=status]")).to_have_text("Online", timeout=10000)
         expect(page.locator("[data-live-state]")).to_have_text("live", timeout=10000)
@@ -122,15 +122,68 @@ def test_signing_out_everywhere_else_ends_a_live_view_in_another_browser(
     with camera_pushing(asgi_server, world.a.tokens[0], (320, 240)):
         sign_in(page, asgi_server, sessions["a_viewer"])
         page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
-        page.wait_for_function("document.querySelector('img[data-live-camera]').naturalWidth === 320", timeout=15000)
+        wait_in_page(page, "document.querySelector('img[data-live-camera]').naturalWidth === 320", 15000)
         other = page.context.browser.new_context().new_page()  # the same person, another browser
         sign_in(other, asgi_server, sessions["a_viewer_elsewhere"])
         other.goto(f"{asgi_server.http}/account/sessions/")
         other.click("[data-testid=end-other-sessions]")
         other.wait_for_load_state()
         started = time.monotonic()
-        page.wait_for_function("document.querySelector('[data-live-state]').textContent !== 'live'", timeout=3000)
+        wait_in_page(page, "document.querySelector('[data-live-state]').textContent !== 'live'", 3000)
         assert time.monotonic() - started < 1.5  # a second, plus the page's own reaction
         assert page.goto(f"{asgi_server.http}/cameras/{camera.pk}/").url.startswith(
             f"{asgi_server.http}/account/login/"
         )
+
+
+# Chromium reports each refusal on the console and as a securitypolicyviolation event.
+CSP_EVENTS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} refused ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+def test_no_main_page_breaks_the_content_security_policy(
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
+):
+    """Each main page in Chromium, as the household's owner: the page's own scripts,
+    styles, live pictures, video and Swagger UI all run under the site's policy."""
+    from conftest import main_pages
+
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script(CSP_EVENTS)
+    sign_in(page, asgi_server, sessions["a_owner"])
+    violations: dict[str, list[str]] = {}
+    for name, path in main_pages(world.a).items():
+        console.clear()
+        response = page.goto(f"{asgi_server.http}{path}", wait_until="load")
+        assert response.status == 200, f"{name}: {path} answered {response.status}"
+        if name == "api docs":
+            # The schema is fetched and drawn; an operation opens and runs ("Try it out", "Execute").
+            page.wait_for_selector(".swagger-ui .opblock", timeout=10000)
+            page.click(".opblock-summary >> nth=0")
+            page.click("text=Try it out >> nth=0")
+            page.click("text=Execute >> nth=0")
+            page.wait_for_selector(".responses-wrapper .live-responses-table", timeout=10000)
+            page.click(".models-control")
+        else:
+            page.wait_for_timeout(300)  # scripts that run after load (live sockets, status polling)
+        found = page.evaluate("window.__cspViolations") + [t for t in console if "Content Security Policy" in t]
+        if found:
+            violations[name] = found
+    assert violations == {}
+
+
+def test_the_csp_check_sees_a_violation(page: Any, asgi_server: LiveServer, sessions: dict[str, str]):
+    """The check above is not vacuous: an inline script injected into a page is refused and seen."""
+    page.add_init_script(CSP_EVENTS)
+    sign_in(page, asgi_server, sessions["a_owner"])
+    page.goto(f"{asgi_server.http}/", wait_until="load")
+    page.evaluate("""() => { const s = document.createElement("script"); s.textContent = "window.ran = 1";
+                             document.body.appendChild(s); }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.ran") is None
+    assert any("script-src" in v for v in page.evaluate("window.__cspViolations"))

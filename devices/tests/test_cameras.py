@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -156,6 +157,15 @@ def test_the_status_endpoint_reports_watchers(world: World):
 
 
 def test_the_api_schema_and_docs_are_served_from_the_site(world: World):
+    # Signed out: the docs page sends to the sign-in page, the schema is refused.
+    anonymous = Client()
+    docs = anonymous.get(reverse("api-docs"))
+    assert docs.status_code == 302
+    assert docs["Location"].startswith(reverse("account_login"))
+    assert anonymous.get(reverse("api-schema")).status_code in (401, 403)
+    assert b"/api/v1/cameras/" not in anonymous.get(reverse("api-schema")).content
+    # Signed in, any role: both.
+    assert client_for(world.a.viewer).get(reverse("api-schema")).status_code == 200
     client = client_for(world.a.owner)
     schema = client.get(reverse("api-schema"))
     assert schema.status_code == 200

@@ -52,3 +52,50 @@ def test_a_viewer_of_another_households_camera_is_refused_before_accept(asgi_ser
         return refused.value.response.status_code
 
     assert asyncio.run(scenario()) == 403
+
+
+def test_only_the_sites_exact_origin_opens_a_live_socket(asgi_server, world, cams):
+    """The origin is compared in full: another port, scheme or host on the same machine
+    (a page on http://127.0.0.1:6666 used to get frames) and no Origin are refused at the
+    handshake, with a valid session; the site's own origin opens and gets frames."""
+    import websockets
+    from websockets.typing import Origin
+
+    cookie = session_cookie(client_for(world.a.viewer))
+    port = asgi_server.origin.rsplit(":", 1)[1]
+    other_port = "6666" if port != "6666" else "6667"
+    path = f"{asgi_server.ws}/ws/live/{cams['a'].camera.pk}/"
+
+    async def status(origin: str | None) -> int:
+        try:
+            socket = await websockets.connect(
+                path, additional_headers=[("Cookie", cookie)], origin=Origin(origin) if origin else None, open_timeout=5
+            )
+        except InvalidStatus as refused:
+            return refused.response.status_code
+        await socket.close()
+        return 101
+
+    refused = {
+        "another port": f"http://127.0.0.1:{other_port}",
+        "another scheme": f"https://127.0.0.1:{port}",
+        "another host": f"http://localhost:{port}",
+        "no port": "http://127.0.0.1",
+        "a path after it": f"http://127.0.0.1:{port}/x",
+        "null": "null",
+        "no Origin": None,
+    }
+
+    async def scenario() -> tuple[dict[str, int], bytes]:
+        answers = {label: await status(origin) for label, origin in refused.items()}
+        viewer = await open_viewer(asgi_server, cams["a"].camera.pk, cookie)  # the exact origin
+        device = await open_device(asgi_server, cams["a"].token)
+        await device.send(jpeg(7))
+        frame = await asyncio.wait_for(viewer.recv(), 5)
+        await device.close()
+        await viewer.close()
+        return answers, frame
+
+    answers, frame = asyncio.run(scenario())
+    assert answers == dict.fromkeys(refused, 403)
+    assert frame == jpeg(7)

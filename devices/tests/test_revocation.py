@@ -13,6 +13,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.confirm import CONFIRMED
 from accounts.models import Role
 from conftest import PASSWORD, World
 from devices.consumers import CLOSE_REVOKED
@@ -59,7 +60,7 @@ def test_removing_a_member_closes_their_live_view(events_only, world: World):
         asgi_server,
         session_cookie(client_for(world.a.viewer)),
         world.a.cameras[0],
-        lambda: owner.post(f"/members/{viewer.pk}/remove/"),
+        lambda: owner.post(f"/members/{viewer.pk}/remove/", CONFIRMED),
     )
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
@@ -129,7 +130,7 @@ def test_deleting_a_camera_closes_its_viewers(events_only, world: World):
         asgi_server,
         session_cookie(client_for(world.a.viewer)),
         camera,
-        lambda: owner.post(f"/cameras/{camera.pk}/delete/"),
+        lambda: owner.post(f"/cameras/{camera.pk}/delete/", CONFIRMED),
     )
     assert (code, elapsed < WITHIN) == (CLOSE_REVOKED, True), elapsed
 
@@ -143,7 +144,7 @@ def test_revoking_the_token_closes_the_camera_socket_but_not_the_viewers(events_
     async def scenario() -> tuple[int | None, int | None, float]:
         viewer = await open_viewer(asgi_server, camera.pk, cookie)
         device = await open_device(asgi_server, world.a.tokens[0])
-        status = await asyncio.to_thread(owner.post, f"/cameras/{camera.pk}/token/revoke/")
+        status = await asyncio.to_thread(owner.post, f"/cameras/{camera.pk}/token/revoke/", CONFIRMED)
         assert status == 302
         started = time.monotonic()
         device_code = await wait_closed(device, WITHIN + 1)

@@ -11,9 +11,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import household_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
@@ -30,6 +32,15 @@ def _membership(request: TenantRequest) -> Membership:
     return request.membership
 
 
+def _manager(request: TenantRequest) -> Membership:
+    """The membership of an owner or member; a viewer gets 403 on the GET of a managing
+    page as on its POST (look the camera up first: another household's is a 404)."""
+    membership = _membership(request)
+    if not membership.can_manage_devices:
+        raise PermissionDenied("Only owners and members manage cameras.")
+    return membership
+
+
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def live_grid(request: TenantRequest) -> HttpResponse:
@@ -39,9 +50,7 @@ def live_grid(request: TenantRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_add(request: TenantRequest) -> HttpResponse:
-    membership = _membership(request)
-    if not membership.can_manage_devices:
-        raise PermissionDenied("Only owners and members add cameras.")
+    membership = _manager(request)
     form = CameraAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -97,8 +106,8 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
-    membership = _membership(request)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
+    membership = _manager(request)
     initial = {
         "name": camera.name,
         "enabled": camera.enabled,
@@ -129,33 +138,66 @@ def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     return render(request, "devices/camera_edit.html", context, status=400 if form.errors else 200)
 
 
-@require_POST
+def _back_to(camera: Camera) -> str:
+    return reverse("devices:camera", kwargs={"camera_id": camera.pk})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
-    camera_delete(actor=_membership(request), camera=camera)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
+    membership = _manager(request)
+    if not confirmed(request):
+        question = Confirmation(
+            title=f"Delete {camera.name}?",
+            explanation="The camera, its token and all its recordings are deleted for good; "
+            "anyone watching it live is disconnected.",
+            action="Delete the camera and its recordings",
+            cancel_url=_back_to(camera),
+        )
+        return confirmation_page(request, question)
+    camera_delete(actor=membership, camera=camera)
     messages.success(request, f"Deleted {camera.name}.")
     return redirect("devices:grid")
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
+    membership = _manager(request)
+    if not confirmed(request):
+        question = Confirmation(
+            title=f"Issue a new token for {camera.name}?",
+            explanation="The camera's current token stops working at once: the camera is disconnected "
+            "until you enter the new token in it.",
+            action="Issue a new token",
+            cancel_url=_back_to(camera),
+        )
+        return confirmation_page(request, question)
     try:
-        token = token_rotate(actor=_membership(request), camera=camera)
+        token = token_rotate(actor=membership, camera=camera)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("devices:camera", camera_id=camera.pk)
     return _show_token(request, camera, token)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
-    camera = camera_get(viewer=_membership(request), camera_id=camera_id)
+    camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
+    membership = _manager(request)
+    if not confirmed(request):
+        question = Confirmation(
+            title=f"Revoke {camera.name}'s token?",
+            explanation="The camera is disconnected and cannot send pictures or clips until you issue a new token.",
+            action="Revoke the token",
+            cancel_url=_back_to(camera),
+        )
+        return confirmation_page(request, question)
     try:
-        token_revoke(actor=_membership(request), camera=camera)
+        token_revoke(actor=membership, camera=camera)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import path
 
 from nvr.testing import css_urls, external_resources, is_other_host
+from nvr.urls import urlpatterns as site_urlpatterns
 
 PAGES = {
     "clean": '<link rel="stylesheet" href="/static/css/site.css"><script src="/static/js/live.js"></script>'
@@ -26,7 +27,8 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     return HttpResponse(PAGES[name])
 
 
-urlpatterns = [path("page/<str:name>/", page)]
+# The site's routes too: its 404 page (a missing script's answer) links to them.
+urlpatterns = [path("page/<str:name>/", page), *site_urlpatterns]
 
 
 @pytest.fixture

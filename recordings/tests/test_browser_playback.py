@@ -18,7 +18,7 @@ from django.test import Client
 from accounts.models import AccessEvent, AccessKind
 from accounts.tenancy import account_scope
 from conftest import World
-from nvr.testing import LiveServer
+from nvr.testing import LiveServer, wait_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -83,7 +83,7 @@ def test_the_player_plays_and_seeks_a_clip(page: Any, asgi_server: LiveServer, w
     )
     response = page.goto(f"{asgi_server.http}/recordings/{recording.pk}/")
     assert response.status == 200
-    page.wait_for_function("document.querySelector('video.player').readyState >= 1", timeout=10000)
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
     played = page.evaluate(
         """async () => {
             const video = document.querySelector('video.player');
@@ -116,7 +116,7 @@ def test_the_player_plays_and_seeks_a_clip(page: Any, asgi_server: LiveServer, w
     assert seeked["readyState"] >= 2
     # The motion event's button seeks too (player.js).
     page.click("[data-seek]")
-    page.wait_for_function("Math.abs(document.querySelector('video.player').currentTime - 0.5) < 0.3", timeout=5000)
+    wait_in_page(page, "Math.abs(document.querySelector('video.player').currentTime - 0.5) < 0.3", 5000)
     assert all(r["status"] in (200, 206) for r in video_requests), video_requests
     plays = in_thread(
         world.a.account.pk,

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.confirm import CONFIRMED
 from accounts.tenancy import account_scope
 from conftest import World, client_for
 from devices.models import CameraKind
@@ -103,7 +104,7 @@ def test_a_viewer_cannot_delete_a_clip(vera: Client, world: World, django_captur
 def test_a_member_deletes_a_clip_and_returns_to_its_day(bob: Client, world: World, django_capture_on_commit_callbacks):
     recording = world.a.recordings[0]
     with django_capture_on_commit_callbacks(execute=True):
-        response = bob.post(delete(recording), {"household": str(world.a.account.pk)})
+        response = bob.post(delete(recording), {"household": str(world.a.account.pk), **CONFIRMED})
     assert response.status_code == 302
     day = timezone.localdate(recording.started_at).isoformat()
     assert response["Location"] == f"{reverse('recordings:timeline')}?camera={recording.camera_id}&day={day}"
@@ -115,8 +116,18 @@ def test_a_member_deletes_a_clip_and_returns_to_its_day(bob: Client, world: Worl
     assert bob.get(player(recording)).status_code == 404
 
 
-def test_deleting_is_post_only(bob: Client, world: World):
+def test_deleting_asks_first_and_a_get_changes_nothing(bob: Client, world: World):
+    """The player's button leads to a confirmation page; neither it nor a POST without
+    the confirmation field deletes anything."""
     recording = world.a.recordings[0]
-    assert bob.get(delete(recording)).status_code == 405
+    asked = bob.get(delete(recording))
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Delete this clip?" in page
+    assert 'name="confirmed" value="yes"' in page
+    unconfirmed = bob.post(delete(recording), {"household": str(world.a.account.pk)})
+    assert unconfirmed.status_code == 200
+    assert "Delete this clip?" in unconfirmed.content.decode()
     with account_scope(world.a.account.pk):
         assert Recording.objects.filter(pk=recording.pk).exists()
+    assert files.clip_storage.exists(account_id=recording.account_id, object_id=recording.pk, kind=files.CLIP)

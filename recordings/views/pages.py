@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import household_required
 from accounts.http import TenantRequest
 from devices.models import Camera
@@ -169,13 +171,23 @@ def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
     return f"{reverse('recordings:timeline')}?camera={camera_id}&day={day.isoformat()}"
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @household_required
 def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
-    """Owners and members; a viewer gets 403 (``recording_delete`` refuses)."""
+    """Owners and members, after confirming; a viewer gets 403, on the GET too."""
     assert request.membership is not None
-    recording = recording_get(viewer=request.membership, recording_id=recording_id)
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)  # another household's: 404 first
+    if not request.membership.can_manage_devices:
+        raise PermissionDenied("Only owners and members delete recordings.")
     label = f"{recording.camera.name} at {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
+    if not confirmed(request):
+        question = Confirmation(
+            title="Delete this clip?",
+            explanation=f"The clip of {label}, its picture and its motion events are deleted for good.",
+            action="Delete the clip",
+            cancel_url=reverse("recordings:clip", kwargs={"recording_id": recording.pk}),
+        )
+        return confirmation_page(request, question)
     camera_id, day = recording.camera_id, timezone.localdate(recording.started_at)
     recording_delete(actor=request.membership, recording=recording)
     messages.success(request, f"Deleted the clip of {label}.")

@@ -1,0 +1,110 @@
+"""The site's own 403, 404 and 500 pages, rendered as production renders them (DEBUG off)."""
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.test import Client
+from django.urls import path, reverse
+
+from conftest import World, client_for
+from nvr.urls import urlpatterns as site_urlpatterns
+
+
+def broken_view(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug")
+
+
+# This module is the URLconf of the 500 test: the site's routes and one that fails.
+urlpatterns = [*site_urlpatterns, path("broken/", broken_view)]
+
+
+@pytest.fixture(autouse=True)
+def _production_errors(settings) -> None:
+    settings.DEBUG = False
+
+
+def test_an_unknown_address_is_the_sites_404_without_the_url_list(world: World):
+    for client in (Client(), client_for(world.a.viewer)):
+        response = client.get("/no/such/page/")
+        assert response.status_code == 404
+        body = response.content.decode()
+        assert 'data-testid="error-404"' in body
+        assert 'href="/static/css/site.css"' in body  # the site's look
+        assert "URLconf" not in body
+        assert "api/v1/" not in body  # Django's debug 404 lists every pattern
+        assert "Content-Security-Policy" in response
+
+
+def test_another_households_camera_is_the_same_404(world: World):
+    response = client_for(world.a.owner).get(reverse("devices:camera", args=[world.b.cameras[0].pk]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert 'data-testid="error-404"' in body
+    assert world.b.cameras[0].name not in body
+
+
+def test_a_role_too_low_is_the_sites_403_with_the_reason(world: World):
+    response = client_for(world.a.viewer).get(reverse("devices:camera-edit", args=[world.a.cameras[0].pk]))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="error-403"' in body
+    assert "Only owners and members manage cameras." in body
+    assert 'class="topbar"' in body  # the site's header and navigation
+
+
+def test_a_failure_is_the_sites_500(world: World, settings):
+    settings.ROOT_URLCONF = __name__
+    client = client_for(world.a.owner)
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert 'data-testid="error-500"' in body
+    assert "a bug" not in body
+    assert "Traceback" not in body
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_the_500_page_needs_no_request_and_no_context():
+    """Django renders it with an empty context, without a request: nothing in it may need one."""
+    body = loader.get_template("500.html").render()
+    assert 'data-testid="error-500"' in body
+    assert 'href="/static/css/site.css"' in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_configuration_serves_static_files_and_a_plain_404_with_debug_off():
+    """bin/demo runs daphne with DEBUG=0: static files (the site's and Swagger UI's) are
+    still served, without collectstatic, and a 404 is the site's page, not Django's list
+    of URL patterns."""
+    import urllib.error
+    import urllib.request
+
+    from nvr.testing import daphne_server
+
+    def get(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our own test server)
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    with daphne_server(extra_env={"DEBUG": "0"}) as server:
+        status, css = get(f"{server.http}/static/css/site.css")
+        assert (status, ".topbar" in css) == (200, True)
+        status, _js = get(f"{server.http}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+        assert status == 200
+        status, page = get(f"{server.http}/no/such/page/")
+        assert status == 404
+        assert 'data-testid="error-404"' in page
+        assert "URLconf" not in page
+
+
+def test_a_form_without_its_csrf_token_gets_the_sites_page(world: World):
+    client = client_for(world.a.owner)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(reverse("accounts:household-settings"), {"name": "x"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert 'data-testid="error-403-csrf"' in body
+    assert "<style" not in body  # Django's own page styles itself inline, which the CSP refuses
