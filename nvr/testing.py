@@ -63,7 +63,7 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
     command = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno())]
     # The site's exact origins are this server's: the live sockets accept nothing else.
     origin = f"http://127.0.0.1:{port}"
-    origins = [origin, f"http://localhost:{port}"]
+    origins = [origin]
     http_other = ""
     if second_address:
         # daphne binds this one itself (an inherited IPv6 socket cannot be named to it), so

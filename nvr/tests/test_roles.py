@@ -44,7 +44,9 @@ def test_a_roles_pages_answer_like_their_forms(role, world: World):
         assert response.status_code == 403, f"{role}: GET {name} answered {response.status_code}"
         body = response.content.decode()
         assert 'data-testid="error-403"' in body, f"{role}: {name}: not the site's 403 page"
-        assert "<form" not in body.split("<main>", 1)[1], f"{role}: {name}: the 403 page shows a form"
+        assert "<form" not in re.split(r"<main[^>]*>", body, maxsplit=1)[1], (
+            f"{role}: {name}: the 403 page shows a form"
+        )
         # The POST answers the same, and another household's same object is still a 404.
         assert client.post(path, {"household": str(world.a.account.pk)}).status_code == 403
         if page(world.b) != path:  # an object route (adding a camera names none)
