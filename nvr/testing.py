@@ -249,6 +249,18 @@ def external_resources(client: Client, path: str) -> list[str]:
     return found
 
 
+def session_cookies(people: dict[str, Any]) -> dict[str, str]:
+    """A signed-in session cookie per person, by label. Made before the browser starts:
+    Playwright's sync API runs the test in a greenlet whose own database connection
+    nobody would close."""
+    cookies = {}
+    for label, user in people.items():
+        client = Client()
+        client.force_login(user)
+        cookies[label] = client.cookies["sessionid"].value
+    return cookies
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (its own browser download is not used); skips

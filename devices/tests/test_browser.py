@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from conftest import World
 from devices.simulator import Scene, push
-from nvr.testing import LiveServer, chromium, wait_in_page
+from nvr.testing import LiveServer, chromium, session_cookies, wait_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,15 +26,7 @@ class Stopped(Exception):
 
 @pytest.fixture
 def sessions(world: World) -> dict[str, str]:
-    """Session cookies, made before the browser starts: Playwright's sync API runs
-    the test in a greenlet whose own database connection nobody would close."""
-    cookies = {}
-    people = [("a_viewer", world.a.viewer), ("a_viewer_elsewhere", world.a.viewer), ("a_owner", world.a.owner)]
-    for name, user in people:
-        client = Client()
-        client.force_login(user)
-        cookies[name] = client.cookies["sessionid"].value
-    return cookies
+    return session_cookies({"a_viewer": world.a.viewer, "a_viewer_elsewhere": world.a.viewer, "a_owner": world.a.owner})
 
 
 @pytest.fixture

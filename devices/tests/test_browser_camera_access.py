@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from conftest import World
 from devices.models import Camera
 from devices.tests.conftest import add_camera
 from devices.tests.test_browser import sign_in
-from nvr.testing import LiveServer, chromium
+from nvr.testing import LiveServer, chromium, session_cookies
 from recordings.models import Recording
 from recordings.tests.factories import make_recording
 
@@ -30,13 +29,7 @@ def garden(world: World) -> tuple[Camera, Recording]:
 
 @pytest.fixture
 def sessions(world: World, garden: tuple[Camera, Recording]) -> dict[str, str]:
-    """Made before the browser starts (see test_browser.sessions)."""
-    cookies = {}
-    for name, user in (("owner", world.a.owner), ("bob", world.a.member)):
-        client = Client()
-        client.force_login(user)
-        cookies[name] = client.cookies["sessionid"].value
-    return cookies
+    return session_cookies({"owner": world.a.owner, "bob": world.a.member})
 
 
 @pytest.fixture

@@ -627,6 +627,21 @@ def test_device_object_routes_reach_only_the_cameras_own_objects(name, world: Wo
 
 
 # --- Websockets -----------------------------------------------------------------------
+async def socket_opens(url: str, headers: list[tuple[str, str]], origin: str | None) -> bool:
+    """True if the socket was accepted; a refusal must be the handshake's 403, before any accept."""
+    try:
+        socket = await websockets.connect(
+            url, additional_headers=headers, origin=Origin(origin) if origin else None, open_timeout=5
+        )
+    except InvalidStatus as refused:
+        status = refused.response.status_code
+    else:
+        await socket.close()
+        return True
+    assert status == 403, f"{url} refused with {status}, not 403 before accept"
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_websockets_for_another_households_object_are_refused(asgi_server, world: World):
     """Over real sockets: refused at the handshake (403), before any accept."""
@@ -635,20 +650,7 @@ def test_websockets_for_another_households_object_are_refused(asgi_server, world
         return f"sessionid={client_for(user).cookies['sessionid'].value}"
 
     async def opens(path: str, headers: list[tuple[str, str]], origin: str | None = None) -> bool:
-        try:
-            socket = await websockets.connect(
-                f"{asgi_server.ws}{path}",
-                additional_headers=headers,
-                origin=Origin(origin) if origin else None,
-                open_timeout=5,
-            )
-        except InvalidStatus as refused:
-            status = refused.response.status_code
-        else:
-            await socket.close()
-            return True
-        assert status == 403, f"{path} refused with {status}, not 403 before accept"
-        return False
+        return await socket_opens(f"{asgi_server.ws}{path}", headers, origin)
 
     async def attack() -> None:
         actors = {str(role): world.a.people[role] for role in ROLES}

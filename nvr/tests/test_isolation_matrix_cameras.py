@@ -16,11 +16,8 @@ import asyncio
 from typing import Any
 
 import pytest
-import websockets
 from django.test import Client
 from django.urls import reverse
-from websockets.exceptions import InvalidStatus
-from websockets.typing import Origin
 
 from accounts.models import Role, User
 from conftest import Household, World, client_for
@@ -35,6 +32,7 @@ from nvr.tests.test_isolation_matrix import (
     request,
     route_path,
     snapshot,
+    socket_opens,
     websocket_routes,
 )
 
@@ -146,20 +144,7 @@ def test_their_live_view_of_another_camera_is_refused(asgi_server, world: World)
     limited = limit_member_and_viewer(world.a)
 
     async def opens(path: str, user_cookie: str) -> bool:
-        try:
-            socket = await websockets.connect(
-                f"{asgi_server.ws}{path}",
-                additional_headers=[("Cookie", user_cookie)],
-                origin=Origin(asgi_server.origin),
-                open_timeout=5,
-            )
-        except InvalidStatus as refused:
-            status = refused.response.status_code
-        else:
-            await socket.close()
-            return True
-        assert status == 403, f"{path} refused with {status}, not 403 before accept"
-        return False
+        return await socket_opens(f"{asgi_server.ws}{path}", [("Cookie", user_cookie)], asgi_server.origin)
 
     async def attack(cookies: dict[str, str]) -> None:
         for name, kwargs in WEBSOCKET_ROUTES.items():
