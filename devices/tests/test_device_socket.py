@@ -2,6 +2,8 @@
 
 import asyncio
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import websockets
@@ -11,6 +13,7 @@ from conftest import World
 from devices.consumers import CLOSE_NOT_JPEG, CLOSE_TOO_FAST, CLOSE_TOO_LARGE
 from devices.models import Camera, CameraStatus
 from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie, wait_closed
+from nvr.testing import LiveServer, daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +32,38 @@ def test_a_wrong_or_missing_token_is_refused_at_the_handshake(asgi_server, world
         return codes
 
     assert asyncio.run(attempts()) == [403, 403, 403, 403]
+
+
+@pytest.fixture
+def three_failures(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """A daphne refusing an address after 3 failed token attempts, also listening on [::1]."""
+    env = {"NVR_FAILED_ATTEMPTS_PER_ADDRESS": "3"}
+    with django_db_blocker.unblock(), daphne_server(env, second_address=True) as server:
+        yield server
+
+
+def test_an_address_that_keeps_failing_is_refused_even_with_the_right_token(three_failures, world: World):
+    server = three_failures
+    other = server.http_other.replace("http://", "ws://")
+
+    async def handshake(base: str, token: str) -> int:
+        try:
+            socket = await websockets.connect(
+                f"{base}/ws/device/", additional_headers=[("Authorization", f"Bearer {token}")], open_timeout=5
+            )
+        except InvalidStatus as refused:
+            return refused.response.status_code
+        await socket.close()
+        return 101
+
+    async def scenario() -> list[int]:
+        wrong = f"{world.a.tokens[0][:-3]}xyz"
+        answers = [await handshake(server.ws, wrong) for _ in range(3)]
+        answers.append(await handshake(server.ws, world.a.tokens[0]))  # blocked: not even checked
+        answers.append(await handshake(other, world.a.tokens[0]))  # the camera elsewhere still connects
+        return answers
+
+    assert asyncio.run(scenario()) == [403, 403, 403, 403, 101]
 
 
 @pytest.mark.parametrize(
