@@ -10,8 +10,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from accounts.tenancy import unscoped
 
@@ -22,6 +23,12 @@ class SupportAdminSite(admin.AdminSite):
     site_header = "NVR support"
     site_title = "NVR support"
     index_title = "Households, people and devices (metadata only)"
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Staff sign in through the site's own sign-in (allauth: the second factor, the
+        per-address limits, the new-browser notice), never through a password-only form."""
+        view = secure_admin_login(super().login)
+        return cast(HttpResponse, view(request, extra_context))
 
     def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         protected = super().admin_view(view, cacheable)

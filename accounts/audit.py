@@ -4,6 +4,7 @@ import uuid
 
 from django.http import HttpRequest
 
+from accounts.auth.client import client_ip
 from accounts.models import AccessEvent, AccessKind, AccessVia, Membership, User
 
 
@@ -25,7 +26,7 @@ def record_access(
 
     Where from: the HTTP ``request``, or ``ip`` and ``user_agent`` (websockets)."""
     if request is not None:
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)  # behind our proxies, the client's, not the proxy's
         user_agent = request.headers.get("User-Agent", "")
     agent = user_agent[:256]
     return AccessEvent.objects.create(

@@ -237,16 +237,19 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # password and email changes, second-factor changes
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; the others end (accounts.auth.adapters)
 ACCOUNT_SESSION_REMEMBER = True
+# Changing the email address (and the second factor) asks for the password again: a stolen
+# session alone cannot move the account to another address.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[NVR] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_RATE_LIMITS = {
-    # Failed sign-ins per client address, whatever the account: a password sprayer stops
-    # here. Successful sign-ins give their attempt back, so many people behind one address
-    # who know their passwords never trip it. (The per-account lock is axes', below.)
-    # The "key" part: second-factor codes per person, and passwords per (email, address).
-    "login_failed": env_str("NVR_LOGIN_FAILED_RATE", "30/10m/ip,10/10m/key"),
+    # Wrong second-factor codes per person, and passwords per (email, address). Wrong
+    # passwords per address whatever the account: NVR_SIGN_IN_FAILURES_PER_ADDRESS below.
+    "login_failed": env_str("NVR_LOGIN_FAILED_RATE", "10/10m/key"),
     "signup": "10/10m/ip",
-    "reset_password": "10/10m/ip,3/10m/key",
+    # Per address only: a limit per email would let a stranger block the owner's resets.
+    "reset_password": "10/10m/ip",
+    "change_password": "5/10m/user",
     "reset_password_from_key": "20/10m/ip",
     "reauthenticate": "10/10m/user",
 }
@@ -267,13 +270,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "accounts.auth.client.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client.client_throttle_key"
 AXES_USERNAME_CALLABLE = "accounts.auth.client.login_of"
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 # Device tokens and invitation links: failed attempts per client address in a window.
 NVR_FAILED_ATTEMPTS_PER_ADDRESS = env_int("NVR_FAILED_ATTEMPTS_PER_ADDRESS", 30)
+# Wrong passwords per client address (an IPv6 /64), whatever the account, in the same window.
+# Only failures count, so many people signing in from one address never trip it.
+NVR_SIGN_IN_FAILURES_PER_ADDRESS = env_int("NVR_SIGN_IN_FAILURES_PER_ADDRESS", 30)
 NVR_FAILED_ATTEMPTS_WINDOW_S = env_int("NVR_FAILED_ATTEMPTS_WINDOW_S", 600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 

@@ -14,12 +14,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 
 from accounts.auth import browsers
-from accounts.auth.client import client_ip
+from accounts.auth.client import FailureCounter, client_ip, throttle_key
 from accounts.crypto import decrypt_personal, encrypt_personal
 from accounts.models import User
 from accounts.services import email_confirmed, password_changed, session_ended
 
 MFA_PURPOSE = "mfa-secret"
+SIGN_IN_FAILURES = FailureCounter("sign-in", limit_setting="NVR_SIGN_IN_FAILURES_PER_ADDRESS")
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
@@ -30,7 +31,20 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
         # allauth counts failed sign-ins per login "key"; ours is the login *and* the
         # client's address, so a stranger's failures elsewhere never lock the owner out.
         # (Second-factor checks use their own per-user key, which stays as it is.)
-        return f"{super()._get_login_attempts_cache_key(request, **credentials)}@{client_ip(request)}"
+        key = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{key}@{throttle_key(client_ip(request))}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # Wrong passwords per address, whatever the account. Not allauth's "ip" bucket:
+        # a successful second-factor check or password reset empties every bucket of its
+        # action, so a sprayer signing in to an account of their own would reset it.
+        if SIGN_IN_FAILURES.blocked(client_ip(request)):
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        SIGN_IN_FAILURES.failed(client_ip(request))
+        super().authentication_failed(request, **credentials)
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         confirmed = bool(super().confirm_email(request, email_address))

@@ -39,6 +39,22 @@ def client_ip(request: HttpRequest) -> str:
     return address_of(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
 
 
+def throttle_key(address: str) -> str:
+    """What counters count by: an IPv4 address, or an IPv6 address's /64 (one customer
+    usually holds a whole /64, and could otherwise use a fresh address per attempt)."""
+    parsed = ipaddress.ip_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def client_throttle_key(request: HttpRequest) -> str:
+    """django-axes' address: the client's, by ``throttle_key``."""
+    return throttle_key(client_ip(request))
+
+
 def login_of(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
     """The address typed at sign-in, normalised, for django-axes' (email, address) lock."""
     value = (credentials or {}).get("email") or (credentials or {}).get("username") or ""
@@ -48,20 +64,22 @@ def login_of(request: HttpRequest | None, credentials: dict[str, Any] | None) ->
 class FailureCounter:
     """Failed attempts per client address in a fixed window, in the shared cache.
 
-    For credentials that are not a person's password (device tokens, invitation
-    links): guessing them is hopeless, but a client that keeps failing is told to
-    stop (429) instead of being answered as fast as it asks.
+    Only failures are counted and nothing ever clears a count, so successes neither
+    trip it nor reset it. For device tokens and invitation links (a client that keeps
+    failing is told to stop, 429) and for wrong passwords from one address whatever
+    the account (``accounts.auth.adapters``).
     """
 
-    def __init__(self, purpose: str) -> None:
-        self.purpose = purpose
-
     def _key(self, address: str) -> str:
-        digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+        digest = hashlib.sha256(throttle_key(address).encode()).hexdigest()[:32]
         return f"nvr:failures:{self.purpose}:{digest}"
 
+    def __init__(self, purpose: str, *, limit_setting: str = "NVR_FAILED_ATTEMPTS_PER_ADDRESS") -> None:
+        self.purpose = purpose
+        self.limit_setting = limit_setting
+
     def blocked(self, address: str) -> bool:
-        return int(cache.get(self._key(address), 0)) >= settings.NVR_FAILED_ATTEMPTS_PER_ADDRESS
+        return int(cache.get(self._key(address), 0)) >= int(getattr(settings, self.limit_setting))
 
     def failed(self, address: str) -> None:
         key = self._key(address)

@@ -81,3 +81,14 @@ def test_support_cannot_change_a_persons_email_or_password(world):
     )
     owner.refresh_from_db()
     assert owner.email == "alice@a.test"
+
+
+def test_the_support_login_is_the_sites_own_sign_in(world, client):
+    """No password-only form: staff sign in where the second factor and the limits apply."""
+    response = client.get("/support/login/?next=/support/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    posted = client.post("/support/login/", {"username": "alice@a.test", "password": "anything at all"})
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client_for(world.a.owner).get("/support/login/").status_code == 403  # signed in, not staff
