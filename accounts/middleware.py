@@ -3,15 +3,17 @@
 import time
 from collections.abc import Callable
 from typing import cast
+from urllib.parse import urlencode
 
 from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from accounts.auth.policy import second_factor_missing
+from accounts.auth.policy import has_second_factor, second_factor_missing
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from accounts.selectors import memberships_for_user
@@ -139,14 +141,19 @@ class SecondFactorRequiredMiddleware:
         if (
             membership is None
             or match is None
-            or not second_factor_missing(user=request.user, account=membership.account)
+            or not second_factor_missing(account=membership.account, session=request.session)
         ):
             return None
         name = match.view_name
         if name in _ENROLMENT_ROUTES or name.startswith("mfa_"):
             return None
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": "This household requires a second factor: set one up first."}, status=403)
+            detail = "This household requires a second factor: sign in with one (or set one up) first."
+            return JsonResponse({"detail": detail}, status=403)
+        if has_second_factor(request.user):
+            # Enrolled, but this session signed in with the password alone: confirm it once.
+            messages.warning(request, f"{membership.account.name} asks for your second factor to continue.")
+            return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
         messages.warning(request, f"{membership.account.name} requires a second factor: set one up to continue.")
         return redirect("mfa_index")
 

@@ -259,6 +259,7 @@ def account_require_second_factor(*, actor: Membership, required: bool) -> Accou
     if required:
         # Their open live views close now, not at the next periodic re-check.
         members = Membership.objects.filter(account=account).select_related("user")
+        # (Sessions of people who have one but signed in without it close at the re-check.)
         groups = [member_group(account.pk, m.user_id) for m in members if not is_mfa_enabled(m.user)]
         close_sockets_on_commit(*groups, reason="second factor required")
     return account

@@ -4,6 +4,7 @@ called from the consumers through ``database_sync_to_async``)."""
 import uuid
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
@@ -31,6 +32,11 @@ class LiveView:
     session_key: str
 
 
+def _session(session_key: str) -> dict[str, Any]:
+    """The session's data as Django's auth reads it (empty if it is gone)."""
+    return dict(import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).load())
+
+
 def start_live_view(
     *,
     user: User,
@@ -46,7 +52,7 @@ def start_live_view(
     with user_scope(user.pk):
         memberships = memberships_for_user(user_id=user.pk)
     membership = choose_active_membership(memberships, active_account)
-    if membership is None or second_factor_missing(user=user, account=membership.account):
+    if membership is None or second_factor_missing(account=membership.account, session=_session(session_key)):
         return None
     with account_scope(membership.account_id, user_id=user.pk):
         camera = cameras_visible(viewer=membership).filter(pk=camera_id, enabled=True).first()
@@ -69,7 +75,7 @@ def still_allowed(view: LiveView) -> bool:
     # The session as Django's auth reads it: still there, still this user, and
     # signed with the current password (a password change leaves old sessions
     # in place, only with a stale hash).
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=view.session_key).load()
+    session = _session(view.session_key)
     if session.get(SESSION_KEY) != str(user.pk):
         return False
     if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
@@ -78,7 +84,7 @@ def still_allowed(view: LiveView) -> bool:
         membership = (
             Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).select_related("account").first()
         )
-        if membership is None or second_factor_missing(user=user, account=membership.account):
+        if membership is None or second_factor_missing(account=membership.account, session=session):
             return False
         # Also catches a camera taken from a limited member without the closing message.
         if not cameras_visible(viewer=membership).filter(pk=view.camera_id, enabled=True).exists():

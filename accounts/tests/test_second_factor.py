@@ -122,9 +122,28 @@ def test_a_required_second_factor_hides_the_household_until_enrolled(world: Worl
         user=world.a.member, session_key="k", active_account=None, camera_id=camera.pk, ip=None, user_agent=""
     )
     assert view is None
-    # What he needs to enrol stays open; once he has an app, the household is his again.
+    # What he needs to enrol stays open. Once he has an app, this session (signed in with the
+    # password alone) still has to use it once; then the household is his again.
     assert bob.get(reverse("mfa_index")).status_code == 200
-    enrol_totp(bob)
+    secret = enrol_totp(bob)
+    asked = bob.get(reverse("devices:grid"))
+    assert asked["Location"] == f"{reverse('mfa_reauthenticate')}?next=%2Fcameras%2F"
+    assert bob.post(asked["Location"], {"code": totp(secret)}).status_code == 302
+    assert bob.get(reverse("devices:grid")).status_code == 200
+
+
+def test_a_session_that_signed_in_with_the_password_alone_is_not_trusted(world: World):
+    """Someone holding bob's password and an old session gains nothing when bob enrols later:
+    the rule is about how each session signed in, not about what the person owns."""
+    owner = signed_in_with_password(world.a.owner)
+    enrol_totp(owner)
+    require(owner, world)
+    thief = signed_in_with_password(world.a.member, reauthenticated=False)  # before bob enrols
+    secret = enrol_totp(signed_in_with_password(world.a.member))
+    assert thief.get(reverse("devices:grid"))["Location"].startswith(reverse("mfa_reauthenticate"))
+    assert thief.get(reverse("devices-api:camera-list")).status_code == 403
+    bob = password_step(world.a.member.email)  # a full sign-in: password, then the code
+    bob.post(reverse("mfa_authenticate"), {"code": totp(secret)})
     assert bob.get(reverse("devices:grid")).status_code == 200
 
 
