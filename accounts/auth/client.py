@@ -40,13 +40,14 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def throttle_key(address: str) -> str:
-    """What counters count by: an IPv4 address, or an IPv6 address's /64 (one customer
-    usually holds a whole /64, and could otherwise use a fresh address per attempt)."""
+    """What counters count by: an IPv4 address, or the first address of an IPv6 address's
+    /64 (one customer usually holds a whole /64, and could otherwise use a fresh address
+    per attempt). Always an address: django-axes stores it in an IP address column."""
     parsed = ipaddress.ip_address(address)
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped:
             return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
     return str(parsed)
 
 
