@@ -10,7 +10,6 @@ an existing user directly.
 import uuid
 
 from allauth.account.models import EmailAddress
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.auth.policy import has_second_factor, users_with_second_factor
 from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
 from accounts.realtime import close_sockets_on_commit, member_group, session_group, user_group
 from accounts.tenancy import TenancyError, account_scope, active_account_id
@@ -251,15 +251,17 @@ def account_require_second_factor(*, actor: Membership, required: bool) -> Accou
     """Owners require a second factor of everyone in the household, once they have one themselves."""
     _require_owner(actor)
     account = actor.account
-    if required and not account.require_second_factor and not is_mfa_enabled(actor.user):
+    if account.require_second_factor == required:
+        return account
+    if required and not has_second_factor(actor.user):
         raise ValidationError("Set up your own second factor first (Security page), then require it of everyone.")
-    if account.require_second_factor != required:
-        account.require_second_factor = required
-        account.save(update_fields=["require_second_factor"])
+    account.require_second_factor = required
+    account.save(update_fields=["require_second_factor"])
     if required:
-        # Their open live views close now, not at the next periodic re-check.
-        members = Membership.objects.filter(account=account).select_related("user")
-        # (Sessions of people who have one but signed in without it close at the re-check.)
-        groups = [member_group(account.pk, m.user_id) for m in members if not is_mfa_enabled(m.user)]
+        # Their open live views close now, not at the next periodic re-check. (Sessions of
+        # people who have one but signed in without it close at the re-check.)
+        members = list(Membership.objects.filter(account=account).values_list("user_id", flat=True))
+        enrolled = users_with_second_factor(members)
+        groups = [member_group(account.pk, user_id) for user_id in members if user_id not in enrolled]
         close_sockets_on_commit(*groups, reason="second factor required")
     return account

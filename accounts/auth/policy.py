@@ -1,7 +1,11 @@
 """A household's rule that everyone in it has a second factor, and used it to sign in."""
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 
 from accounts.models import Account, User
 
@@ -22,6 +26,9 @@ def second_factor_missing(*, account: Account, session: Mapping[str, Any]) -> bo
 
 
 def has_second_factor(user: User) -> bool:
-    from allauth.mfa.utils import is_mfa_enabled
-
     return bool(is_mfa_enabled(user))
+
+
+def users_with_second_factor(user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these people, those with a second factor (one query, not one per person)."""
+    return set(Authenticator.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
