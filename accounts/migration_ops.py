@@ -243,3 +243,27 @@ class DropSameAccountForeignKey(SameAccountForeignKey):
 
     def describe(self) -> str:
         return f"Drop the same-account check of {self.table}.{self.column} (for a table rebuild)"
+
+
+class RefuseUpdates(_PostgresOperation):
+    """An append-only table: a trigger refuses every UPDATE (rows go only with their household)."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__name__, [], {"table": self.table})
+
+    def forwards_sql(self) -> list[str]:
+        return [
+            "CREATE OR REPLACE FUNCTION nvr_refuse_update() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'append-only table: updates are refused'; END $$",
+            f"CREATE TRIGGER append_only BEFORE UPDATE ON {self.table} "
+            "FOR EACH ROW EXECUTE FUNCTION nvr_refuse_update()",
+        ]
+
+    def backwards_sql(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS append_only ON {self.table}"]
+
+    def describe(self) -> str:
+        return f"Refuse updates of {self.table}"

@@ -247,3 +247,36 @@ class AccessEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.kind} {self.object_type} {self.object_id}"
+
+
+class SupportAuditEntry(TenantModel):
+    """One thing support staff did to, or read of, a household: its audit log.
+
+    Append-only: written only through ``accounts.support_audit``, never changed
+    (``save`` refuses updates, and on PostgreSQL a trigger refuses UPDATE too).
+    The household reads it in its access history; ``staff_label`` keeps who it
+    was after the staff account is gone.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Not a foreign key: deleting a staff account must not rewrite (update) the log.
+    staff_id = models.UUIDField(null=True, blank=True)
+    staff_label = models.CharField(max_length=254)
+    is_action = models.BooleanField(default=False)  # a change (emailed to the owners), not a read
+    summary = models.CharField(max_length=300)  # "looked at your camera list"
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = HouseholdRowManager["SupportAuditEntry"]()
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["account", "-created_at"], name="supportaudit_account_time")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_label}: {self.summary}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("The support audit log is append-only.")
+        super().save(*args, **kwargs)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "devices.apps.DevicesConfig",
     "recordings.apps.RecordingsConfig",
+    "support.apps.SupportConfig",
     "accounts.apps.SupportAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -282,6 +283,13 @@ NVR_FAILED_ATTEMPTS_PER_ADDRESS = env_int("NVR_FAILED_ATTEMPTS_PER_ADDRESS", 30)
 NVR_SIGN_IN_FAILURES_PER_ADDRESS = env_int("NVR_SIGN_IN_FAILURES_PER_ADDRESS", 30)
 NVR_FAILED_ATTEMPTS_WINDOW_S = env_int("NVR_FAILED_ATTEMPTS_WINDOW_S", 600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+
+# --- Support staff ------------------------------------------------------------
+# One audit entry per staff person, household and page within this window (a list paged
+# through or reloaded is one read in the household's history, not dozens).
+NVR_SUPPORT_AUDIT_DEDUPE_S = env_int("NVR_SUPPORT_AUDIT_DEDUPE_S", 300)
+# The longest support grant an owner can give.
+NVR_SUPPORT_GRANT_MAX_HOURS = env_int("NVR_SUPPORT_GRANT_MAX_HOURS", 72)
 
 # --- Storage and static files ----------------------------------------------
 # Media is never served from a public URL: files go through scoped views only.
