@@ -89,6 +89,7 @@ class Household:
     tokens: list[str] = field(default_factory=list)  # the cameras' device tokens, in order
     recordings: list[Recording] = field(default_factory=list)  # of cameras[0], newest first
     upload_id: uuid.UUID | None = None  # an upload in progress, made on first use by the isolation matrix
+    grant_id: uuid.UUID | None = None  # an owner's support grant, made on first use (support/tests/factories.py)
 
     @property
     def people(self) -> dict[str, User]:

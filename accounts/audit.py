@@ -1,11 +1,22 @@
 """The one helper every feature calls when someone views a household's video."""
 
+import logging
 import uuid
 
+from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.auth.client import client_ip
 from accounts.models import AccessEvent, AccessKind, AccessVia, Membership, User
+
+logger = logging.getLogger("nvr.audit")
+
+# A player makes many Range requests for one viewing (metadata, then a range per
+# seek, sometimes a re-request from 0). One event per person and clip within
+# this window is one event per viewing; a request that never starts at 0 still
+# writes it, so skipping byte 0 cannot hide a viewing from the household.
+ACCESS_DEDUPE_SECONDS = 10 * 60
 
 
 def record_access(
@@ -42,3 +53,52 @@ def record_access(
         ip_address=ip or None,
         user_agent=agent,
     )
+
+
+def record_access_once(
+    *,
+    request: HttpRequest,
+    account_id: uuid.UUID,
+    actor: User,
+    kind: AccessKind,
+    key_id: uuid.UUID,
+    object_type: str,
+    object_id: uuid.UUID,
+    object_label: str,
+    membership: Membership | None = None,
+    via: AccessVia = AccessVia.MEMBER,
+) -> None:
+    """``record_access`` unless this person wrote the same one within the window.
+
+    The key names the household (cache keys holding tenant data always do). It
+    is set only once the event has committed (``on_commit``): set earlier, an
+    event write or a commit that failed would leave it behind, and every retry
+    within the window would stream video with no event. The price is that two
+    truly concurrent first requests may both write one (an audit duplicate is
+    better than a missing one, as when the cache is down).
+    """
+    key = f"nvr:access:{account_id}:{actor.pk}:{via}:{kind}:{key_id}"
+    try:
+        if cache.get(key) is not None:
+            return
+    except Exception:
+        logger.warning("access-event dedupe cache unavailable; writing the event", exc_info=True)
+    record_access(
+        account_id=account_id,
+        actor=actor,
+        membership=membership,
+        via=via,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label,
+        request=request,
+    )
+    transaction.on_commit(lambda: _remember(key), robust=True)
+
+
+def _remember(key: str) -> None:
+    try:
+        cache.set(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
+    except Exception:
+        logger.warning("access-event dedupe cache unavailable; the next request writes another event", exc_info=True)

@@ -69,7 +69,7 @@ class RateLimit:
         return True
 
 
-def _client(scope: dict[str, Any]) -> tuple[str, str]:
+def client_of(scope: dict[str, Any]) -> tuple[str, str]:
     """The client's address (as for HTTP requests: behind our trusted proxies only) and browser."""
     client = scope.get("client") or (None, None)
     headers = dict(scope.get("headers") or [])
@@ -146,7 +146,7 @@ class DeviceConsumer(FrameConsumer):
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
         raw = credentials.bearer(headers.get(b"authorization", b"").decode(errors="replace"))
-        address, _ = _client(self.scope)
+        address, _ = client_of(self.scope)
         try:
             self.principal = await database_sync_to_async(credentials.authenticate)(raw, address=address)
         except credentials.TooManyFailures:
@@ -214,7 +214,7 @@ class LiveViewerConsumer(FrameConsumer):
         if user is None or not user.is_authenticated or session is None or not session.session_key:
             await self.close()
             return
-        self.ip, self.user_agent = _client(self.scope)
+        self.ip, self.user_agent = client_of(self.scope)
         camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
         self.view = await database_sync_to_async(start_live_view)(
             user=user,

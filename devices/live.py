@@ -32,7 +32,7 @@ class LiveView:
     session_key: str
 
 
-def _session(session_key: str) -> dict[str, Any]:
+def session_data(session_key: str) -> dict[str, Any]:
     """The session's data as Django's auth reads it (empty if it is gone)."""
     return dict(import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).load())
 
@@ -52,7 +52,7 @@ def start_live_view(
     with user_scope(user.pk):
         memberships = memberships_for_user(user_id=user.pk)
     membership = choose_active_membership(memberships, active_account)
-    if membership is None or second_factor_missing(account=membership.account, session=_session(session_key)):
+    if membership is None or second_factor_missing(account=membership.account, session=session_data(session_key)):
         return None
     with account_scope(membership.account_id, user_id=user.pk):
         camera = cameras_visible(viewer=membership).filter(pk=camera_id, enabled=True).first()
@@ -75,7 +75,7 @@ def still_allowed(view: LiveView) -> bool:
     # The session as Django's auth reads it: still there, still this user, and
     # signed with the current password (a password change leaves old sessions
     # in place, only with a stale hash).
-    session = _session(view.session_key)
+    session = session_data(view.session_key)
     if session.get(SESSION_KEY) != str(user.pk):
         return False
     if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):

@@ -56,7 +56,8 @@ def watchers(*, camera: Camera) -> list[str]:
     """Who is watching the camera live now (names, one per person)."""
     fresh = timezone.now() - STALE_AFTER
     sessions = LiveSession.objects.filter(camera=camera, seen_at__gte=fresh).select_related("user")
-    return sorted({session.user.display_name for session in sessions})
+    # Support staff watch only under the household's grant, and are named as support.
+    return sorted({f"Support: {s.user.display_name}" if s.user.is_staff else s.user.display_name for s in sessions})
 
 
 def camera_access_of(*, membership: Membership) -> tuple[bool, list[uuid.UUID]]:

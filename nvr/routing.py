@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from devices.consumers import DeviceConsumer, LiveViewerConsumer
 from nvr.origins import ExactOriginValidator
+from support.consumers import SupportLiveConsumer
 
 websocket_urlpatterns: list[URLPattern | URLResolver] = [
     path("ws/device/", DeviceConsumer.as_asgi(), name="device-socket"),
@@ -20,5 +21,10 @@ websocket_urlpatterns: list[URLPattern | URLResolver] = [
         # django-stubs types path() for HTTP views; Channels' URLRouter takes ASGI apps.
         ExactOriginValidator(AuthMiddlewareStack(LiveViewerConsumer.as_asgi())),  # type: ignore[arg-type]
         name="live-view",
+    ),
+    path(
+        "ws/support/<uuid:grant_id>/live/<uuid:camera_id>/",
+        ExactOriginValidator(AuthMiddlewareStack(SupportLiveConsumer.as_asgi())),  # type: ignore[arg-type]
+        name="support-live-view",
     ),
 ]

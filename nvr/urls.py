@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("recordings.api.urls")),
     path("api/v1/", include("recordings.upload.urls")),
     path("recordings/", include("recordings.urls")),
+    # Households' grants to support, and what support sees under them (never the admin).
+    path("", include("support.urls")),
     # Both for signed-in people only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"], api_docs_view).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs_view("api-schema"), name="api-docs"),

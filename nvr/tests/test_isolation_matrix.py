@@ -54,6 +54,8 @@ from devices.models import Camera, CameraAccess, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
 from recordings.models import MotionEvent, Recording, Upload
+from support.models import SupportGrant
+from support.tests.factories import grant_of
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
@@ -106,6 +108,8 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "recordings:clip-download": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings:clip-delete": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings-api:recording-detail": ObjectRoute(lambda h: {"pk": h.recordings[0].pk}),
+    # An owner ends the household's support grant.
+    "support-grants:end": ObjectRoute(lambda h: {"grant_id": grant_of(h)}),
 }
 # Routes without an object id that show the active household's data.
 LIST_ROUTES = {
@@ -123,6 +127,7 @@ LIST_ROUTES = {
     "recordings:timeline",
     "recordings:storage",
     "recordings-api:recording-list",
+    "support-grants:list",
 }
 # Routes for cameras, authenticated by a device token only (never a session).
 DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-create"}
@@ -181,10 +186,24 @@ PUBLIC_ROUTES = {
 # Signed-in pages that show no household's data: the API's description and its docs
 # (anonymous gets the sign-in redirect or 403, like every other non-public route).
 SIGNED_IN_ROUTES = {"api-schema", "api-docs"}
+# The support viewer: staff only, under the household's grant named in the URL (attacked in
+# test_isolation_matrix_support.py): how to name household h's grant and objects.
+SUPPORT_VIEWER_ROUTES: dict[str, Kwargs] = {
+    "support:grants": lambda h: {},
+    "support:grant": lambda h: {"grant_id": grant_of(h)},
+    "support:live": lambda h: {"grant_id": grant_of(h), "camera_id": h.cameras[0].pk},
+    "support:clip": lambda h: {"grant_id": grant_of(h), "recording_id": h.recordings[0].pk},
+    "support:clip-video": lambda h: {"grant_id": grant_of(h), "recording_id": h.recordings[0].pk},
+    "support:clip-thumbnail": lambda h: {"grant_id": grant_of(h), "recording_id": h.recordings[0].pk},
+}
 # The support admin: its own rule (staff only; see accounts/tests/test_admin.py).
 ADMIN_NAMESPACE = "admin"
 # Websocket routes for people: how to name household h's object in the path.
 WEBSOCKET_ROUTES: dict[str, Kwargs] = {"live-view": lambda h: {"camera_id": h.cameras[0].pk}}
+# Websocket routes of the support viewer (test_isolation_matrix_support.py).
+SUPPORT_WEBSOCKETS: dict[str, Kwargs] = {
+    "support-live-view": lambda h: {"grant_id": grant_of(h), "camera_id": h.cameras[0].pk}
+}
 # Websocket routes for cameras (device token, no session, no Origin).
 DEVICE_WEBSOCKETS = {"device-socket"}
 
@@ -197,6 +216,7 @@ ALL_HTTP = (
     | DEVICE_ROUTES
     | set(DEVICE_OBJECT_ROUTES)
     | set(USER_OBJECT_ROUTES)
+    | set(SUPPORT_VIEWER_ROUTES)
 )
 
 # Counted by this module and by test_isolation_matrix_cameras (a person limited to some cameras).
@@ -256,13 +276,14 @@ def snapshot(household: Household) -> tuple[Any, ...]:
         uploads = sorted(
             Upload.objects.filter(account=household.account).values_list("id", "offset", "length", "expires_at")
         )
+        grants = sorted(SupportGrant.objects.filter(account=household.account).values_list("id", "ended_at"))
     # A route that removed B's files but kept the rows would leave clips that cannot play.
     stored = [
         (clip_id, kind, files.clip_storage.exists(account_id=household.account.pk, object_id=clip_id, kind=kind))
         for clip_id, _status in clips
         for kind in (files.CLIP, files.THUMBNAIL)
     ]
-    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, stored
+    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, grants, stored
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -288,13 +309,13 @@ def test_it_covers_every_route():
     assert names - known == set(), f"routes the isolation matrix does not cover: {sorted(names - known)}"
     assert known - names == set(), f"stale entries in the isolation matrix: {sorted(known - names)}"
     ws_names = {r.name for r in websocket_routes()}
-    ws_known = set(WEBSOCKET_ROUTES) | DEVICE_WEBSOCKETS
+    ws_known = set(WEBSOCKET_ROUTES) | DEVICE_WEBSOCKETS | set(SUPPORT_WEBSOCKETS)
     assert ws_names == ws_known, f"websocket routes not covered (or stale): {ws_names ^ ws_known}"
 
 
 def test_every_route_with_an_id_is_an_object_route():
     for route in http_routes():
-        exempt = PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES) | set(USER_OBJECT_ROUTES)
+        exempt = PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES) | set(USER_OBJECT_ROUTES) | set(SUPPORT_VIEWER_ROUTES)
         if route.params and not is_admin(route) and route.name not in exempt:
             assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
 
@@ -355,8 +376,8 @@ def test_a_household_cannot_reach_anothers_object(name, world: World):
     actors = {str(role): world.a.people[role] for role in ROLES}
     if route.dual:
         actors["member of both, A active"] = dual_member(world)
+    path = reverse(name, kwargs=route.kwargs(world.b))  # first: it may make the object
     before = snapshot(world.b)
-    path = reverse(name, kwargs=route.kwargs(world.b))
     for label, user in actors.items():
         client = client_for(user)
         session = client.session
@@ -428,6 +449,8 @@ def test_anonymous_gets_nothing_anywhere(world: World):
             kwargs = DEVICE_OBJECT_ROUTES[route.name](world.b)
         if route.name in USER_OBJECT_ROUTES:
             kwargs = USER_OBJECT_ROUTES[route.name](world.b.owner)
+        if route.name in SUPPORT_VIEWER_ROUTES:
+            kwargs = SUPPORT_VIEWER_ROUTES[route.name](world.b)
         path = reverse(route.name, kwargs=kwargs)
         for method in METHODS:
             response = request(client, method, path)

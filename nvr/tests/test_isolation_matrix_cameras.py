@@ -49,6 +49,7 @@ NOT_CAMERA_BOUND = {
     "api:invitation-detail",
     "devices:camera-access",
     "devices-api:camera-access",
+    "support-grants:end",
 }
 
 

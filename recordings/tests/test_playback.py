@@ -295,7 +295,7 @@ def test_a_failed_event_write_does_not_silence_the_next_request(world: World, mo
             raise DatabaseError("audit table unavailable")
         return record_access(**kwargs)
 
-    monkeypatch.setattr("recordings.views.playback.record_access", fails_once)
+    monkeypatch.setattr("accounts.audit.record_access", fails_once)
     client = client_for(world.a.owner)
     client.raise_request_exception = False
     recording = world.a.recordings[0]
@@ -318,7 +318,7 @@ def test_an_event_rolled_back_with_its_request_does_not_silence_the_next_one(ali
             transaction.set_rollback(True)  # as if the request's commit failed
         return event
 
-    monkeypatch.setattr("recordings.views.playback.record_access", rolled_back)
+    monkeypatch.setattr("accounts.audit.record_access", rolled_back)
     recording = world.a.recordings[0]
     alice.get(video(recording), HTTP_RANGE="bytes=0-9")
     assert events(world, AccessKind.CLIP_PLAY) == []

@@ -15,13 +15,11 @@ import uuid
 from typing import cast
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.audit import record_access
+from accounts.audit import record_access_once
 from accounts.decorators import household_required
 from accounts.http import TenantRequest
 from accounts.models import AccessKind
@@ -32,12 +30,6 @@ from recordings.storage import StorageError
 from recordings.views.ranges import ByteRange, Unsatisfiable, parse_range, streaming_response, unsatisfiable
 
 logger = logging.getLogger("nvr.recordings")
-
-# A player makes many Range requests for one viewing (metadata, then a range per
-# seek, sometimes a re-request from 0). One event per person and clip within
-# this window is one event per viewing; a request that never starts at 0 still
-# writes it, so skipping byte 0 cannot hide a viewing from the household.
-ACCESS_DEDUPE_SECONDS = 10 * 60
 
 
 def clip_label(recording: Recording) -> str:
@@ -53,44 +45,22 @@ def _record_once(
     object_id: uuid.UUID,
     object_label: str,
 ) -> None:
-    """Write the access event unless this person wrote the same one within the window.
-
-    The key names the household (cache keys holding tenant data always do). It
-    is set only once the event has committed (``on_commit``): set earlier, an
-    event write or a commit that failed would leave it behind, and every retry
-    within the window would stream video with no event. The price is that two
-    truly concurrent first requests may both write one (an audit duplicate is
-    better than a missing one, as when the cache is down).
-    """
+    """The member's access event, once per viewing (``record_access_once``)."""
     assert request.membership is not None
-    account_id = request.membership.account_id
-    key = f"nvr:access:{account_id}:{request.user.pk}:{kind}:{key_id}"
-    try:
-        if cache.get(key) is not None:
-            return
-    except Exception:
-        logger.warning("access-event dedupe cache unavailable; writing the event", exc_info=True)
-    record_access(
-        account_id=account_id,
+    record_access_once(
+        request=request,
+        account_id=request.membership.account_id,
         actor=request.user,
         membership=request.membership,
         kind=kind,
+        key_id=key_id,
         object_type=object_type,
         object_id=object_id,
         object_label=object_label,
-        request=request,
     )
-    transaction.on_commit(lambda: _remember(key), robust=True)
 
 
-def _remember(key: str) -> None:
-    try:
-        cache.set(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
-    except Exception:
-        logger.warning("access-event dedupe cache unavailable; the next request writes another event", exc_info=True)
-
-
-def _not_ready(recording: Recording) -> HttpResponse:
+def not_ready(recording: Recording) -> HttpResponse:
     if recording.status == RecordingStatus.FAILED:
         message = f"This clip could not be processed: {recording.failure_reason or 'unknown reason'}."
     else:
@@ -103,8 +73,8 @@ def _unavailable(recording: Recording, kind: str, error: Exception) -> HttpRespo
     return HttpResponse("This clip's file is unavailable.", status=404, content_type="text/plain; charset=utf-8")
 
 
-def _serve(
-    request: TenantRequest,
+def serve_object(
+    request: HttpRequest,
     recording: Recording,
     *,
     kind: str,
@@ -153,8 +123,8 @@ def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) 
     assert request.membership is not None  # household_required
     recording = recording_get(viewer=request.membership, recording_id=recording_id)
     if not recording.is_ready:
-        return _not_ready(recording)
-    response = _serve(
+        return not_ready(recording)
+    response = serve_object(
         request,
         recording,
         kind=files.CLIP,
@@ -210,7 +180,7 @@ def clip_thumbnail(request: TenantRequest, recording_id: uuid.UUID) -> HttpRespo
         )
     except (StorageError, OSError) as error:
         return _unavailable(recording, files.THUMBNAIL, error)
-    response = _serve(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
+    response = serve_object(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
     if request.method == "GET" and response.status_code in (200, 206):
         # One event per person, camera and day of clips within the window, not one per
         # thumbnail: a timeline page shows dozens of them at once.

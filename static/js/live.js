@@ -18,7 +18,9 @@
     let loadingUrl = null;
 
     function connect() {
-      const socket = new WebSocket(scheme + location.host + "/ws/live/" + cameraId + "/");
+      // The support viewer names its own socket (the grant's); members use the camera's.
+      const path = img.dataset.liveSocket || ("/ws/live/" + cameraId + "/");
+      const socket = new WebSocket(scheme + location.host + path);
       socket.binaryType = "blob";
       function ack() { if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); } }
       socket.onopen = function () { delay = 1000; setState(cameraId, "live"); };

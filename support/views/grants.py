@@ -1,0 +1,54 @@
+"""The household's side: owners give support a time-limited grant, and end it.
+
+Everyone in the household sees the grants (who gave them, why, until when);
+only owners give or end one. A grant is looked up in the active household's
+scope, so another household's grant is a 404 like a missing one.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import household_required
+from accounts.http import TenantRequest
+from devices.selectors import cameras_list
+from support.forms import GrantForm
+from support.selectors import grant_get, grants_list
+from support.services import grant_create, grant_end
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@household_required
+def grants(request: TenantRequest) -> HttpResponse:
+    actor = request.membership
+    assert actor is not None  # household_required
+    if request.method == "POST" and not actor.is_owner:
+        raise PermissionDenied("Only an owner can give support access.")
+    form = GrantForm(request.POST or None, cameras=cameras_list(viewer=actor))
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = grant_create(
+                actor=actor, reason=form.cleaned_data["reason"], hours=form.cleaned_data["hours"], cameras=form.chosen()
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Support may look until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+            return redirect("support-grants:list")
+    context = {"form": form, "grants": grants_list()}
+    return render(request, "support/grants.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@household_required
+def grant_end_view(request: TenantRequest, grant_id: uuid.UUID) -> HttpResponse:
+    actor = request.membership
+    assert actor is not None  # household_required
+    grant = grant_get(grant_id=grant_id)
+    grant_end(actor=actor, grant=grant)
+    messages.success(request, "Support access ended. Anything support had open has closed.")
+    return redirect("support-grants:list")

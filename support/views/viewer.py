@@ -1,0 +1,194 @@
+"""The support viewer: what a household's grant lets support staff see, and nothing else.
+
+Pages of its own (never the household's pages, never as a member). Each route
+takes the grant's id, resolves it with ``grant_access`` (a staff session that
+used its second factor, an active grant, else 404) and runs in that household's
+scope, limited to the grant's cameras. Every view of video is an access event
+with ``via=support``; every page is a read in the household's support log.
+"""
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.audit import record_access_once
+from accounts.models import AccessKind, AccessVia, User
+from accounts.staff import staff_session_ready
+from accounts.support_audit import staff_read_record
+from accounts.tenancy import account_scope, unscoped
+from recordings import files
+from recordings.storage import StorageError
+from recordings.views.playback import clip_label, not_ready, serve_object
+from support.access import (
+    GrantAccess,
+    grant_access,
+    granted_camera_get,
+    granted_cameras,
+    granted_recording_get,
+    granted_recordings,
+)
+from support.models import SupportGrant
+
+View = Callable[..., HttpResponseBase]
+# The grant page lists this many of the newest clips it covers.
+LATEST_CLIPS = 100
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def staff_required(view: View) -> View:
+    """Signed in (else the sign-in page), support staff with a second factor (else 404)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not staff_session_ready(_staff(request), request.session):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def grant_required(view: Callable[..., HttpResponseBase]) -> View:
+    """``staff_required``, then the grant named in the URL: the view gets its
+    ``GrantAccess`` and runs, rendering included, inside that household's scope."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, grant_id: uuid.UUID, **kwargs: Any) -> HttpResponseBase:
+        access = grant_access(staff=_staff(request), session=request.session, grant_id=grant_id)
+        with account_scope(access.account_id):
+            response = view(request, access, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    return wrapper
+
+
+def _seen(request: HttpRequest, access: GrantAccess, summary: str) -> None:
+    staff_read_record(staff=_staff(request), account_ids=[access.account_id], summary=summary)
+
+
+@require_http_methods(["GET", "HEAD"])
+@staff_required
+def grants(request: HttpRequest) -> HttpResponse:
+    """Every active grant households gave (their names and reasons: support's to-do list)."""
+    with unscoped("support viewer: the active grants of every household"):
+        active = list(
+            SupportGrant.objects.filter(ended_at__isnull=True, expires_at__gt=timezone.now())
+            .select_related("account")
+            .order_by("expires_at")
+        )
+        staff_read_record(
+            staff=_staff(request),
+            account_ids=[grant.account_id for grant in active],
+            summary="saw your support grant in support's list",
+        )
+    return render(request, "support/viewer_grants.html", {"grants": active})
+
+
+@require_http_methods(["GET", "HEAD"])
+@grant_required
+def grant(request: HttpRequest, access: GrantAccess) -> HttpResponse:
+    cameras = list(granted_cameras(access).order_by("name"))
+    clips = list(granted_recordings(access).order_by("-started_at")[:LATEST_CLIPS])
+    _seen(request, access, "opened the cameras and clips your grant covers")
+    return render(request, "support/viewer_grant.html", {"access": access, "cameras": cameras, "clips": clips})
+
+
+@require_http_methods(["GET", "HEAD"])
+@grant_required
+def live(request: HttpRequest, access: GrantAccess, camera_id: uuid.UUID) -> HttpResponse:
+    camera = granted_camera_get(access, camera_id)
+    # The access event is the socket's (it starts the view); the page only shows where.
+    socket = f"/ws/support/{access.grant_id}/live/{camera.pk}/"
+    return render(request, "support/viewer_live.html", {"access": access, "camera": camera, "socket": socket})
+
+
+@require_http_methods(["GET", "HEAD"])
+@grant_required
+def clip(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> HttpResponse:
+    recording = granted_recording_get(access, recording_id)
+    _seen(request, access, f"opened the clip {clip_label(recording)}")
+    return render(request, "support/viewer_clip.html", {"access": access, "recording": recording})
+
+
+def _record(request: HttpRequest, access: GrantAccess, *, kind: AccessKind, key_id: uuid.UUID, **what: Any) -> None:
+    record_access_once(
+        request=request,
+        account_id=access.account_id,
+        actor=_staff(request),
+        via=AccessVia.SUPPORT,
+        kind=kind,
+        key_id=key_id,
+        **what,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@grant_required
+def clip_video(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> HttpResponseBase:
+    recording = granted_recording_get(access, recording_id)
+    if not recording.is_ready:
+        return not_ready(recording)
+    response = serve_object(
+        request,
+        recording,
+        kind=files.CLIP,
+        size=recording.size_bytes,
+        content_type="video/mp4",
+        max_range=settings.RECORDINGS_MAX_RANGE_BYTES,
+    )
+    if request.method == "GET" and response.status_code in (200, 206):
+        _record(
+            request,
+            access,
+            kind=AccessKind.CLIP_PLAY,
+            key_id=recording.pk,
+            object_type="recording",
+            object_id=recording.pk,
+            object_label=clip_label(recording),
+        )
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+@grant_required
+def clip_thumbnail(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> HttpResponseBase:
+    recording = granted_recording_get(access, recording_id)
+    if not recording.has_thumbnail:
+        raise Http404("This clip has no thumbnail.")
+    try:
+        size = files.clip_storage.plaintext_size(
+            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
+        )
+    except (StorageError, OSError):
+        raise Http404("This clip's thumbnail is unavailable.") from None
+    response = serve_object(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
+    if request.method == "GET" and response.status_code in (200, 206):
+        day = timezone.localdate(recording.started_at)
+        _record(
+            request,
+            access,
+            kind=AccessKind.THUMBNAIL,
+            key_id=uuid.uuid5(recording.camera_id, day.isoformat()),
+            object_type="camera",
+            object_id=recording.camera_id,
+            object_label=f"{recording.camera.name}, thumbnails of {day:%Y-%m-%d}",
+        )
+    return response
