@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -201,6 +202,19 @@ def signed_in_with_password(user: User, password: str = PASSWORD, *, reauthentic
         response = client.post(reverse("account_reauthenticate"), {"password": password})
         assert response.status_code == 302, response.content.decode()[:500]
     return client
+
+
+@pytest.fixture
+def commit_each_request(django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each request's on-commit callbacks run as it ends, as after a real commit (the
+    test's transaction never commits); those of a request rolled back are dropped."""
+    original = Client.request
+
+    def request(self: Client, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)
 
 
 @pytest.fixture

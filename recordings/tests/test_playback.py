@@ -44,19 +44,6 @@ def events(world: World, kind: AccessKind) -> list[AccessEvent]:
 
 
 @pytest.fixture
-def commit_each_request(django_capture_on_commit_callbacks, monkeypatch) -> None:
-    """Each request's on-commit callbacks run as it ends, as after a real commit (the
-    test's transaction never commits); those of a request rolled back are dropped."""
-    original = Client.request
-
-    def request(self, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return original(self, **kwargs)
-
-    monkeypatch.setattr(Client, "request", request)
-
-
-@pytest.fixture
 def big(world: World) -> tuple[Recording, bytes]:
     """A 'ready' clip of 2.5 encrypted chunks (arbitrary bytes: Range needs no valid MP4)."""
     data = os.urandom(2 * DEFAULT_CHUNK_SIZE + DEFAULT_CHUNK_SIZE // 2)
