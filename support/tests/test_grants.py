@@ -1,5 +1,7 @@
 """Owners give support a time-limited grant, see every grant, and end one."""
 
+from typing import Any
+
 from django.urls import reverse
 
 from accounts.models import Role
@@ -10,7 +12,7 @@ from support.models import SupportGrant
 GRANTS = "support-grants:list"
 
 
-def give(client, world: World, **fields) -> object:
+def give(client: Any, world: World, **fields: Any) -> Any:
     data = {"reason": "The porch camera drops out", "hours": "24", "whole_household": "on", **fields}
     data["household"] = str(world.a.account.pk)
     return client.post(reverse(GRANTS), {k: v for k, v in data.items() if v is not None})

@@ -1,5 +1,7 @@
 """The support viewer under a grant: what staff see, and what the household sees of it."""
 
+from typing import Any
+
 from django.urls import reverse
 
 from accounts.models import AccessEvent, AccessKind, AccessVia, SupportAuditEntry
@@ -26,7 +28,7 @@ def test_staff_play_a_clip_under_the_grant_and_the_household_sees_it(world: Worl
     clip = world.a.recordings[0]
     page = staff.get(reverse("support:clip", args=[grant.pk, clip.pk]))
     assert page.status_code == 200
-    video = staff.get(reverse("support:clip-video", args=[grant.pk, clip.pk]), HTTP_RANGE="bytes=0-9")
+    video: Any = staff.get(reverse("support:clip-video", args=[grant.pk, clip.pk]), HTTP_RANGE="bytes=0-9")
     assert video.status_code == 206
     assert len(b"".join(video.streaming_content)) == 10
     staff.get(reverse("support:clip-video", args=[grant.pk, clip.pk]), HTTP_RANGE="bytes=10-19")  # same viewing
