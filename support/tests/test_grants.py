@@ -89,3 +89,15 @@ def test_an_owner_ends_a_grant(alice, world: World):
     assert not grant.is_active
     assert grant.ended_by_label == world.a.owner.display_name
     assert "Ended by" in alice.get(reverse(GRANTS)).content.decode()
+
+
+def test_a_member_limited_to_some_cameras_is_not_told_the_others_names(world: World):
+    from devices.tests.conftest import limit_member_and_viewer
+    from support.tests.factories import grant_give
+
+    limited = limit_member_and_viewer(world.a)  # the viewer sees the garden only
+    grant_give(world.a, cameras=1)  # the porch
+    page = client_for(world.a.viewer).get(reverse(GRANTS)).content.decode()
+    assert "The porch camera drops out" in page
+    assert limited.porch.name not in page
+    assert limited.porch.name in client_for(world.a.owner).get(reverse(GRANTS)).content.decode()

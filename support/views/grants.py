@@ -28,7 +28,8 @@ def grants(request: TenantRequest) -> HttpResponse:
     assert actor is not None  # household_required
     if request.method == "POST" and not actor.is_owner:
         raise PermissionDenied("Only an owner can give support access.")
-    form = GrantForm(request.POST or None, cameras=cameras_list(viewer=actor))
+    cameras = cameras_list(viewer=actor)
+    form = GrantForm(request.POST or None, cameras=cameras)
     if request.method == "POST" and form.is_valid():
         try:
             grant = grant_create(
@@ -39,7 +40,13 @@ def grants(request: TenantRequest) -> HttpResponse:
         else:
             messages.success(request, f"Support may look until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
             return redirect("support-grants:list")
-    context = {"form": form, "grants": grants_list()}
+    # Cameras kept from a limited member are not named to them (as everywhere else).
+    visible = {camera.pk for camera in cameras}
+    rows = [
+        (grant, [gc.camera.name for gc in grant.grant_cameras.all() if gc.camera_id in visible])
+        for grant in grants_list()
+    ]
+    context = {"form": form, "grants": rows}
     return render(request, "support/grants.html", context, status=400 if form.errors else 200)
 
 
