@@ -4,15 +4,12 @@ from django.contrib import admin
 from django.db import models
 from django.urls import reverse
 
-from accounts.services import user_create
-from conftest import client_for
+from conftest import client_for, staff_client
 
 
 def support_client(db):
-    staff = user_create(email="sam@support.test", password="a sturdy passphrase 42", full_name="Sam")
-    staff.is_staff = staff.is_superuser = True
-    staff.save()
-    return client_for(staff)
+    """A support-group member whose session used the second factor."""
+    return staff_client("support")
 
 
 def test_staff_see_every_households_metadata(world):
