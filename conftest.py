@@ -32,7 +32,16 @@ from nvr.testing import LiveServer
 from recordings.models import Recording, RecordingStatus
 from recordings.tests.factories import make_recording
 
-__all__ = ["PASSWORD", "Household", "World", "client_for", "main_pages", "signed_in_with_password"]
+__all__ = [
+    "PASSWORD",
+    "Household",
+    "World",
+    "client_for",
+    "main_pages",
+    "signed_in_with_password",
+    "staff_client",
+    "staff_user",
+]
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +197,40 @@ def main_pages(household: Household) -> dict[str, str]:
 def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+def staff_user(role: str = "support", email: str | None = None) -> User:
+    """A staff account made as operators make them (``manage.py staff create``), with a
+    password set and an authenticator app enrolled."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from accounts.staff import StaffRole, staff_create
+
+    user = staff_create(
+        email=email or f"{role}-{uuid.uuid4().hex[:6]}@staff.test", full_name=f"Sam {role}", role=StaffRole(role)
+    )
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    TOTP.activate(user, "JBSWY3DPEHPK3PXP")
+    return user
+
+
+def staff_client(role: str = "support", *, second_factor: bool = True, user: User | None = None) -> Client:
+    """A signed-in staff member (``role``: "support" or "superuser"); by default the session
+    used a second factor, as the support admin requires (``second_factor=False``: the
+    password alone)."""
+    from accounts.auth.policy import AUTHENTICATION_METHODS
+
+    user = user or staff_user(role)
+    client = client_for(user)
+    session = client.session
+    methods = [{"method": "password", "at": time.time(), "email": user.email}]
+    if second_factor:
+        methods.append({"method": "mfa", "at": time.time(), "type": "totp"})
+    session[AUTHENTICATION_METHODS] = methods
+    session.save()
+    client.staff = user  # type: ignore[attr-defined]  # the tests' handle on who this is
     return client
 
 

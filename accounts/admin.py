@@ -1,44 +1,68 @@
 """Support admin registrations: metadata only, never media."""
 
-from typing import Any
-
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import BaseUserCreationForm
+from allauth.usersessions.models import UserSession
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import URLPattern
 
+from accounts.admin_site import support_action
 from accounts.models import AccessEvent, Account, Invitation, Membership, User
-
-
-class UserCreationForm(BaseUserCreationForm[User]):
-    class Meta:
-        model = User
-        fields = ("email", "full_name")
+from accounts.staff import (
+    user_password_reset_send_by_support,
+    user_second_factor_reset_by_support,
+    user_sessions_end_by_support,
+)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]  # stubs want AbstractUser
+class UserAdmin(admin.ModelAdmin[User]):
+    """Read-only. Nobody changes a person's address, password, staff flags, groups or
+    permissions here (operators use ``manage.py staff``; people use their own pages, which
+    confirm and announce every change); there is no add and no "set password" page."""
+
     ordering = ("email",)
     list_display = ("email", "full_name", "email_verified_at", "is_staff", "is_active", "date_joined")
     search_fields = ("email", "full_name")
-    # A person's address and password change only through their own pages, which confirm
-    # the new address, tell the old one, and email every change (README, "Signing in").
-    readonly_fields = ("email", "date_joined", "last_login")
-    add_form = UserCreationForm
     fieldsets = (
         (None, {"fields": ("email", "full_name")}),
-        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+    actions = ("end_sessions", "reset_second_factor", "send_password_reset")
 
-    def get_urls(self) -> list[URLPattern]:
-        # Without Django's "change password" page for another person.
-        return [url for url in super().get_urls() if getattr(url, "name", "") != "auth_user_password_change"]
+    @support_action(description="Sign the selected people out of every session")
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_sessions_end_by_support(staff=_staff(request), user=user)
+        messages.success(request, "Signed out; the people and their households' owners were emailed.")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
-        return self.readonly_fields if obj is not None else ("date_joined", "last_login")
+    @support_action(description="Reset the selected people's second factor")
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_second_factor_reset_by_support(staff=_staff(request), user=user)
+        messages.success(request, "Second factors removed; the people and their households' owners were emailed.")
+
+    @support_action(description="Send the selected people a password-reset email")
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_password_reset_send_by_support(staff=_staff(request), user=user, request=request)
+        messages.success(request, "Password-reset emails sent; the households' owners were told.")
+
+
+def _staff(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin[UserSession]):
+    """Replaces allauth's: never the session key (a credential) or the session's data."""
+
+    replaces_third_party = True
+    list_display = ("user", "created_at", "last_seen_at", "ip", "user_agent")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "ip")
+    fields = ("user", "created_at", "last_seen_at", "ip", "user_agent")
 
 
 class MembershipInline(admin.TabularInline[Membership, Account]):
@@ -79,12 +103,3 @@ class AccessEventAdmin(admin.ModelAdmin[AccessEvent]):
     list_display = ("created_at", "account", "actor_label", "via", "kind", "object_type", "object_id")
     list_filter = ("via", "kind")
     list_select_related = ("account",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from accounts.auth.policy import has_second_factor, second_factor_missing
+from accounts.auth.policy import has_second_factor, second_factor_missing, session_used_second_factor
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from accounts.selectors import memberships_for_user
@@ -124,9 +124,26 @@ _ENROLMENT_ROUTES = {
 }
 
 
+# What a staff member whose session has not used a second factor may open: enrolling or
+# confirming one, and their own account's pages (staff are never household members).
+_STAFF_ENROLMENT_ROUTES = {
+    "account_logout",
+    "account_email",
+    "account_change_password",
+    "account_reauthenticate",
+    "account_reset_password_from_key",
+    "account_reset_password_from_key_done",
+    "accounts:security",
+    "accounts:sessions",
+    "accounts:session-end",
+    "accounts:sessions-end-others",
+}
+
+
 class SecondFactorRequiredMiddleware:
     """In a household whose owner requires a second factor, a person without one sees
-    nothing of it: pages send them to enrol one, the API answers 403."""
+    nothing of it: pages send them to enrol one, the API answers 403. Staff always
+    need one: a staff session without it opens nothing but the enrolment pages."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -138,6 +155,9 @@ class SecondFactorRequiredMiddleware:
         request = cast(TenantRequest, http_request)
         membership = getattr(request, "membership", None)
         match = request.resolver_match
+        user = request.user
+        if match is not None and user.is_authenticated and (user.is_staff or user.is_superuser):
+            return _staff_second_factor(request, match.view_name)
         if (
             membership is None
             or match is None
@@ -156,6 +176,20 @@ class SecondFactorRequiredMiddleware:
             return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
         messages.warning(request, f"{membership.account.name} requires a second factor: set one up to continue.")
         return redirect("mfa_index")
+
+
+def _staff_second_factor(request: TenantRequest, name: str) -> HttpResponse | None:
+    if session_used_second_factor(request.session):
+        return None
+    if name in _STAFF_ENROLMENT_ROUTES or name.startswith("mfa_"):
+        return None
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Staff accounts sign in with a second factor first."}, status=403)
+    if has_second_factor(request.user):
+        messages.warning(request, "Staff accounts confirm their second factor in every session.")
+        return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
+    messages.warning(request, "Staff accounts need a second factor: set one up to continue.")
+    return redirect("mfa_index")
 
 
 class SessionActivityMiddleware:

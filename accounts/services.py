@@ -106,6 +106,15 @@ def actor_account_id(actor: Actor) -> uuid.UUID:
     return account_id
 
 
+def _refuse_staff(user: User) -> None:
+    # Support sees households only through the admin and the household's grants, both
+    # audited; a membership would be a door around them.
+    if user.is_staff or user.is_superuser:
+        raise ValidationError(
+            {"email": "Staff accounts cannot join a household: use a separate, personal account for your home."}
+        )
+
+
 def member_add(*, actor: Operator, email: str, role: Role) -> Membership:
     """Operators only: add an existing user to the active household directly.
 
@@ -117,6 +126,7 @@ def member_add(*, actor: Operator, email: str, role: Role) -> Membership:
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
         raise ValidationError({"email": "Nobody has signed up with this email address."})
+    _refuse_staff(user)
     if Membership.objects.filter(user=user).exists():
         raise ValidationError({"email": f"{user.display_name} is already a member of this household."})
     try:
@@ -167,6 +177,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> None:
 def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     """Join the invitation's household. ``invitation`` was found through the user's
     own verified address (``selectors.invitation_for_invitee_get``)."""
+    _refuse_staff(user)
     if invitation.is_expired:
         raise ValidationError("This invitation has expired. Ask the household's owner to invite you again.")
     with account_scope(invitation.account_id, user_id=user.pk):

@@ -1,39 +1,56 @@
 """Support admin for cameras: metadata only. No stream address, no token hash,
-no picture: support never sees a household's video here."""
+no picture: support never sees a household's video here. The site makes every
+registration read-only (``accounts.admin_site``); the only writes are the support
+actions below, each audited and emailed to the household's owners."""
 
-from typing import Any
-
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_site import support_action
+from accounts.models import User
 from devices.models import Camera, DeviceToken, LiveSession
+from devices.services import camera_disable_by_support, token_revoke_by_support
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+def _staff(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
 
 
 @admin.register(Camera)
-class CameraAdmin(ReadOnlyAdmin):
+class CameraAdmin(admin.ModelAdmin[Camera]):
     list_display = ("name", "account", "kind", "enabled", "status", "last_seen_at", "live_fps")
     list_filter = ("kind", "enabled", "status")
     search_fields = ("name", "account__name", "id")
     list_select_related = ("account",)
     exclude = ("source_url_encrypted",)
+    actions = ("disable", "revoke_token")
+
+    @support_action(description="Disable the selected cameras")
+    def disable(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        disabled = sum(camera_disable_by_support(staff=_staff(request), camera=camera) for camera in queryset)
+        messages.success(request, f"Disabled {disabled} camera(s); their households' owners were emailed.")
+
+    @support_action(description="Revoke the selected cameras' device tokens")
+    def revoke_token(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        for camera in queryset:
+            try:
+                token_revoke_by_support(staff=_staff(request), camera=camera)
+            except ValidationError as error:
+                messages.warning(request, f"{camera.name}: {' '.join(error.messages)}")
+        messages.success(request, "Done; the households' owners were emailed.")
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(ReadOnlyAdmin):
+class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
     list_display = ("id", "camera", "account", "created_at", "revoked_at", "last_used_at")
     list_select_related = ("camera", "account")
     exclude = ("secret_hash",)
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(ReadOnlyAdmin):
+class LiveSessionAdmin(admin.ModelAdmin[LiveSession]):
     list_display = ("camera", "user", "account", "started_at", "seen_at")
     list_select_related = ("camera", "user", "account")

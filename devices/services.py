@@ -13,9 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.crypto import decrypt_for_account, encrypt_for_account
-from accounts.models import Membership
+from accounts.models import Membership, User
 from accounts.realtime import close_sockets_on_commit
 from accounts.services import actor_account_id
+from accounts.support_audit import staff_action_record
+from accounts.tenancy import account_scope
 from devices.credentials import DevicePrincipal, issue_token
 from devices.groups import camera_control_group, camera_viewer_group, device_control_group
 from devices.models import (
@@ -201,3 +203,37 @@ def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | No
 def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
     device_report(camera_id=principal.camera_id, status=CameraStatus.ONLINE)
     return Camera.objects.get(pk=principal.camera_id)
+
+
+# Support actions (the support admin): the household is told of each one.
+
+
+def camera_disable_by_support(*, staff: User, camera: Camera) -> bool:
+    """Disable the camera (its live views and device socket close), as the portal's switch
+    does. Returns whether it was enabled."""
+    with account_scope(camera.account_id):
+        camera = Camera.objects.select_for_update().get(pk=camera.pk)
+        if not camera.enabled:
+            return False
+        camera.enabled = False
+        camera.status, camera.live_fps = CameraStatus.OFFLINE, 0
+        camera.save(update_fields=["enabled", "status", "live_fps"])
+        close_sockets_on_commit(camera_control_group(camera.pk), reason="camera disabled by support")
+        staff_action_record(staff=staff, account_id=camera.account_id, summary=f"disabled camera “{camera.name}”")
+    return True
+
+
+def token_revoke_by_support(*, staff: User, camera: Camera) -> int:
+    """Revoke the camera's device tokens (the camera is disconnected until an owner or
+    member issues a new one). Returns how many were revoked."""
+    if camera.kind != CameraKind.PUSH:
+        raise ValidationError("Pull cameras have no token: the server reads their stream.")
+    with account_scope(camera.account_id):
+        revoked = DeviceToken.objects.filter(camera_id=camera.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked by support")
+        staff_action_record(
+            staff=staff, account_id=camera.account_id, summary=f"revoked the device token of camera “{camera.name}”"
+        )
+    return revoked

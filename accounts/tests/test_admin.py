@@ -1,18 +1,22 @@
 """The support admin: staff only, metadata only, and it sees every household on purpose."""
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
 
-from accounts.services import user_create
-from conftest import client_for
+from accounts.models import Role, SupportAuditEntry
+from accounts.services import OPERATOR, member_add
+from accounts.tenancy import account_scope
+from conftest import client_for, signed_in_with_password, staff_client
+from devices.models import DeviceToken
 
 
 def support_client(db):
-    staff = user_create(email="sam@support.test", password="a sturdy passphrase 42", full_name="Sam")
-    staff.is_staff = staff.is_superuser = True
-    staff.save()
-    return client_for(staff)
+    """A support-group member whose session used the second factor."""
+    return staff_client("support")
 
 
 def test_staff_see_every_households_metadata(world):
@@ -92,3 +96,126 @@ def test_the_support_login_is_the_sites_own_sign_in(world, client):
     assert posted.status_code == 302
     assert "_auth_user_id" not in client.session
     assert client_for(world.a.owner).get("/support/login/").status_code == 403  # signed in, not staff
+
+
+# --- The household's audit of support reads ------------------------------------------------
+
+
+def audit(world, household):
+    with account_scope(household.account.pk):
+        return list(SupportAuditEntry.objects.values_list("summary", "is_action"))
+
+
+def test_a_list_page_writes_one_read_per_household_shown_once_per_window(world, django_capture_on_commit_callbacks):
+    client = support_client(world)
+    with django_capture_on_commit_callbacks(execute=True):  # the window starts once the entry commits
+        assert client.get(reverse("admin:devices_camera_changelist")).status_code == 200
+    assert audit(world, world.a) == [("looked at the list of cameras", False)]
+    assert audit(world, world.b) == [("looked at the list of cameras", False)]
+    client.get(reverse("admin:devices_camera_changelist"))  # reloaded within the window
+    assert len(audit(world, world.a)) == 1
+    assert len(audit(world, world.b)) == 1
+
+
+def test_a_change_page_writes_a_read_for_its_household_only(world):
+    client = support_client(world)
+    camera = world.a.cameras[0]
+    assert client.get(reverse("admin:devices_camera_change", args=[camera.pk])).status_code == 200
+    assert audit(world, world.a) == [(f"looked at camera “{camera.name}”", False)]
+    assert audit(world, world.b) == []
+
+
+def test_a_persons_page_writes_a_read_for_each_of_their_households(world):
+    with account_scope(world.b.account.pk):
+        member_add(actor=OPERATOR, email=world.a.viewer.email, role=Role.VIEWER)
+    client = support_client(world)
+    client.get(reverse("admin:accounts_user_change", args=[world.a.viewer.pk]))
+    assert len(audit(world, world.a)) == 1
+    assert len(audit(world, world.b)) == 1
+    client.get(reverse("admin:accounts_user_change", args=[world.a.owner.pk]))
+    assert len(audit(world, world.b)) == 1
+
+
+# --- Support actions ------------------------------------------------------------------------
+
+
+def act(client, model, name, *objects):
+    changelist = reverse(f"admin:{model}_changelist")
+    selected = [str(obj.pk) for obj in objects]
+    response = client.post(changelist, {"action": name, "_selected_action": selected})
+    assert response.status_code == 302, response.content.decode()[:400]
+
+
+def actions_of(world, household):
+    return [summary for summary, is_action in audit(world, household) if is_action]
+
+
+def recipients(mailoutbox):
+    return {address for message in mailoutbox for address in message.to}
+
+
+def test_support_disables_a_camera_and_the_owners_are_told(world, mailoutbox, django_capture_on_commit_callbacks):
+    client = support_client(world)
+    camera = world.a.cameras[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        act(client, "devices_camera", "disable", camera)
+    with account_scope(world.a.account.pk):
+        camera.refresh_from_db()
+    assert not camera.enabled
+    assert actions_of(world, world.a) == [f"disabled camera “{camera.name}”"]
+    assert actions_of(world, world.b) == []
+    assert recipients(mailoutbox) == {"alice@a.test"}
+    assert "disabled camera" in mailoutbox[0].body
+
+
+def test_support_revokes_a_cameras_token(world, mailoutbox, django_capture_on_commit_callbacks):
+    client = support_client(world)
+    camera = world.b.cameras[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        act(client, "devices_camera", "revoke_token", camera)
+    with account_scope(world.b.account.pk):
+        assert not DeviceToken.objects.filter(camera=camera, revoked_at__isnull=True).exists()
+    assert actions_of(world, world.b) == [f"revoked the device token of camera “{camera.name}”"]
+    assert actions_of(world, world.a) == []
+    assert recipients(mailoutbox) == {"charlie@b.test"}
+
+
+def test_support_ends_a_persons_sessions(world, mailoutbox, django_capture_on_commit_callbacks):
+    bob = signed_in_with_password(world.a.member, reauthenticated=False)
+    assert bob.get(reverse("accounts:home")).status_code == 200
+    assert UserSession.objects.filter(user=world.a.member).exists()
+    client = support_client(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(client, "accounts_user", "end_sessions", world.a.member)
+    assert not UserSession.objects.filter(user=world.a.member).exists()
+    assert bob.get(reverse("accounts:home")).status_code == 302  # signed out
+    assert actions_of(world, world.a) == ["signed Bob out of every session"]
+    assert actions_of(world, world.b) == []
+    assert recipients(mailoutbox) == {"alice@a.test", "bob@a.test"}
+
+
+def test_support_resets_a_persons_second_factor(world, mailoutbox, django_capture_on_commit_callbacks):
+    TOTP.activate(world.b.member, "JBSWY3DPEHPK3PXP")
+    client = support_client(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(client, "accounts_user", "reset_second_factor", world.b.member)
+    assert not Authenticator.objects.filter(user=world.b.member).exists()
+    assert actions_of(world, world.b) == ["reset the second factor of Dave"]
+    assert actions_of(world, world.a) == []
+    assert recipients(mailoutbox) == {"charlie@b.test", "dave@b.test"}
+
+
+def test_support_sends_a_password_reset_without_seeing_the_link(world, mailoutbox, django_capture_on_commit_callbacks):
+    client = support_client(world)
+    changelist = reverse("admin:accounts_user_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            changelist, {"action": "send_password_reset", "_selected_action": [str(world.a.viewer.pk)]}, follow=True
+        )
+    reset = [m for m in mailoutbox if m.to == ["vera@a.test"] and "/password/reset/key/" in m.body]
+    assert len(reset) == 1
+    link = next(word for word in reset[0].body.split() if "/password/reset/key/" in word)
+    assert link not in response.content.decode()
+    assert actions_of(world, world.a) == ["sent Vera a password-reset email"]
+    assert actions_of(world, world.b) == []
+    assert "alice@a.test" in recipients(mailoutbox)

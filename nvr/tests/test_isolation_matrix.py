@@ -49,7 +49,7 @@ from accounts.models import AccessEvent, Account, Invitation, Membership, Role, 
 from accounts.services import OPERATOR, member_add
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
-from conftest import Household, World, client_for, signed_in_with_password
+from conftest import Household, World, client_for, signed_in_with_password, staff_client
 from devices.models import Camera, CameraAccess, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
@@ -492,6 +492,31 @@ def test_admin_routes_send_non_staff_to_the_support_login(world: World):
             assert response.status_code in (302, 404), f"{where} answered {response.status_code}"
             if response.status_code == 302:
                 assert response["Location"].startswith(login), where
+
+
+@pytest.mark.parametrize("role", ["support", "superuser"])
+def test_admin_routes_refuse_a_staff_session_without_the_second_factor(world: World, role: str):
+    """A staff password alone (a phished or reused one) opens no admin page, GET or POST:
+    every route sends the session to confirm the second factor, and shows nothing."""
+    client = staff_client(role, second_factor=False)
+    confirm = reverse("mfa_reauthenticate")
+    secrets = world.a.ids() | world.b.ids()
+    for route in http_routes():
+        if not is_admin(route) or route.name == "admin:logout":
+            continue
+        try:
+            path = reverse(route.name, kwargs=admin_kwargs(route, world))
+        except Exception:  # unnamed catch-all: any unknown admin path
+            path = "/support/" + "anything/"
+        for method in ("GET", "POST"):
+            response = request(client, method, path)
+            ATTACKS["http"] += 1
+            where = f"password-only {role} {method} {path} ({route.name})"
+            assert response.status_code in (302, 404), f"{where} answered {response.status_code}"
+            if response.status_code == 302:
+                assert response["Location"].startswith(confirm), where
+            body = response.content.decode(errors="replace")
+            assert not [value for value in secrets if value in body], where
 
 
 # --- Cameras' routes ---------------------------------------------------------------
