@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tenancy import unscoped
-from conftest import World, client_for
+from conftest import World, client_for, staff_client
 from nvr.tests.test_isolation_matrix import (
     ATTACKS,
     METHODS,
@@ -35,7 +35,7 @@ from nvr.tests.test_isolation_matrix import (
     websocket_routes,
 )
 from support.models import SupportGrant
-from support.tests.factories import grant_give, staff_signed_in, support_user
+from support.tests.factories import grant_give
 
 SAFE = {"GET", "HEAD"}
 
@@ -73,7 +73,7 @@ def attack(client: Client, path: str, where: str, allowed: tuple[int, ...] = (40
 
 @pytest.mark.parametrize("name", sorted(n for n in SUPPORT_VIEWER_ROUTES if n != "support:grants"))
 def test_the_support_viewer_reaches_only_what_an_active_grant_covers(name, world: World):
-    staff = staff_signed_in(support_user())
+    staff = staff_client()
     theirs = SUPPORT_VIEWER_ROUTES[name](world.b)  # makes B's grant
     before = snapshot(world.b)
     crossed = a_grant_on_bs_objects(name, world)
@@ -83,7 +83,7 @@ def test_the_support_viewer_reaches_only_what_an_active_grant_covers(name, world
     for role in (Role.OWNER, Role.VIEWER):
         attack(client_for(world.b.people[role]), reverse(name, kwargs=theirs), f"B's {role}")
     # Staff signed in with a password only: never the page (a 404, or sent to the second factor).
-    password_only = staff_signed_in(support_user("pat@support.test"), second_factor=False)
+    password_only = staff_client(second_factor=False)
     attack(password_only, reverse(name, kwargs=theirs), "password-only staff", allowed=(302, 404, 405))
     # It works under B's own grant: the checks above are not vacuous.
     own = staff.get(reverse(name, kwargs=theirs))
@@ -107,7 +107,7 @@ def test_the_grant_list_is_for_staff_only(world: World):
     path = reverse("support:grants")
     for role in (Role.OWNER, Role.MEMBER, Role.VIEWER):
         attack(client_for(world.a.people[role]), path, f"A's {role}")
-    body = staff_signed_in(support_user()).get(path).content.decode()
+    body = staff_client().get(path).content.decode()
     assert world.b.account.name in body
     assert world.a.account.name not in body
 
@@ -115,11 +115,11 @@ def test_the_grant_list_is_for_staff_only(world: World):
 @pytest.mark.django_db(transaction=True)
 def test_support_sockets_open_only_under_an_active_grant(asgi_server, world: World):
     """Refused at the handshake (403) unless staff hold an active grant covering the camera."""
-    staff = staff_signed_in(support_user())
+    staff = staff_client()
     staff_cookie = [("Cookie", f"sessionid={staff.cookies['sessionid'].value}")]
     owner_b = client_for(world.b.owner)
     owner_cookie = [("Cookie", f"sessionid={owner_b.cookies['sessionid'].value}")]
-    password_only = staff_signed_in(support_user("pat@support.test"), second_factor=False)
+    password_only = staff_client(second_factor=False)
     password_cookie = [("Cookie", f"sessionid={password_only.cookies['sessionid'].value}")]
     a_grant = grant_give(world.a).pk
     kwargs = {name: kwargs_of(world.b) for name, kwargs_of in SUPPORT_WEBSOCKETS.items()}

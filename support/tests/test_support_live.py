@@ -19,12 +19,12 @@ from websockets.typing import Origin
 
 from accounts.models import AccessEvent, AccessKind, AccessVia
 from accounts.tenancy import account_scope, unscoped
-from conftest import World
+from conftest import World, staff_client
 from devices.consumers import CLOSE_REVOKED
 from devices.tests.conftest import client_for, jpeg, open_device, wait_closed
 from nvr.testing import LiveHttpClient, LiveServer, daphne_server
 from support.models import SupportGrant
-from support.tests.factories import grant_give, staff_signed_in, support_user
+from support.tests.factories import grant_give
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WITHIN = 1.0
@@ -46,7 +46,7 @@ async def open_support(server: LiveServer, grant_id: Any, camera_id: Any, cookie
 
 
 def staff_cookie() -> str:
-    return f"sessionid={staff_signed_in(support_user()).cookies['sessionid'].value}"
+    return f"sessionid={staff_client().cookies['sessionid'].value}"
 
 
 def support_events(world: World) -> list[AccessEvent]:
@@ -84,7 +84,7 @@ def test_staff_watch_under_the_grant_and_ending_it_closes_the_socket(events_only
         time.sleep(0.05)
     events = support_events(world)
     assert [e.kind for e in events] == [AccessKind.LIVE_START, AccessKind.LIVE_END]
-    assert events[0].actor_label == "Support: Sam"
+    assert events[0].actor_label == "Support: Sam support"
 
 
 def test_an_expiring_grant_closes_the_socket_on_its_own(events_only: LiveServer, world: World):
