@@ -2,6 +2,7 @@
 
 from allauth.usersessions.models import UserSession
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -33,19 +34,28 @@ class UserAdmin(admin.ModelAdmin[User]):
     @support_action(description="Sign the selected people out of every session")
     def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            user_sessions_end_by_support(staff=_staff(request), user=user)
+            try:
+                user_sessions_end_by_support(staff=_staff(request), user=user)
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
         messages.success(request, "Signed out; the people and their households' owners were emailed.")
 
     @support_action(description="Reset the selected people's second factor")
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            user_second_factor_reset_by_support(staff=_staff(request), user=user)
+            try:
+                user_second_factor_reset_by_support(staff=_staff(request), user=user)
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
         messages.success(request, "Second factors removed; the people and their households' owners were emailed.")
 
     @support_action(description="Send the selected people a password-reset email")
     def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            user_password_reset_send_by_support(staff=_staff(request), user=user, request=request)
+            try:
+                user_password_reset_send_by_support(staff=_staff(request), user=user, request=request)
+            except ValidationError as error:
+                messages.warning(request, " ".join(error.messages))
         messages.success(request, "Password-reset emails sent; the households' owners were told.")
 
 

@@ -26,7 +26,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.db.models.base import ModelBase
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.auth.policy import has_second_factor
@@ -40,7 +41,15 @@ _Action = TypeVar("_Action", bound=Callable[..., Any])
 
 # Never registered, whoever asks: second-factor secrets and recovery codes, and email
 # confirmation keys (each would let a reader act as the person).
-HIDDEN_MODELS = {"mfa.authenticator", "account.emailconfirmation"}
+# django-axes' records (addresses, browsers, emails tried) belong to no household the read
+# audit could name: operators read them with axes' own commands instead.
+HIDDEN_MODELS = {
+    "mfa.authenticator",
+    "account.emailconfirmation",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+}
 
 SUPPORT_ACTION = "nvr_support_action"
 
@@ -140,6 +149,20 @@ class SupportAdminSite(admin.AdminSite):
             if model in self._registry and getattr(self._registry[model], "replaces_third_party", False):
                 continue  # ours, registered first on purpose (a third-party app's would expose more)
             super().register(model, _read_only(admin_class or admin.ModelAdmin), **options)
+
+    def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        """None here: a person's password changes on their own security page (which asks
+        for the current one and emails them), never through the admin."""
+        raise Http404
+
+    def password_change_done(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        raise Http404
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        """Unused (no autocomplete fields), and it would list records without the read audit."""
+        raise Http404
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Support staff, in a session that used the second factor: a staff password alone opens nothing."""

@@ -46,6 +46,8 @@ def account_create(*, owner: User, name: str) -> Membership:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A household needs a name."})
+    if owner.is_staff or owner.is_superuser:
+        raise ValidationError("Staff accounts cannot have a household: use a separate, personal account for your home.")
     # The id is chosen here so the new household's own scope can be entered
     # before its first row exists (RLS checks inserts against that scope).
     account = Account(id=uuid.uuid4(), name=name)

@@ -15,6 +15,7 @@ from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.password_reset import request_password_reset
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from allauth.core.context import request_context
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.adapter import get_adapter as get_sessions_adapter
 from allauth.usersessions.models import UserSession
@@ -163,6 +164,20 @@ def staff_deactivate(*, email: str) -> User:
     return user
 
 
+@transaction.atomic
+def staff_reset_sign_in(*, email: str) -> User:
+    """A staff member lost their second factor: remove it and the password, end every
+    session; they start again from a new one-time link (``password_set_link``)."""
+    user = _staff_user(email)
+    if not user.is_staff and not user.is_superuser:
+        raise ValidationError({"email": "This account is not a staff account."})
+    Authenticator.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    _end_sessions(user)
+    return user
+
+
 def staff_list() -> list[dict[str, Any]]:
     rows = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).order_by("email")
     return [
@@ -211,8 +226,16 @@ def _end_sessions(user: User) -> int:
     return len(sessions)
 
 
+def _refuse_staff_target(user: User) -> None:
+    # A support action on a staff account would let one staffer weaken another's (or a
+    # superuser's) sign-in; staff accounts are the operators' (``manage.py staff``).
+    if user.is_staff or user.is_superuser:
+        raise ValidationError(f"{user.email} is a staff account: operators manage it with `manage.py staff`.")
+
+
 def user_sessions_end_by_support(*, staff: User, user: User) -> int:
     """Sign the person out everywhere (their open live views close)."""
+    _refuse_staff_target(user)
     ended = _end_sessions(user)
     _record_for_person(staff=staff, user=user, summary=f"signed {user.display_name} out of every session")
     return ended
@@ -221,12 +244,20 @@ def user_sessions_end_by_support(*, staff: User, user: User) -> int:
 def user_second_factor_reset_by_support(*, staff: User, user: User) -> int:
     """Remove every authenticator (app, recovery codes, passkeys): the person signs in with
     their password and sets up a new one."""
+    _refuse_staff_target(user)
     deleted: int = Authenticator.objects.filter(user=user).delete()[0]
     _record_for_person(staff=staff, user=user, summary=f"reset the second factor of {user.display_name}")
     return deleted
 
 
 def user_password_reset_send_by_support(*, staff: User, user: User, request: HttpRequest) -> None:
-    """allauth's password-reset email, sent to the person's address: staff never see the link."""
-    request_password_reset(request, user.email, [user], None)
+    """allauth's password-reset email, sent to the person's address (once the audit entry
+    commits): staff never see the link."""
+    _refuse_staff_target(user)
+
+    def send() -> None:
+        with request_context(request):  # allauth builds the link from the request it is serving
+            request_password_reset(request, user.email, [user], None)
+
+    transaction.on_commit(send, robust=True)
     _record_for_person(staff=staff, user=user, summary=f"sent {user.display_name} a password-reset email")

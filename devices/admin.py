@@ -35,12 +35,13 @@ class CameraAdmin(admin.ModelAdmin[Camera]):
 
     @support_action(description="Revoke the selected cameras' device tokens")
     def revoke_token(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        revoked = 0
         for camera in queryset:
             try:
-                token_revoke_by_support(staff=_staff(request), camera=camera)
+                revoked += token_revoke_by_support(staff=_staff(request), camera=camera)
             except ValidationError as error:
                 messages.warning(request, f"{camera.name}: {' '.join(error.messages)}")
-        messages.success(request, "Done; the households' owners were emailed.")
+        messages.success(request, f"Revoked {revoked} token(s); the households' owners were emailed.")
 
 
 @admin.register(DeviceToken)

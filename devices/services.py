@@ -232,6 +232,8 @@ def token_revoke_by_support(*, staff: User, camera: Camera) -> int:
         revoked = DeviceToken.objects.filter(camera_id=camera.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        if not revoked:
+            return 0
         close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked by support")
         staff_action_record(
             staff=staff, account_id=camera.account_id, summary=f"revoked the device token of camera “{camera.name}”"

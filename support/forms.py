@@ -13,7 +13,7 @@ class GrantForm(forms.Form):
         max_length=300, help_text="What support should look at. Everyone in the household sees it."
     )
     hours = forms.IntegerField(min_value=1, initial=24, label="For how many hours")
-    whole_household = forms.BooleanField(required=False, initial=True, label="Every camera (and every clip)")
+    whole_household = forms.BooleanField(required=False, label="Every camera (and every clip)")
     cameras = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Or only these cameras"
     )
@@ -45,4 +45,6 @@ class GrantForm(forms.Form):
         data = super().clean() or {}
         if not data.get("whole_household") and not data.get("cameras"):
             raise forms.ValidationError("Choose the whole household or at least one camera.")
+        if data.get("whole_household") and data.get("cameras"):
+            raise forms.ValidationError("Choose either every camera or some cameras, not both.")
         return data

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Role, User
+from accounts.models import Membership, Role, User
 from accounts.services import OPERATOR, invitation_accept, invitation_create, member_add
 from accounts.staff import SUPPORT_GROUP, SUPPORT_PERMISSIONS, support_group_sync
 from accounts.tenancy import account_scope
@@ -226,3 +226,50 @@ def test_staff_outside_the_support_group_get_nothing(world: World):
 
 def test_households_are_unaffected(world: World):
     assert client_for(world.a.owner).get(reverse("accounts:home")).status_code == 200
+
+
+# --- After the security review ----------------------------------------------------------
+
+
+def test_support_actions_never_touch_a_staff_account(world: World):
+    """Resetting a superuser's second factor would reopen its password-only sign-in."""
+    support = staff_client()
+    boss = staff_user("superuser")
+    for action in ("reset_second_factor", "end_sessions", "send_password_reset"):
+        response = support.post(
+            reverse("admin:accounts_user_changelist"), {"action": action, "_selected_action": [str(boss.pk)]}
+        )
+        assert response.status_code == 302
+    assert Authenticator.objects.filter(user=boss).exists()
+
+
+def test_operators_reset_a_staff_members_sign_in(db):
+    run("create", "--email", "sam@support.test", "--name", "Sam", "--role", "support")
+    sam = User.objects.get(email="sam@support.test")
+    sam.set_password(PASSWORD)
+    sam.save()
+    Authenticator.objects.create(user=sam, type=Authenticator.Type.RECOVERY_CODES, data={})
+    data = run("reset-sign-in", "--email", "sam@support.test")
+    sam.refresh_from_db()
+    assert not sam.has_usable_password()
+    assert not Authenticator.objects.filter(user=sam).exists()
+    assert "/password/reset/key/" in data["password_link"]
+
+
+def test_the_admin_has_no_password_change_or_autocomplete(world: World):
+    for role in ("support", "superuser"):
+        client = staff_client(role)
+        assert client.get("/support/password_change/").status_code == 404
+        assert client.post("/support/password_change/", {"new_password1": "x", "new_password2": "x"}).status_code == 404
+        assert client.get("/support/password_change/done/").status_code == 404
+        query = "?app_label=accounts&model_name=membership&field_name=account&term="
+        assert client.get("/support/autocomplete/" + query).status_code == 404
+
+
+def test_staff_cannot_create_a_household(world: World):
+    client = staff_client()
+    response = client.post(reverse("accounts:households"), {"name": "Sam's place"})
+    assert response.status_code == 400
+    assert "Staff accounts cannot have a household" in response.content.decode()
+    with account_scope(world.a.account.pk):
+        assert not Membership.objects.filter(user=client.staff).exists()  # type: ignore[attr-defined]

@@ -55,6 +55,9 @@ def test_a_grant_lasts_at_most_72_hours_and_says_why(alice, world: World):
     assert nothing.status_code == 400
     assert "at least one camera" in nothing.content.decode()
     assert give(alice, world, hours="0").status_code == 400
+    both = give(alice, world, cameras=str(world.a.cameras[0].pk))  # every camera *and* one
+    assert both.status_code == 400
+    assert "not both" in both.content.decode()
     assert grants_of(world) == []
 
 
@@ -91,13 +94,15 @@ def test_an_owner_ends_a_grant(alice, world: World):
     assert "Ended by" in alice.get(reverse(GRANTS)).content.decode()
 
 
-def test_a_member_limited_to_some_cameras_is_not_told_the_others_names(world: World):
+def test_a_member_limited_to_some_cameras_does_not_see_grants_of_the_others(world: World):
     from devices.tests.conftest import limit_member_and_viewer
     from support.tests.factories import grant_give
 
     limited = limit_member_and_viewer(world.a)  # the viewer sees the garden only
     grant_give(world.a, cameras=1)  # the porch
     page = client_for(world.a.viewer).get(reverse(GRANTS)).content.decode()
-    assert "The porch camera drops out" in page
+    assert "The porch camera drops out" not in page  # a grant of cameras they do not see is not theirs to see
     assert limited.porch.name not in page
+    grant_give(world.a)  # every camera: shown, named as such
+    assert "Every camera" in client_for(world.a.viewer).get(reverse(GRANTS)).content.decode()
     assert limited.porch.name in client_for(world.a.owner).get(reverse(GRANTS)).content.decode()

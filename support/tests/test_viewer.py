@@ -52,6 +52,7 @@ def test_a_grant_of_some_cameras_covers_only_those(world: World):
     grant = grant_give(world.a, cameras=1)  # the porch only
     other = add_camera(world.a, "Garden").camera
     assert staff.get(reverse("support:live", args=[grant.pk, world.a.cameras[0].pk])).status_code == 200
+    assert f"opened the live page of camera “{world.a.cameras[0].name}”" in [e.summary for e in log_of(world)]
     assert staff.get(reverse("support:live", args=[grant.pk, other.pk])).status_code == 404
     page = staff.get(reverse("support:grant", args=[grant.pk])).content.decode()
     assert world.a.cameras[0].name in page

@@ -46,6 +46,7 @@ def grants(request: TenantRequest) -> HttpResponse:
         (grant, [gc.camera.name for gc in grant.grant_cameras.all() if gc.camera_id in visible])
         for grant in grants_list()
     ]
+    rows = [(grant, names) for grant, names in rows if grant.all_cameras or names]
     context = {"form": form, "grants": rows}
     return render(request, "support/grants.html", context, status=400 if form.errors else 200)
 

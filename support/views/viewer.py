@@ -115,6 +115,7 @@ def grant(request: HttpRequest, access: GrantAccess) -> HttpResponse:
 @grant_required
 def live(request: HttpRequest, access: GrantAccess, camera_id: uuid.UUID) -> HttpResponse:
     camera = granted_camera_get(access, camera_id)
+    _seen(request, access, f"opened the live page of camera “{camera.name}”")
     # The access event is the socket's (it starts the view); the page only shows where.
     socket = f"/ws/support/{access.grant_id}/live/{camera.pk}/"
     return render(request, "support/viewer_live.html", {"access": access, "camera": camera, "socket": socket})

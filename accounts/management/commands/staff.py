@@ -12,6 +12,7 @@ from accounts.staff import (
     staff_create,
     staff_deactivate,
     staff_list,
+    staff_reset_sign_in,
     staff_role,
     staff_set_role,
 )
@@ -33,8 +34,12 @@ class Command(OperatorCommand):
         set_role.add_argument("--role", choices=ROLES, required=True)
         deactivate = sub.add_parser("deactivate", help="Take away staff rights and sign-in, end every session.")
         deactivate.add_argument("--email", required=True)
+        reset = sub.add_parser(
+            "reset-sign-in", help="Remove a staff member's password and second factor; prints a new one-time link."
+        )
+        reset.add_argument("--email", required=True)
         listing = sub.add_parser("list", help="Every staff account with its role.")
-        for subparser in (create, set_role, deactivate, listing):
+        for subparser in (create, set_role, deactivate, reset, listing):
             OperatorCommand.add_arguments(self, subparser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,6 +67,16 @@ class Command(OperatorCommand):
     def _deactivate(self, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
         user = staff_deactivate(email=options["email"])
         return {"user": {"id": str(user.pk), "email": user.email, "active": False}}, f"Deactivated {user.email}."
+
+    def _reset_sign_in(self, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        user = staff_reset_sign_in(email=options["email"])
+        link = password_set_link(user=user)
+        data = {"user": {"id": str(user.pk), "email": user.email}, "password_link": link}
+        text = (
+            f"Removed the password and second factor of {user.email} and ended their sessions.\n"
+            f"Give them this one-time link to set a password (then a new second factor):\n{link}"
+        )
+        return data, text
 
     def _list(self, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
         rows = staff_list()
