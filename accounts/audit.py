@@ -78,11 +78,8 @@ def record_access_once(
     better than a missing one, as when the cache is down).
     """
     key = f"nvr:access:{account_id}:{actor.pk}:{via}:{kind}:{key_id}"
-    try:
-        if cache.get(key) is not None:
-            return
-    except Exception:
-        logger.warning("access-event dedupe cache unavailable; writing the event", exc_info=True)
+    if recorded_recently(key):
+        return
     record_access(
         account_id=account_id,
         actor=actor,
@@ -94,11 +91,27 @@ def record_access_once(
         object_label=object_label,
         request=request,
     )
-    transaction.on_commit(lambda: _remember(key), robust=True)
+    remember_on_commit(key, seconds=ACCESS_DEDUPE_SECONDS)
 
 
-def _remember(key: str) -> None:
+def recorded_recently(key: str) -> bool:
+    """Whether an audit row under this dedupe key committed within its window. Without a
+    cache, never: a duplicate row is better than a missing one."""
     try:
-        cache.set(key, 1, timeout=ACCESS_DEDUPE_SECONDS)
+        return cache.get(key) is not None
     except Exception:
-        logger.warning("access-event dedupe cache unavailable; the next request writes another event", exc_info=True)
+        logger.warning("audit dedupe cache unavailable; writing the row", exc_info=True)
+        return False
+
+
+def remember_on_commit(key: str, *, seconds: int) -> None:
+    """Mark the key once the row has committed: marked earlier, a write or commit that
+    failed would leave it behind and hide every retry within the window."""
+
+    def remember() -> None:
+        try:
+            cache.set(key, 1, timeout=seconds)
+        except Exception:
+            logger.warning("audit dedupe cache unavailable; the next request writes another row", exc_info=True)
+
+    transaction.on_commit(remember, robust=True)

@@ -7,21 +7,18 @@ The household reads the log in its access history.
 """
 
 import hashlib
-import logging
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import recorded_recently, remember_on_commit
 from accounts.models import Membership, Role, SupportAuditEntry, User
 from accounts.tenancy import account_scope
-
-logger = logging.getLogger("nvr.support")
 
 
 def _staff_label(staff: User) -> str:
@@ -37,26 +34,15 @@ def staff_read_record(*, staff: User, account_ids: Iterable[uuid.UUID], summary:
     written = 0
     for account_id in dict.fromkeys(account_ids):  # unique, in order
         key = f"nvr:support-read:{account_id}:{staff.pk}:{digest}"
-        try:
-            if cache.get(key) is not None:
-                continue
-        except Exception:
-            logger.warning("support audit dedupe cache unavailable; writing the entry", exc_info=True)
+        if recorded_recently(key):
+            continue
         with account_scope(account_id):
             SupportAuditEntry.objects.create(
                 account_id=account_id, staff_id=staff.pk, staff_label=_staff_label(staff), summary=summary[:300]
             )
-        # Remembered only once the entry committed: a failed write must not hide the next read.
-        transaction.on_commit(lambda key=key: _remember(key, window), robust=True)  # type: ignore[misc]
+        remember_on_commit(key, seconds=window)
         written += 1
     return written
-
-
-def _remember(key: str, window: int) -> None:
-    try:
-        cache.set(key, 1, timeout=window)
-    except Exception:
-        logger.warning("support audit dedupe cache unavailable", exc_info=True)
 
 
 def staff_action_record(

@@ -204,9 +204,26 @@ class DeviceConsumer(FrameConsumer):
         await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
 
 
-class LiveViewerConsumer(FrameConsumer):
-    view: LiveView | None = None
+class WatchingConsumer(FrameConsumer):
+    """A person watching one camera: refused before accept unless ``start_view`` finds a
+    view; then the control groups, a check after joining them, and frames through the
+    process's hub. Subclasses say who may watch (``start_view``, ``view_allowed``), which
+    groups close the socket (``view_groups``) and how the view ends (``end_view``)."""
+
+    view: Any = None
     slot: ViewerSlot | None = None
+
+    async def start_view(self, user: Any, session_key: str) -> Any:
+        raise NotImplementedError
+
+    def view_groups(self, view: Any, user: Any, session_key: str) -> list[str]:
+        raise NotImplementedError
+
+    async def view_allowed(self, view: Any) -> bool:
+        raise NotImplementedError
+
+    async def end_view(self, view: Any) -> None:
+        raise NotImplementedError
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -215,36 +232,21 @@ class LiveViewerConsumer(FrameConsumer):
             await self.close()
             return
         self.ip, self.user_agent = client_of(self.scope)
-        camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
-        self.view = await database_sync_to_async(start_live_view)(
-            user=user,
-            session_key=session.session_key,
-            active_account=session.get(ACTIVE_ACCOUNT_SESSION_KEY),
-            camera_id=camera_id,
-            ip=self.ip,
-            user_agent=self.user_agent,
-        )
-        if self.view is None:
+        self.view = view = await self.start_view(user, session.session_key)
+        if view is None:
             await self.close()  # another household's, missing or disabled camera: refused before accept
             return
-        view = self.view
-        groups = [
-            user_group(user.pk),
-            member_group(view.account_id, user.pk),
-            session_group(session.session_key),
-            camera_control_group(view.camera_id),
-            camera_viewer_group(view.membership_id, view.camera_id),
-        ]
-        if not await self.join_and_guard(groups, lambda: database_sync_to_async(still_allowed)(view)):
+        groups = self.view_groups(view, user, session.session_key)
+        if not await self.join_and_guard(groups, lambda: self.view_allowed(view)):
             await self.leave()
-            await database_sync_to_async(end_live_view)(view, ip=self.ip, user_agent=self.user_agent)
+            await self.end_view(view)
             self.view = None
             await self.close()
             return
         await self.accept()
         self.slot = ViewerSlot(
-            camera_id=self.view.camera_id,
-            account_id=self.view.account_id,
+            camera_id=view.camera_id,
+            account_id=view.account_id,
             send=self._send_frame,
             credits=settings.LIVE_VIEWER_CREDITS,
         )
@@ -268,4 +270,36 @@ class LiveViewerConsumer(FrameConsumer):
                 await get_hub().detach(self.slot)
             await self.leave()
         finally:
-            await database_sync_to_async(end_live_view)(self.view, ip=self.ip, user_agent=self.user_agent)
+            await self.end_view(self.view)
+
+
+class LiveViewerConsumer(WatchingConsumer):
+    """A household member, in their active household, on a camera they may see."""
+
+    async def start_view(self, user: Any, session_key: str) -> LiveView | None:
+        session = self.scope["session"]
+        view: LiveView | None = await database_sync_to_async(start_live_view)(
+            user=user,
+            session_key=session_key,
+            active_account=session.get(ACTIVE_ACCOUNT_SESSION_KEY),
+            camera_id=self.scope["url_route"]["kwargs"]["camera_id"],
+            ip=self.ip,
+            user_agent=self.user_agent,
+        )
+        return view
+
+    def view_groups(self, view: LiveView, user: Any, session_key: str) -> list[str]:
+        return [
+            user_group(user.pk),
+            member_group(view.account_id, user.pk),
+            session_group(session_key),
+            camera_control_group(view.camera_id),
+            camera_viewer_group(view.membership_id, view.camera_id),
+        ]
+
+    async def view_allowed(self, view: LiveView) -> bool:
+        allowed: bool = await database_sync_to_async(still_allowed)(view)
+        return allowed
+
+    async def end_view(self, view: LiveView) -> None:
+        await database_sync_to_async(end_live_view)(view, ip=self.ip, user_agent=self.user_agent)

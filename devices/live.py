@@ -37,6 +37,21 @@ def session_data(session_key: str) -> dict[str, Any]:
     return dict(import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).load())
 
 
+def still_signed_in(*, user_id: uuid.UUID, session_key: str) -> tuple[User, dict[str, Any]] | None:
+    """The active user and their session's data, if that session is still theirs as Django's
+    auth reads it: still there, still this user, and signed with the current password (a
+    password change leaves old sessions in place, only with a stale hash)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    session = session_data(session_key)
+    if session.get(SESSION_KEY) != str(user.pk):
+        return None
+    if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return None
+    return user, session
+
+
 def start_live_view(
     *,
     user: User,
@@ -69,17 +84,10 @@ def still_allowed(view: LiveView) -> bool:
 
     Also catches what sends no event: a session that expired or was deleted, a
     password changed elsewhere, a user deactivated or deleted by support."""
-    user = User.objects.filter(pk=view.user_id, is_active=True).first()
-    if user is None:
+    signed_in = still_signed_in(user_id=view.user_id, session_key=view.session_key)
+    if signed_in is None:
         return False
-    # The session as Django's auth reads it: still there, still this user, and
-    # signed with the current password (a password change leaves old sessions
-    # in place, only with a stale hash).
-    session = session_data(view.session_key)
-    if session.get(SESSION_KEY) != str(user.pk):
-        return False
-    if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-        return False
+    session = signed_in[1]
     with account_scope(view.account_id, user_id=view.user_id):
         membership = (
             Membership.objects.filter(pk=view.membership_id, user_id=view.user_id).select_related("account").first()

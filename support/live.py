@@ -6,16 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import Http404
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 
 from accounts.audit import record_access
 from accounts.models import AccessKind, AccessVia, User
 from accounts.staff import staff_session_ready
 from accounts.tenancy import account_scope
-from devices.live import session_data
+from devices.live import session_data, still_signed_in
 from devices.models import LiveSession
 from support.access import grant_access, grant_access_in_scope, granted_cameras
 
@@ -54,15 +52,8 @@ def start_support_view(
 
 def still_allowed(view: SupportView) -> bool:
     """The safety net behind the grant's closing message and the socket's own deadline."""
-    user = User.objects.filter(pk=view.user_id, is_active=True).first()
-    if user is None:
-        return False
-    session = session_data(view.session_key)
-    if session.get(SESSION_KEY) != str(user.pk):
-        return False
-    if not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-        return False
-    if not staff_session_ready(user, session):
+    signed_in = still_signed_in(user_id=view.user_id, session_key=view.session_key)
+    if signed_in is None or not staff_session_ready(*signed_in):
         return False
     with account_scope(view.account_id):
         try:

@@ -475,23 +475,26 @@ def admin_kwargs(route: Route, world: World) -> dict[str, Any]:
     return {param: values[param] for param in route.params}
 
 
-def test_admin_routes_send_non_staff_to_the_support_login(world: World):
-    client = client_for(world.a.owner)
-    login = reverse("admin:login")
+def admin_attacks(world: World, client: Client, skip: set[str]) -> Iterator[tuple[Any, str]]:
+    """Every admin route (GET and POST) as ``client``: each response, and where it came from."""
     for route in http_routes():
-        if not is_admin(route) or route.name in {"admin:login", "admin:logout"}:
+        if not is_admin(route) or route.name in skip:
             continue
         try:
             path = reverse(route.name, kwargs=admin_kwargs(route, world))
         except Exception:  # unnamed catch-all: any unknown admin path
             path = "/support/" + "anything/"
         for method in ("GET", "POST"):
-            response = request(client, method, path)
             ATTACKS["http"] += 1
-            where = f"non-staff {method} {path} ({route.name})"
-            assert response.status_code in (302, 404), f"{where} answered {response.status_code}"
-            if response.status_code == 302:
-                assert response["Location"].startswith(login), where
+            yield request(client, method, path), f"{method} {path} ({route.name})"
+
+
+def test_admin_routes_send_non_staff_to_the_support_login(world: World):
+    login = reverse("admin:login")
+    for response, where in admin_attacks(world, client_for(world.a.owner), {"admin:login", "admin:logout"}):
+        assert response.status_code in (302, 404), f"non-staff {where} answered {response.status_code}"
+        if response.status_code == 302:
+            assert response["Location"].startswith(login), where
 
 
 @pytest.mark.parametrize("role", ["support", "superuser"])
@@ -501,22 +504,12 @@ def test_admin_routes_refuse_a_staff_session_without_the_second_factor(world: Wo
     client = staff_client(role, second_factor=False)
     confirm = reverse("mfa_reauthenticate")
     secrets = world.a.ids() | world.b.ids()
-    for route in http_routes():
-        if not is_admin(route) or route.name == "admin:logout":
-            continue
-        try:
-            path = reverse(route.name, kwargs=admin_kwargs(route, world))
-        except Exception:  # unnamed catch-all: any unknown admin path
-            path = "/support/" + "anything/"
-        for method in ("GET", "POST"):
-            response = request(client, method, path)
-            ATTACKS["http"] += 1
-            where = f"password-only {role} {method} {path} ({route.name})"
-            assert response.status_code in (302, 404), f"{where} answered {response.status_code}"
-            if response.status_code == 302:
-                assert response["Location"].startswith(confirm), where
-            body = response.content.decode(errors="replace")
-            assert not [value for value in secrets if value in body], where
+    for response, where in admin_attacks(world, client, {"admin:logout"}):
+        assert response.status_code in (302, 404), f"password-only {role} {where} answered {response.status_code}"
+        if response.status_code == 302:
+            assert response["Location"].startswith(confirm), where
+        body = response.content.decode(errors="replace")
+        assert not [value for value in secrets if value in body], where
 
 
 # --- Cameras' routes ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from typing import cast
 
 from django.conf import settings
@@ -114,16 +115,25 @@ def serve_object(
     return response
 
 
-def _as_view_response(response: HttpResponseBase) -> HttpResponse:
-    """A streaming response where ``household_required``'s type says HttpResponse."""
-    return cast(HttpResponse, response)
+@dataclass(frozen=True)
+class Viewed:
+    """What a served clip or thumbnail was, for its access event (``key_id``: once per viewing)."""
+
+    kind: AccessKind
+    key_id: uuid.UUID
+    object_type: str
+    object_id: uuid.UUID
+    object_label: str
 
 
-def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) -> HttpResponseBase:
-    assert request.membership is not None  # household_required
-    recording = recording_get(viewer=request.membership, recording_id=recording_id)
+def clip_response(
+    request: HttpRequest, recording: Recording, *, kind: AccessKind
+) -> tuple[HttpResponseBase, Viewed | None]:
+    """The clip's video (to play, or to download), and what to record if any was served.
+    Shared by the members' routes and the support viewer, which record it each their way."""
     if not recording.is_ready:
-        return not_ready(recording)
+        return not_ready(recording), None
+    download = kind == AccessKind.CLIP_DOWNLOAD
     response = serve_object(
         request,
         recording,
@@ -131,26 +141,54 @@ def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) 
         size=recording.size_bytes,
         content_type="video/mp4",
         # Downloads get what they asked for (download managers resume with exact ranges).
-        max_range=None if kind == AccessKind.CLIP_DOWNLOAD else settings.RECORDINGS_MAX_RANGE_BYTES,
+        max_range=None if download else settings.RECORDINGS_MAX_RANGE_BYTES,
     )
-    if kind == AccessKind.CLIP_DOWNLOAD and response.status_code in (200, 206):
+    if download and response.status_code in (200, 206):
         response["Content-Disposition"] = f'attachment; filename="{download_name(recording)}"'
-    if request.method == "GET" and response.status_code in (200, 206):
-        _record_once(
-            request,
-            kind=kind,
-            key_id=recording.pk,
-            object_type="recording",
-            object_id=recording.pk,
-            object_label=clip_label(recording),
+    if request.method != "GET" or response.status_code not in (200, 206):
+        return response, None
+    return response, Viewed(kind, recording.pk, "recording", recording.pk, clip_label(recording))
+
+
+def thumbnail_response(request: HttpRequest, recording: Recording) -> tuple[HttpResponseBase, Viewed | None]:
+    """The clip's thumbnail, and what to record if it was served: one event per person,
+    camera and day of clips within the window, not one per thumbnail (a timeline page
+    shows dozens of them at once)."""
+    if not recording.has_thumbnail:
+        return HttpResponse("This clip has no thumbnail.", status=404, content_type="text/plain; charset=utf-8"), None
+    try:
+        size = files.clip_storage.plaintext_size(
+            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
         )
-    return response
+    except (StorageError, OSError) as error:
+        return _unavailable(recording, files.THUMBNAIL, error), None
+    response = serve_object(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
+    if request.method != "GET" or response.status_code not in (200, 206):
+        return response, None
+    day = timezone.localdate(recording.started_at)
+    label = f"{recording.camera.name}, thumbnails of {day:%Y-%m-%d}"
+    key = uuid.uuid5(recording.camera_id, day.isoformat())
+    return response, Viewed(AccessKind.THUMBNAIL, key, "camera", recording.camera_id, label)
+
+
+def _member_response(request: TenantRequest, served: tuple[HttpResponseBase, Viewed | None]) -> HttpResponse:
+    response, viewed = served
+    if viewed is not None:
+        _record_once(request, **vars(viewed))
+    # A streaming response where ``household_required``'s type says HttpResponse.
+    return cast(HttpResponse, response)
+
+
+def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) -> HttpResponse:
+    assert request.membership is not None  # household_required
+    recording = recording_get(viewer=request.membership, recording_id=recording_id)
+    return _member_response(request, clip_response(request, recording, kind=kind))
 
 
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def clip_video(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
-    return _as_view_response(_clip(request, recording_id, kind=AccessKind.CLIP_PLAY))
+    return _clip(request, recording_id, kind=AccessKind.CLIP_PLAY)
 
 
 def download_name(recording: Recording) -> str:
@@ -164,7 +202,7 @@ def download_name(recording: Recording) -> str:
 @require_http_methods(["GET", "HEAD"])
 @household_required
 def clip_download(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
-    return _as_view_response(_clip(request, recording_id, kind=AccessKind.CLIP_DOWNLOAD))
+    return _clip(request, recording_id, kind=AccessKind.CLIP_DOWNLOAD)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -172,25 +210,4 @@ def clip_download(request: TenantRequest, recording_id: uuid.UUID) -> HttpRespon
 def clip_thumbnail(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None  # household_required
     recording = recording_get(viewer=request.membership, recording_id=recording_id)
-    if not recording.has_thumbnail:
-        return HttpResponse("This clip has no thumbnail.", status=404, content_type="text/plain; charset=utf-8")
-    try:
-        size = files.clip_storage.plaintext_size(
-            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
-        )
-    except (StorageError, OSError) as error:
-        return _unavailable(recording, files.THUMBNAIL, error)
-    response = serve_object(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
-    if request.method == "GET" and response.status_code in (200, 206):
-        # One event per person, camera and day of clips within the window, not one per
-        # thumbnail: a timeline page shows dozens of them at once.
-        day = timezone.localdate(recording.started_at)
-        _record_once(
-            request,
-            kind=AccessKind.THUMBNAIL,
-            key_id=uuid.uuid5(recording.camera_id, day.isoformat()),
-            object_type="camera",
-            object_id=recording.camera_id,
-            object_label=f"{recording.camera.name}, thumbnails of {day:%Y-%m-%d}",
-        )
-    return _as_view_response(response)
+    return _member_response(request, thumbnail_response(request, recording))

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -25,9 +24,7 @@ from accounts.models import AccessKind, AccessVia, User
 from accounts.staff import staff_session_ready
 from accounts.support_audit import staff_read_record
 from accounts.tenancy import account_scope, unscoped
-from recordings import files
-from recordings.storage import StorageError
-from recordings.views.playback import clip_label, not_ready, serve_object
+from recordings.views.playback import Viewed, clip_label, clip_response, thumbnail_response
 from support.access import (
     GrantAccess,
     grant_access,
@@ -129,67 +126,27 @@ def clip(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> 
     return render(request, "support/viewer_clip.html", {"access": access, "recording": recording})
 
 
-def _record(request: HttpRequest, access: GrantAccess, *, kind: AccessKind, key_id: uuid.UUID, **what: Any) -> None:
-    record_access_once(
-        request=request,
-        account_id=access.account_id,
-        actor=_staff(request),
-        via=AccessVia.SUPPORT,
-        kind=kind,
-        key_id=key_id,
-        **what,
-    )
+def _served(
+    request: HttpRequest, access: GrantAccess, served: tuple[HttpResponseBase, Viewed | None]
+) -> HttpResponseBase:
+    """The response, after its access event: ``via=support``, under the staff person's name."""
+    response, viewed = served
+    if viewed is not None:
+        record_access_once(
+            request=request, account_id=access.account_id, actor=_staff(request), via=AccessVia.SUPPORT, **vars(viewed)
+        )
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])
 @grant_required
 def clip_video(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> HttpResponseBase:
     recording = granted_recording_get(access, recording_id)
-    if not recording.is_ready:
-        return not_ready(recording)
-    response = serve_object(
-        request,
-        recording,
-        kind=files.CLIP,
-        size=recording.size_bytes,
-        content_type="video/mp4",
-        max_range=settings.RECORDINGS_MAX_RANGE_BYTES,
-    )
-    if request.method == "GET" and response.status_code in (200, 206):
-        _record(
-            request,
-            access,
-            kind=AccessKind.CLIP_PLAY,
-            key_id=recording.pk,
-            object_type="recording",
-            object_id=recording.pk,
-            object_label=clip_label(recording),
-        )
-    return response
+    return _served(request, access, clip_response(request, recording, kind=AccessKind.CLIP_PLAY))
 
 
 @require_http_methods(["GET", "HEAD"])
 @grant_required
 def clip_thumbnail(request: HttpRequest, access: GrantAccess, recording_id: uuid.UUID) -> HttpResponseBase:
     recording = granted_recording_get(access, recording_id)
-    if not recording.has_thumbnail:
-        raise Http404("This clip has no thumbnail.")
-    try:
-        size = files.clip_storage.plaintext_size(
-            account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL
-        )
-    except (StorageError, OSError):
-        raise Http404("This clip's thumbnail is unavailable.") from None
-    response = serve_object(request, recording, kind=files.THUMBNAIL, size=size, content_type="image/jpeg")
-    if request.method == "GET" and response.status_code in (200, 206):
-        day = timezone.localdate(recording.started_at)
-        _record(
-            request,
-            access,
-            kind=AccessKind.THUMBNAIL,
-            key_id=uuid.uuid5(recording.camera_id, day.isoformat()),
-            object_type="camera",
-            object_id=recording.camera_id,
-            object_label=f"{recording.camera.name}, thumbnails of {day:%Y-%m-%d}",
-        )
-    return response
+    return _served(request, access, thumbnail_response(request, recording))
