@@ -102,3 +102,26 @@ def test_an_expiring_grant_closes_the_socket_on_its_own(events_only: LiveServer,
     code, late = asyncio.run(scenario())
     assert code == CLOSE_REVOKED
     assert -0.1 < late < WITHIN, f"closed {late:.2f} s after the grant expired"
+
+
+@pytest.fixture
+def rechecking(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveServer]:
+    """A daphne re-checking every second: what sends no message to it (an operator's command
+    in another process, on the in-memory channel layer) is caught by the re-check."""
+    with django_db_blocker.unblock(), daphne_server(extra_env={"LIVE_RECHECK_SECONDS": "1"}) as server:
+        yield server
+
+
+def test_deactivating_the_staff_member_closes_their_support_socket(rechecking: LiveServer, world: World):
+    from accounts.staff import staff_deactivate
+
+    grant = grant_give(world.a)
+    staff = staff_client()
+    cookie = f"sessionid={staff.cookies['sessionid'].value}"
+
+    async def scenario() -> int | None:
+        viewer = await open_support(rechecking, grant.pk, world.a.cameras[0].pk, cookie)
+        await asyncio.to_thread(staff_deactivate, email=staff.staff.email)  # type: ignore[attr-defined]
+        return await wait_closed(viewer, 3)
+
+    assert asyncio.run(scenario()) == CLOSE_REVOKED
