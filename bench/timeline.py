@@ -193,9 +193,12 @@ def generate(owner_url: str, *, households: int, recordings: int, deep: int, day
         )
         conn.execute(
             "INSERT INTO devices_camera (id, name, kind, source_url_encrypted, enabled, status, status_message, "
-            "live_fps, created_at, account_id, motion_min_area_percent, motion_sensitivity, retention_days) "
-            "SELECT camera_id, 'Camera ' || k, 'push', '', true, 'offline', '', 0, now(), account_id, 0.2, 0.5, 30 "
-            "FROM b_cam"
+            "live_fps, created_at, account_id) "
+            "SELECT camera_id, 'Camera ' || k, 'push', '', true, 'offline', '', 0, now(), account_id FROM b_cam"
+        )
+        conn.execute(
+            "INSERT INTO recordings_camerarecordingsettings (camera_id, account_id, retention_days, "
+            "motion_sensitivity, motion_min_area_percent) SELECT camera_id, account_id, 30, 0.5, 0.2 FROM b_cam"
         )
         # Every camera but the deep one, numbered 0..M-1; recording i goes to camera i % M, slot i / M.
         conn.execute(

@@ -2,13 +2,8 @@ from typing import Any
 
 from django import forms
 
-from devices.models import (
-    MOTION_MIN_AREA_PERCENT_RANGE,
-    MOTION_SENSITIVITY_RANGE,
-    RETENTION_DAYS_RANGE,
-    Camera,
-    CameraKind,
-)
+from devices.extensions import settings_form_fields
+from devices.models import Camera, CameraKind
 
 
 class CameraAddForm(forms.Form):
@@ -39,27 +34,15 @@ class CameraEditForm(forms.Form):
         help_text="Leave empty to keep the current one (it is never shown).",
         widget=forms.PasswordInput(render_value=False),
     )
-    retention_days = forms.IntegerField(
-        label="Keep recordings for (days)",
-        required=False,
-        min_value=RETENTION_DAYS_RANGE[0],
-        max_value=RETENTION_DAYS_RANGE[1],
-        help_text="Older clips are deleted automatically (1 to 3650 days).",
-    )
-    motion_sensitivity = forms.FloatField(
-        label="Motion sensitivity",
-        required=False,
-        min_value=MOTION_SENSITIVITY_RANGE[0],
-        max_value=MOTION_SENSITIVITY_RANGE[1],
-        help_text="0 to 1: higher finds fainter changes (and more false alarms).",
-    )
-    motion_min_area_percent = forms.FloatField(
-        label="Minimum changed area (%)",
-        required=False,
-        min_value=MOTION_MIN_AREA_PERCENT_RANGE[0],
-        max_value=MOTION_MIN_AREA_PERCENT_RANGE[1],
-        help_text="How much of the picture must change to count as motion (0.01 to 50 %).",
-    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Retention and motion tuning: recordings' fields (devices.extensions).
+        self.fields.update(settings_form_fields())
+
+    def settings(self) -> dict[str, Any]:
+        """The cleaned values of the other apps' fields."""
+        return {name: self.cleaned_data.get(name) for name in settings_form_fields()}
 
 
 class CameraAccessForm(forms.Form):

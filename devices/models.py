@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -21,17 +20,6 @@ class CameraStatus(models.TextChoices):
     ERROR = "error", "Error"
 
 
-# The allowed ranges of a camera's recording settings: the model, the portal form,
-# the API and camera_update all read them from here.
-RETENTION_DAYS_RANGE = (1, 3650)
-MOTION_SENSITIVITY_RANGE = (0, 1)
-MOTION_MIN_AREA_PERCENT_RANGE = (0.01, 50)
-
-
-def _within(bounds: tuple[float, float]) -> list[MinValueValidator | MaxValueValidator]:
-    return [MinValueValidator(bounds[0]), MaxValueValidator(bounds[1])]
-
-
 class Camera(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="cameras")
@@ -46,12 +34,7 @@ class Camera(TenantModel):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     live_fps = models.FloatField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    # Recordings: kept this many days (the retention task prunes older clips).
-    retention_days = models.PositiveSmallIntegerField(default=30, validators=_within(RETENTION_DAYS_RANGE))
-    # Motion tuning (recordings.video.MotionSettings): 0..1, higher finds fainter changes.
-    motion_sensitivity = models.FloatField(default=0.5, validators=_within(MOTION_SENSITIVITY_RANGE))
-    # The share of the picture that must change to count as motion, in percent.
-    motion_min_area_percent = models.FloatField(default=0.2, validators=_within(MOTION_MIN_AREA_PERCENT_RANGE))
+    # Recording settings (retention, motion tuning) are recordings' own: CameraRecordingSettings.
 
     objects = HouseholdRowManager["Camera"]()
 

@@ -19,11 +19,9 @@ from accounts.services import actor_account_id
 from accounts.support_audit import staff_action_record
 from accounts.tenancy import account_scope
 from devices.credentials import DevicePrincipal, issue_token
+from devices.extensions import camera_created, camera_deleting, settings_save
 from devices.groups import camera_control_group, camera_viewer_group, device_control_group
 from devices.models import (
-    MOTION_MIN_AREA_PERCENT_RANGE,
-    MOTION_SENSITIVITY_RANGE,
-    RETENTION_DAYS_RANGE,
     Camera,
     CameraAccess,
     CameraKind,
@@ -72,6 +70,7 @@ def camera_create(*, actor: Membership, name: str, kind: CameraKind, source_url:
             camera.save()
     except IntegrityError:
         raise ValidationError({"name": "This household already has a camera with that name."}) from None
+    camera_created(camera)  # other apps' rows of the camera (its recording settings)
     if actor.sees_some_cameras_only:
         # Whoever adds a camera may see it, even when limited to some cameras.
         CameraAccess.objects.create(account_id=actor.account_id, membership=actor, camera=camera)
@@ -86,12 +85,11 @@ def camera_update(
     name: str | None = None,
     enabled: bool | None = None,
     source_url: str | None = None,
-    retention_days: int | None = None,
-    motion_sensitivity: float | None = None,
-    motion_min_area_percent: float | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Camera:
+    """Change the camera, and the settings other apps keep for it (``devices.extensions``:
+    retention and motion tuning), all or nothing."""
     _require_manager(actor)
-    _set_recording_settings(camera, retention_days, motion_sensitivity, motion_min_area_percent)
     if name is not None:
         camera.name = _clean_name(name)
     if source_url:
@@ -105,44 +103,18 @@ def camera_update(
             close_sockets_on_commit(camera_control_group(camera.pk), reason="camera disabled")
     try:
         with transaction.atomic():
+            settings_save(camera, settings or {})
             camera.save()
     except IntegrityError:
         raise ValidationError({"name": "This household already has a camera with that name."}) from None
     return camera
 
 
-def _set_recording_settings(
-    camera: Camera, retention_days: int | None, sensitivity: float | None, min_area_percent: float | None
-) -> None:
-    """Retention and motion tuning (recordings.retention, recordings.processing), range-checked."""
-    # Written as "not lo <= x <= hi" so that NaN, which every comparison refuses, is refused too.
-    errors: dict[str, str] = {}
-    low, high = RETENTION_DAYS_RANGE
-    if retention_days is not None and not low <= retention_days <= high:
-        errors["retention_days"] = f"Keep recordings between {low} and {high} days."
-    low, high = MOTION_SENSITIVITY_RANGE
-    if sensitivity is not None and not low <= sensitivity <= high:
-        errors["motion_sensitivity"] = f"Motion sensitivity is between {low} and {high}."
-    low_area, high_area = MOTION_MIN_AREA_PERCENT_RANGE
-    if min_area_percent is not None and not low_area <= min_area_percent <= high_area:
-        errors["motion_min_area_percent"] = f"The minimum changed area is between {low_area} and {high_area} percent."
-    if errors:
-        raise ValidationError(errors)
-    if retention_days is not None:
-        camera.retention_days = retention_days
-    if sensitivity is not None:
-        camera.motion_sensitivity = sensitivity
-    if min_area_percent is not None:
-        camera.motion_min_area_percent = min_area_percent
-
-
 def camera_delete(*, actor: Membership, camera: Camera) -> None:
     _require_manager(actor)
     close_sockets_on_commit(camera_control_group(camera.pk), reason="camera deleted")
-    # The recordings' rows cascade with the camera; their files go once that commits.
-    from recordings.services import camera_recordings_purge_on_commit  # recordings builds on devices
-
-    camera_recordings_purge_on_commit(camera)
+    # Other apps' rows cascade with the camera; their hooks clean the rest (clips' files).
+    camera_deleting(camera)
     camera.delete()
 
 

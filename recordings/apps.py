@@ -19,6 +19,15 @@ class RecordingsConfig(AppConfig):
         # The access history shows a limited member only events about their cameras' clips.
         register_visible_objects("recording", _visible_recordings)
 
+        # A camera's recording settings and clips are ours; devices calls these hooks.
+        from devices.extensions import on_camera_created, on_camera_deleting, register_camera_settings
+        from recordings.camera_settings import CONTRIBUTION, settings_create
+        from recordings.services import camera_recordings_purge_on_commit
+
+        register_camera_settings(CONTRIBUTION)
+        on_camera_created(settings_create)
+        on_camera_deleting(camera_recordings_purge_on_commit)
+
 
 def _visible_recordings(membership: Any) -> Any:
     from devices.selectors import filter_visible_cameras  # imports models: not at app loading

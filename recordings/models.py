@@ -9,6 +9,7 @@ household's id and the recording's id only.
 import uuid
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -29,6 +30,38 @@ class StorageKey(TenantModel):
 
     def __str__(self) -> str:
         return f"data key of {self.account_id}"
+
+
+# The allowed ranges of a camera's recording settings: the model, the camera's form and
+# API fields (recordings/camera_settings.py) and the service read them from here.
+RETENTION_DAYS_RANGE = (1, 3650)
+MOTION_SENSITIVITY_RANGE = (0, 1)
+MOTION_MIN_AREA_PERCENT_RANGE = (0.01, 50)
+
+
+def _within(bounds: tuple[float, float]) -> list[MinValueValidator | MaxValueValidator]:
+    return [MinValueValidator(bounds[0]), MaxValueValidator(bounds[1])]
+
+
+class CameraRecordingSettings(TenantModel):
+    """How a camera's clips are kept and analysed; one row per camera, made with it.
+
+    Shown and changed on the camera's page and API through ``devices.extensions``.
+    """
+
+    camera = models.OneToOneField(Camera, primary_key=True, on_delete=models.CASCADE, related_name="recording_settings")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Kept this many days (the retention task prunes older clips).
+    retention_days = models.PositiveSmallIntegerField(default=30, validators=_within(RETENTION_DAYS_RANGE))
+    # Motion tuning (recordings.video.MotionSettings): 0..1, higher finds fainter changes.
+    motion_sensitivity = models.FloatField(default=0.5, validators=_within(MOTION_SENSITIVITY_RANGE))
+    # The share of the picture that must change to count as motion, in percent.
+    motion_min_area_percent = models.FloatField(default=0.2, validators=_within(MOTION_MIN_AREA_PERCENT_RANGE))
+
+    objects = HouseholdRowManager["CameraRecordingSettings"]()
+
+    def __str__(self) -> str:
+        return f"recording settings of {self.camera_id}"
 
 
 class RecordingStatus(models.TextChoices):

@@ -118,13 +118,18 @@ def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str) -> str:
 
 
 def _motion_settings(recording: Recording) -> MotionSettings:
-    camera = recording.camera
-    return MotionSettings(sensitivity=camera.motion_sensitivity, min_area_fraction=camera.motion_min_area_percent / 100)
+    tuning = recording.camera.recording_settings
+    return MotionSettings(sensitivity=tuning.motion_sensitivity, min_area_fraction=tuning.motion_min_area_percent / 100)
 
 
 def _start(account_id: uuid.UUID, pk: uuid.UUID) -> _Job | str:
     with account_scope(account_id):
-        recording = Recording.objects.select_for_update(of=("self",)).select_related("camera").filter(pk=pk).first()
+        recording = (
+            Recording.objects.select_for_update(of=("self",))
+            .select_related("camera__recording_settings")
+            .filter(pk=pk)
+            .first()
+        )
         if recording is None:
             return MISSING
         if recording.status in (RecordingStatus.READY, RecordingStatus.FAILED):

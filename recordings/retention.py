@@ -29,9 +29,8 @@ from django.utils import timezone
 from accounts.models import Account, Membership
 from accounts.services import actor_account_id
 from accounts.tenancy import account_scope, unscoped
-from devices.models import Camera
 from devices.selectors import filter_visible_cameras
-from recordings.models import Recording
+from recordings.models import CameraRecordingSettings, Recording
 from recordings.services import recordings_purge
 
 __all__ = [
@@ -181,7 +180,7 @@ def _prune_into(result: HouseholdPrune, account_id: uuid.UUID, *, now: datetime,
     """``prune_household``, counting each batch in ``result`` as it commits (what a failure leaves is known)."""
     batch = batch_size or settings.RECORDINGS_PRUNE_BATCH
     with account_scope(account_id):
-        cameras = list(Camera.objects.values_list("pk", "retention_days"))
+        cameras = list(CameraRecordingSettings.objects.values_list("camera_id", "retention_days"))
     for camera_id, retention_days in cameras:
         cutoff = now - timedelta(days=retention_days)
         while True:

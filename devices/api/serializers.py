@@ -1,14 +1,11 @@
 """Shapes only: camera rules live in devices/services.py."""
 
+from typing import Any
+
 from rest_framework import serializers
 
-from devices.models import (
-    MOTION_MIN_AREA_PERCENT_RANGE,
-    MOTION_SENSITIVITY_RANGE,
-    RETENTION_DAYS_RANGE,
-    Camera,
-    CameraKind,
-)
+from devices.extensions import settings_api_fields
+from devices.models import Camera, CameraKind
 
 
 class CameraSerializer(serializers.ModelSerializer[Camera]):
@@ -27,10 +24,13 @@ class CameraSerializer(serializers.ModelSerializer[Camera]):
             "live_fps",
             "created_at",
             "has_source_url",
-            "retention_days",
-            "motion_sensitivity",
-            "motion_min_area_percent",
         )
+
+    def get_fields(self) -> dict[str, Any]:
+        # Other apps' settings of the camera (retention, motion tuning), read-only here.
+        fields = super().get_fields()
+        fields.update(settings_api_fields(reading=True))
+        return fields
 
     def get_has_source_url(self, camera: Camera) -> bool:
         """Whether a pull address is set. The address itself is never returned."""
@@ -47,15 +47,11 @@ class CameraUpdateSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=100, required=False)
     enabled = serializers.BooleanField(required=False)
     source_url = serializers.CharField(max_length=2000, required=False, write_only=True)
-    retention_days = serializers.IntegerField(
-        min_value=RETENTION_DAYS_RANGE[0], max_value=RETENTION_DAYS_RANGE[1], required=False
-    )
-    motion_sensitivity = serializers.FloatField(
-        min_value=MOTION_SENSITIVITY_RANGE[0], max_value=MOTION_SENSITIVITY_RANGE[1], required=False
-    )
-    motion_min_area_percent = serializers.FloatField(
-        min_value=MOTION_MIN_AREA_PERCENT_RANGE[0], max_value=MOTION_MIN_AREA_PERCENT_RANGE[1], required=False
-    )
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.update(settings_api_fields(reading=False))  # retention and motion tuning (recordings')
+        return fields
 
 
 class TokenSerializer(serializers.Serializer[None]):

@@ -26,6 +26,7 @@ from devices.api.serializers import (
     TokenSerializer,
 )
 from devices.credentials import DevicePrincipal
+from devices.extensions import settings_related
 from devices.models import Camera, CameraKind
 from devices.selectors import cameras_visible
 from devices.services import camera_create, camera_delete, camera_update, device_heartbeat, token_revoke, token_rotate
@@ -47,7 +48,8 @@ class CameraViewSet(
 
     def get_queryset(self) -> QuerySet[Camera]:
         # Only the cameras this person may see: another is a 404 and absent from the list.
-        return cameras_visible(viewer=actor_of(self.request)).order_by("name")
+        # With the other apps' settings rows (devices.extensions): no query per camera.
+        return cameras_visible(viewer=actor_of(self.request)).select_related(*settings_related()).order_by("name")
 
     @extend_schema(request=CameraCreateSerializer, responses={201: CameraSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -72,8 +74,13 @@ class CameraViewSet(
         camera = self.get_object()
         data = CameraUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        own = {
+            name: data.validated_data.pop(name)
+            for name in ("name", "enabled", "source_url")
+            if name in data.validated_data
+        }
         try:
-            camera_update(actor=actor_of(request), camera=camera, **data.validated_data)
+            camera_update(actor=actor_of(request), camera=camera, settings=data.validated_data, **own)
         except DjangoValidationError as error:
             raise as_api_error(error) from None
         return Response(CameraSerializer(camera).data)

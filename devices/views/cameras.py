@@ -19,6 +19,7 @@ from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import household_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
+from devices.extensions import settings_summaries, settings_values
 from devices.forms import CameraAddForm, CameraEditForm
 from devices.models import Camera, CameraKind
 from devices.selectors import camera_get, cameras_list, watchers
@@ -108,13 +109,7 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
     membership = _manager(request)
-    initial = {
-        "name": camera.name,
-        "enabled": camera.enabled,
-        "retention_days": camera.retention_days,
-        "motion_sensitivity": camera.motion_sensitivity,
-        "motion_min_area_percent": camera.motion_min_area_percent,
-    }
+    initial = {"name": camera.name, "enabled": camera.enabled, **settings_values(camera)}
     form = CameraEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -125,16 +120,14 @@ def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
                 name=data["name"],
                 enabled=data["enabled"],
                 source_url=data["source_url"] or None,
-                retention_days=data["retention_days"],
-                motion_sensitivity=data["motion_sensitivity"],
-                motion_min_area_percent=data["motion_min_area_percent"],
+                settings=form.settings(),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, f"Saved {camera.name}.")
             return redirect("devices:camera", camera_id=camera.pk)
-    context = {"form": form, "camera": camera}
+    context = {"form": form, "camera": camera, "settings_summary": settings_summaries(camera)}
     return render(request, "devices/camera_edit.html", context, status=400 if form.errors else 200)
 
 

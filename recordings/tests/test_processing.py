@@ -24,7 +24,7 @@ from conftest import World
 from devices.models import Camera, CameraKind
 from devices.services import camera_create
 from recordings import files, processing
-from recordings.models import MotionEvent, Recording, RecordingStatus
+from recordings.models import CameraRecordingSettings, MotionEvent, Recording, RecordingStatus
 from recordings.services import recordings_purge
 from recordings.storage import ClipStorage, StorageError
 from recordings.storage.backend import replace_encrypted
@@ -266,8 +266,8 @@ def test_it_applies_each_cameras_motion_thresholds(world: World):
     """Faint motion: found at high sensitivity, not at low; a large minimum area hides strong motion."""
     with account_scope(world.a.account.pk):
         quiet, _ = camera_create(actor=world.a.memberships["owner"], name="Quiet porch", kind=CameraKind.PUSH)
-        Camera.objects.filter(pk=world.a.cameras[0].pk).update(motion_sensitivity=1.0)
-        Camera.objects.filter(pk=quiet.pk).update(motion_sensitivity=0.0)
+        CameraRecordingSettings.objects.filter(camera_id=world.a.cameras[0].pk).update(motion_sensitivity=1.0)
+        CameraRecordingSettings.objects.filter(camera_id=quiet.pk).update(motion_sensitivity=0.0)
     faint = clip(contrast=0.2)
     keen, dull = uploaded(world.a.cameras[0], faint), uploaded(quiet, faint)
     assert run(keen) == run(dull) == RecordingStatus.READY
@@ -275,7 +275,9 @@ def test_it_applies_each_cameras_motion_thresholds(world: World):
     assert (fetch(dull).has_motion, events(dull)) == (False, [])
 
     with account_scope(world.a.account.pk):
-        Camera.objects.filter(pk=quiet.pk).update(motion_sensitivity=1.0, motion_min_area_percent=50)
+        CameraRecordingSettings.objects.filter(camera_id=quiet.pk).update(
+            motion_sensitivity=1.0, motion_min_area_percent=50
+        )
     strong = uploaded(quiet, clip())
     assert run(strong) == RecordingStatus.READY
     assert not fetch(strong).has_motion

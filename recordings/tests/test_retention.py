@@ -14,10 +14,9 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.tenancy import account_scope
 from conftest import World
-from devices.models import Camera
 from devices.services import camera_delete
 from recordings import files, retention
-from recordings.models import Recording
+from recordings.models import CameraRecordingSettings, Recording
 from recordings.retention import GB, enforce_retention, format_bytes, storage_usage
 from recordings.storage import ClipStorage
 from recordings.tasks import enforce_retention as enforce_retention_task
@@ -54,7 +53,7 @@ def test_it_deletes_clips_past_their_cameras_retention_with_their_files(
 ):
     """A's camera keeps 1 day: its 2-day-old clip goes (row and files); B's (30 days) stays."""
     with account_scope(world.a.account.pk):
-        Camera.objects.filter(pk=world.a.cameras[0].pk).update(retention_days=1)
+        CameraRecordingSettings.objects.filter(camera_id=world.a.cameras[0].pk).update(retention_days=1)
     (old_a,) = aged(world.a, 48)
     (old_b,) = aged(world.b, 48)
     before_b = ids(world.b)
@@ -144,7 +143,7 @@ def test_it_keeps_pruning_other_households_when_a_file_deletion_fails(world: Wor
     """Batches really commit: A's files cannot be deleted (logged, the sweep retries); B's clips still go."""
     for household in (world.a, world.b):
         with account_scope(household.account.pk):
-            Camera.objects.filter(pk=household.cameras[0].pk).update(retention_days=1)
+            CameraRecordingSettings.objects.filter(camera_id=household.cameras[0].pk).update(retention_days=1)
     (old_a,) = aged(world.a, 48)
     (old_b,) = aged(world.b, 48)
     deletion_fails_for(monkeypatch, world.a.account.pk)

@@ -10,6 +10,7 @@ from accounts.models import Account
 from accounts.tenancy import account_scope
 from conftest import World, client_for
 from devices.models import Camera
+from recordings.models import CameraRecordingSettings
 from recordings.retention import GB, format_bytes, storage_usage
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,8 @@ def camera(household) -> Camera:
 
 
 def settings_of(household) -> tuple[int, float, float]:
-    c = camera(household)
+    with account_scope(household.account.pk):
+        c = CameraRecordingSettings.objects.get(camera_id=household.cameras[0].pk)
     return (c.retention_days, c.motion_sensitivity, c.motion_min_area_percent)
 
 
