@@ -1,6 +1,7 @@
 """Request middleware: the household scope, private caching and a household's second-factor rule."""
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlencode
@@ -12,12 +13,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
 from accounts.auth.policy import has_second_factor, second_factor_missing, session_used_second_factor
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from accounts.selectors import memberships_for_user
-from accounts.tenancy import account_scope, user_scope
+from accounts.tenancy import request_transaction, user_scope
 
 ACTIVE_ACCOUNT_SESSION_KEY = "nvr_active_account"
 # Household forms carry the id of the household they were rendered for, as a
@@ -48,6 +50,11 @@ class TenantMiddleware:
     The household never comes from the URL, a form or a header: only from the
     user's memberships (the session merely remembers which of them is active).
     A user in no household gets no scope at all, never "every household".
+
+    One transaction per request (``request_transaction``): the session's household
+    is checked inside its own scope (the user's membership there, one query), and
+    only when that fails are all the user's memberships read to choose another.
+    ``request.memberships`` (the switcher's list) is read only if a page uses it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -60,36 +67,64 @@ class TenantMiddleware:
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)
-        with user_scope(user.pk):
-            request.memberships = memberships_for_user(user_id=user.pk)
+        request.memberships = cast(list[Membership], SimpleLazyObject(lambda: _all_memberships(user.pk)))
         wanted = request.session.get(ACTIVE_ACCOUNT_SESSION_KEY)
-        active = choose_active_membership(request.memberships, wanted)
-        request.membership = active
         unsafe = request.method not in _SAFE_METHODS
-        if wanted and (active is None or str(active.account_id) != wanted):
-            # The household this session worked in is gone (removed, or left):
-            # never apply a change meant for it to another household.
-            del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
-            if unsafe:
-                return _refuse(request, "You are no longer a member of the household this page belonged to.")
-        if active is None:
-            return self.get_response(request)
-        if unsafe and request.content_type in _FORM_TYPES:
+        with request_transaction() as scope:
+            active = None
+            if wanted and _is_uuid(wanted):
+                scope.as_account(wanted, user_id=user.pk)
+                active = Membership.objects.filter(user_id=user.pk).select_related("account").first()
+            if active is None:
+                scope.as_user(user.pk)
+                memberships = memberships_for_user(user_id=user.pk)
+                request.memberships = memberships
+                active = choose_active_membership(memberships, None)
+                if wanted:
+                    # The household this session worked in is gone (removed, or left):
+                    # never apply a change meant for it to another household.
+                    del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
+                    if unsafe:
+                        return _refuse(request, "You are no longer a member of the household this page belonged to.")
+                if active is not None:
+                    scope.as_account(active.account_id, user_id=user.pk)
+                    # Remembered, so the next request checks this household alone.
+                    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(active.account_id)
+            request.membership = active
+            if active is not None:
+                return self._in_scope(request, active)
+        return self.get_response(request)  # in no household: no scope at all
+
+    def _in_scope(self, request: TenantRequest, active: Membership) -> HttpResponse:
+        if request.method not in _SAFE_METHODS and request.content_type in _FORM_TYPES:
             rendered_for = request.POST.get(HOUSEHOLD_GUARD_FIELD)
             if rendered_for is not None and rendered_for != str(active.account_id):
                 return _refuse(
                     request, "This page belongs to another of your households: you switched in another tab or window."
                 )
-        with account_scope(active.account_id, user_id=user.pk):
-            response = self.get_response(request)
-            # Render inside the scope: a TemplateResponse's querysets are lazy.
-            render = getattr(response, "render", None)
-            if callable(render) and not getattr(response, "is_rendered", True):
-                render()
-            if response.status_code >= 500:
-                # The view failed after it may have written: keep nothing.
-                transaction.set_rollback(True)
+        response = self.get_response(request)
+        # Render inside the scope: a TemplateResponse's querysets are lazy.
+        render = getattr(response, "render", None)
+        if callable(render) and not getattr(response, "is_rendered", True):
+            render()
+        if response.status_code >= 500:
+            # The view failed after it may have written: keep nothing.
+            transaction.set_rollback(True)
         return response
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _all_memberships(user_id: uuid.UUID) -> list[Membership]:
+    """Every household of the user (the switcher), read when a page first asks for it."""
+    with user_scope(user_id):
+        return memberships_for_user(user_id=user_id)
 
 
 class PrivateCacheMiddleware:

@@ -38,12 +38,14 @@ __all__ = [
     "HouseholdRowManager",
     "OwnMembershipManager",
     "PendingInvitationManager",
+    "RequestScope",
     "ScopeError",
     "TenancyError",
     "TenantModel",
     "TenantScopedModel",
     "account_scope",
     "active_account_id",
+    "request_transaction",
     "unscoped",
     "user_scope",
 ]
@@ -155,6 +157,68 @@ def unscoped(reason: str) -> Iterator[None]:
     outermost = not connection.in_atomic_block
     with transaction.atomic(), _database_settings(outermost=outermost, unscoped="on"), _scope({"_enabled": False}):
         yield
+
+
+class RequestScope:
+    """The scopes of one request in one transaction (``request_transaction``): the user's
+    own memberships, then one household. Each switch is one statement and replaces every
+    setting; nothing is restored between them, since the transaction's end drops them."""
+
+    def __init__(self) -> None:
+        self._token: Any = None
+
+    def _enter(self, dimensions: dict[str, Any], **values: str) -> None:
+        if connection.vendor == "postgresql":
+            names = [f"nvr.{name}" for name in _SETTINGS]
+            with connection.cursor() as cursor:
+                _set(cursor, names, [values.get(name, "") for name in _SETTINGS])
+        if self._token is not None:
+            _scope_state.reset(self._token)
+        self._token = _scope_state.set(dimensions)
+
+    def as_user(self, user_id: uuid.UUID | str) -> None:
+        """Like ``user_scope`` (no invitations: their email dimension matches nothing)."""
+        user = _as_uuid(user_id, "user")
+        dimensions = {"_enabled": True, "user": user, "invitee": f"unverified:{user}"}
+        self._enter(dimensions, user_id=str(user), unscoped="off")
+
+    def as_account(self, account_id: uuid.UUID | str, *, user_id: uuid.UUID | str) -> None:
+        """Like ``account_scope(account_id, user_id=user_id)``."""
+        account, user = _as_uuid(account_id, "account"), _as_uuid(user_id, "user")
+        self._enter(
+            {"_enabled": True, "account": account, "user": user},
+            account_id=str(account),
+            user_id=str(user),
+            unscoped="off",
+        )
+
+    def close(self) -> None:
+        if self._token is not None:
+            _scope_state.reset(self._token)
+            self._token = None
+
+
+@contextmanager
+def request_transaction() -> Iterator[RequestScope]:
+    """One transaction for a request's scopes (BEGIN and COMMIT once, one statement per
+    switch), where ``user_scope`` then ``account_scope`` would take two of each. Inside an
+    enclosing transaction (tests) the settings it found are put back on a clean exit."""
+    outermost = not connection.in_atomic_block
+    names = [f"nvr.{name}" for name in _SETTINGS]
+    with transaction.atomic():
+        previous = None
+        if not outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT " + ", ".join(["current_setting(%s, true)"] * len(names)), names)
+                previous = [value or "" for value in (cursor.fetchone() or [])]
+        scope = RequestScope()
+        try:
+            yield scope
+        finally:
+            scope.close()
+        if previous is not None and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                _set(cursor, names, previous)
 
 
 def active_account_id() -> uuid.UUID | None:
