@@ -13,7 +13,6 @@ binary JPEG frames and sends the text ``ack`` after drawing each one.
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,13 +23,12 @@ from django.conf import settings
 from accounts.auth.client import address_of
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
-from accounts.tenancy import account_scope
 from devices import credentials
 from devices.fanout import ViewerSlot, get_hub, publish
 from devices.groups import camera_control_group, camera_viewer_group, device_control_group
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
-from devices.services import device_report
+from devices.services import device_report_in_scope
 
 # Close codes (4000-4999 are the application's).
 # Access ended: token revoked, camera disabled, deleted or taken from the viewer,
@@ -135,11 +133,6 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
             await self.channel_layer.group_discard(group, self.channel_name)
 
 
-def _report(camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None) -> None:
-    with account_scope(account_id):
-        device_report(camera_id=camera_id, status=status, fps=fps)
-
-
 class DeviceConsumer(FrameConsumer):
     principal: credentials.DevicePrincipal | None = None
 
@@ -164,7 +157,7 @@ class DeviceConsumer(FrameConsumer):
         self.frames_since_report = 0
         self.reported_at = time.monotonic()
         await self.accept()
-        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE)
+        await self.report(CameraStatus.ONLINE)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         assert self.principal is not None
@@ -190,9 +183,7 @@ class DeviceConsumer(FrameConsumer):
         if elapsed >= 2:
             fps = self.frames_since_report / elapsed
             self.frames_since_report, self.reported_at = 0, time.monotonic()
-            await database_sync_to_async(_report)(
-                self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE, fps
-            )
+            await self.report(CameraStatus.ONLINE, fps)
 
     async def force_disconnect(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
@@ -201,7 +192,13 @@ class DeviceConsumer(FrameConsumer):
         if self.principal is None:
             return
         await self.leave()
-        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
+        await self.report(CameraStatus.OFFLINE)
+
+    async def report(self, status: CameraStatus, fps: float | None = None) -> None:
+        assert self.principal is not None
+        await database_sync_to_async(device_report_in_scope)(
+            camera_id=self.principal.camera_id, account_id=self.principal.account_id, status=status, fps=fps
+        )
 
 
 class WatchingConsumer(FrameConsumer):

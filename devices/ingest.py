@@ -33,7 +33,7 @@ from accounts.crypto import InvalidToken
 from accounts.tenancy import account_scope, unscoped
 from devices.fanout import publish
 from devices.models import Camera, CameraKind, CameraStatus
-from devices.services import camera_source_url, device_report
+from devices.services import camera_source_url, device_report_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
@@ -275,13 +275,6 @@ def _next_frame(frames: Iterator[bytes]) -> bytes | None:
 # --- One camera ----------------------------------------------------------------
 
 
-def _report_sync(
-    account_id: uuid.UUID, camera_id: uuid.UUID, status: CameraStatus, fps: float | None, message: str
-) -> None:
-    with account_scope(account_id):
-        device_report(camera_id=camera_id, status=status, fps=fps, message=message)
-
-
 class _Stopped(Exception):
     """The camera's stop event was set while waiting."""
 
@@ -423,8 +416,12 @@ class _CameraRun:
 
     async def report(self, status: CameraStatus, *, fps: float | None = None, message: str = "") -> None:
         try:
-            await database_sync_to_async(_report_sync)(
-                self.account_id, self.camera_id, status, fps, scrub(message, self.url)
+            await database_sync_to_async(device_report_in_scope)(
+                camera_id=self.camera_id,
+                account_id=self.account_id,
+                status=status,
+                fps=fps,
+                message=scrub(message, self.url),
             )
         except Exception as error:
             logger.warning("camera %s: cannot save its status: %s", self.camera_id, self.describe(error))
@@ -623,7 +620,9 @@ async def _report_unreadable(unreadable: dict[uuid.UUID, uuid.UUID], reported: s
             continue
         logger.error("camera %s: its stream address cannot be decrypted (was NVR_MASTER_KEY changed?)", camera_id)
         try:
-            await database_sync_to_async(_report_sync)(account_id, camera_id, CameraStatus.ERROR, None, BAD_ADDRESS)
+            await database_sync_to_async(device_report_in_scope)(
+                camera_id=camera_id, account_id=account_id, status=CameraStatus.ERROR, message=BAD_ADDRESS
+            )
         except Exception as error:
             logger.warning("camera %s: cannot save its status: %r", camera_id, error)
             continue
