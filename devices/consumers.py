@@ -25,7 +25,7 @@ from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
 from devices import credentials
 from devices.fanout import ViewerSlot, get_hub, publish
-from devices.groups import camera_control_group, camera_viewer_group, device_control_group
+from devices.groups import GROUP_RENEW_SECONDS, camera_control_group, camera_viewer_group, device_control_group
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.services import device_report_in_scope
@@ -37,9 +37,6 @@ CLOSE_REVOKED = 4401
 CLOSE_NOT_JPEG = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
-
-# Channel layers forget group members after a day: renew well before that.
-GROUP_RENEW_SECONDS = 3600
 
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
