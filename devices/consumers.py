@@ -123,6 +123,10 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
                 renewed = time.monotonic()
             await asyncio.sleep(interval)
 
+    async def force_disconnect(self, event: dict[str, Any]) -> None:
+        """A message to a control group (``close_sockets_on_commit``): access ended."""
+        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+
     async def leave(self) -> None:
         if self.guard is not None:
             self.guard.cancel()
@@ -181,9 +185,6 @@ class DeviceConsumer(FrameConsumer):
             fps = self.frames_since_report / elapsed
             self.frames_since_report, self.reported_at = 0, time.monotonic()
             await self.report(CameraStatus.ONLINE, fps)
-
-    async def force_disconnect(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
 
     async def disconnect(self, code: int) -> None:
         if self.principal is None:
@@ -252,9 +253,6 @@ class WatchingConsumer(FrameConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:
             self.slot.ack()
-
-    async def force_disconnect(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
 
     async def disconnect(self, code: int) -> None:
         if self.view is None:
