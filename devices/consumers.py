@@ -13,7 +13,6 @@ binary JPEG frames and sends the text ``ack`` after drawing each one.
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,13 +23,12 @@ from django.conf import settings
 from accounts.auth.client import address_of
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
-from accounts.tenancy import account_scope
 from devices import credentials
 from devices.fanout import ViewerSlot, get_hub, publish
-from devices.groups import camera_control_group, camera_viewer_group, device_control_group
+from devices.groups import GROUP_RENEW_SECONDS, camera_control_group, camera_viewer_group, device_control_group
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
-from devices.services import device_report
+from devices.services import device_report_in_scope
 
 # Close codes (4000-4999 are the application's).
 # Access ended: token revoked, camera disabled, deleted or taken from the viewer,
@@ -39,9 +37,6 @@ CLOSE_REVOKED = 4401
 CLOSE_NOT_JPEG = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
-
-# Channel layers forget group members after a day: renew well before that.
-GROUP_RENEW_SECONDS = 3600
 
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
@@ -128,16 +123,15 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
                 renewed = time.monotonic()
             await asyncio.sleep(interval)
 
+    async def force_disconnect(self, event: dict[str, Any]) -> None:
+        """A message to a control group (``close_sockets_on_commit``): access ended."""
+        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+
     async def leave(self) -> None:
         if self.guard is not None:
             self.guard.cancel()
         for group in self.control_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
-
-
-def _report(camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None) -> None:
-    with account_scope(account_id):
-        device_report(camera_id=camera_id, status=status, fps=fps)
 
 
 class DeviceConsumer(FrameConsumer):
@@ -164,7 +158,7 @@ class DeviceConsumer(FrameConsumer):
         self.frames_since_report = 0
         self.reported_at = time.monotonic()
         await self.accept()
-        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE)
+        await self.report(CameraStatus.ONLINE)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         assert self.principal is not None
@@ -190,18 +184,19 @@ class DeviceConsumer(FrameConsumer):
         if elapsed >= 2:
             fps = self.frames_since_report / elapsed
             self.frames_since_report, self.reported_at = 0, time.monotonic()
-            await database_sync_to_async(_report)(
-                self.principal.camera_id, self.principal.account_id, CameraStatus.ONLINE, fps
-            )
-
-    async def force_disconnect(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+            await self.report(CameraStatus.ONLINE, fps)
 
     async def disconnect(self, code: int) -> None:
         if self.principal is None:
             return
         await self.leave()
-        await database_sync_to_async(_report)(self.principal.camera_id, self.principal.account_id, CameraStatus.OFFLINE)
+        await self.report(CameraStatus.OFFLINE)
+
+    async def report(self, status: CameraStatus, fps: float | None = None) -> None:
+        assert self.principal is not None
+        await database_sync_to_async(device_report_in_scope)(
+            camera_id=self.principal.camera_id, account_id=self.principal.account_id, status=status, fps=fps
+        )
 
 
 class WatchingConsumer(FrameConsumer):
@@ -258,9 +253,6 @@ class WatchingConsumer(FrameConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:
             self.slot.ack()
-
-    async def force_disconnect(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
 
     async def disconnect(self, code: int) -> None:
         if self.view is None:

@@ -29,12 +29,11 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from devices.groups import live_group
+from devices.groups import GROUP_RENEW_SECONDS, live_group
 
 logger = logging.getLogger("nvr.live")
 
 FRAME_MESSAGE = "live.frame"
-GROUP_RENEW_SECONDS = 3600
 
 
 async def publish(*, camera_id: uuid.UUID, account_id: uuid.UUID, frame: bytes) -> None:

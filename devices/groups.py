@@ -1,6 +1,10 @@
-"""Channel-layer group names for cameras, from server-side ids only."""
+"""Channel-layer group names for cameras (from server-side ids only), and how often members renew."""
 
 import uuid
+
+# Channel layers forget group members after a day: whoever stays in a group renews
+# its membership this often (sockets in their re-check, the fan-out's feeds).
+GROUP_RENEW_SECONDS = 3600
 
 
 def live_group(camera_id: uuid.UUID) -> str:

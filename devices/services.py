@@ -172,6 +172,14 @@ def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | No
     Camera.objects.filter(pk=camera_id).update(**changes)
 
 
+def device_report_in_scope(
+    *, camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None, message: str = ""
+) -> None:
+    """``device_report`` from code that runs in no household's scope (sockets, the ingest worker)."""
+    with account_scope(account_id):
+        device_report(camera_id=camera_id, status=status, fps=fps, message=message)
+
+
 def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
     device_report(camera_id=principal.camera_id, status=CameraStatus.ONLINE)
     return Camera.objects.get(pk=principal.camera_id)

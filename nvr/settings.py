@@ -14,7 +14,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from nvr.env import env_bool, env_int, env_list, env_optional, env_origins, env_str, normalise_origin
+from nvr.env import env_bool, env_float, env_int, env_list, env_optional, env_origins, env_str, normalise_origin
 
 # Lets generic classes be subscripted at run time (ModelAdmin[Account], ...).
 django_stubs_ext.monkeypatch()
@@ -347,6 +347,16 @@ LIVE_MAX_FPS = env_int("LIVE_MAX_FPS", 30)
 LIVE_VIEWER_CREDITS = env_int("LIVE_VIEWER_CREDITS", 2)
 # Safety net behind the revocation events: how often an open socket re-checks access.
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 5)
+
+# --- Pull cameras (devices.ingest.IngestConfig) ---------------------------------
+INGEST_MAX_FPS = env_float("INGEST_MAX_FPS", 10.0)  # per camera; manage.py ingest_pull_cameras --max-fps
+INGEST_OPEN_TIMEOUT_S = env_float("INGEST_OPEN_TIMEOUT_S", 10.0)
+# Also how long a stopped camera's reading thread may still block in OpenCV.
+INGEST_READ_TIMEOUT_S = env_float("INGEST_READ_TIMEOUT_S", 10.0)
+# Reconnection delays: the base, doubled per failed attempt up to the maximum.
+INGEST_BACKOFF_BASE_S = env_float("INGEST_BACKOFF_BASE_S", 1.0)
+INGEST_BACKOFF_MAX_S = env_float("INGEST_BACKOFF_MAX_S", 30.0)
+INGEST_REPORT_EVERY_S = env_float("INGEST_REPORT_EVERY_S", 2.0)  # between two "online, n fps" status updates
 
 # --- Recordings -----------------------------------------------------------------
 # The largest clip a camera may upload (bytes); a larger declared size is a 413 before any body.

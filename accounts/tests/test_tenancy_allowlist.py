@@ -15,7 +15,7 @@ UNSCOPED_ALLOWLIST = {
     "accounts/tenancy.py": "defines it",
     "accounts/admin_site.py": "support staff read metadata across households",
     "accounts/management/commands/list_accounts.py": "operators list every household",
-    "devices/ingest.py": "the ingest worker lists every household's pull cameras",
+    "devices/ingest/supervisor.py": "the ingest worker lists every household's pull cameras",
     "recordings/upload/cleanup.py": "expire_uploads lists expired uploads of every household (ids only)",
     "recordings/retention.py": "retention lists every household's id, then prunes each in its own scope",
     "recordings/sweep.py": "the sweep lists every household's id, then compares each one's files and rows in its scope",

@@ -33,7 +33,10 @@ from accounts.tenancy import account_scope
 from conftest import Household
 from devices.consumers import is_jpeg
 from devices.fanout import ViewerSlot, get_hub
-from devices.ingest import PullReader, redact, run_all, run_camera
+from devices.ingest import IngestConfig, run_all
+from devices.ingest.reader import PullReader
+from devices.ingest.redaction import redact
+from devices.ingest.worker import run_camera
 from devices.models import Camera, CameraKind, CameraStatus
 from devices.services import camera_create, camera_update
 from nvr import testing
@@ -234,9 +237,28 @@ def test_it_redacts_credentials_from_urls(url, shown):
 
 
 def test_it_never_shows_the_url_in_a_readers_repr():
-    reader = PullReader("rtsp://user:secret@cam.local:554/s")
+    reader = PullReader("rtsp://user:secret@cam.local:554/s", IngestConfig())
     assert SECRET not in repr(reader)
     assert reader.redacted_url == "rtsp://cam.local:554/s"
+
+
+# --- IngestConfig ----------------------------------------------------------------------
+
+
+def test_its_config_is_read_from_the_settings(settings):
+    settings.INGEST_MAX_FPS = 4.0
+    settings.INGEST_BACKOFF_MAX_S = 60.0
+    config = IngestConfig.from_settings()
+    assert config == IngestConfig(max_fps=4.0, backoff_max=60.0)  # the rest: the settings' defaults
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"max_fps": 0}, {"max_fps": float("nan")}, {"read_timeout": -1}, {"backoff_base": 5, "backoff_max": 2}],
+)
+def test_its_config_refuses_values_that_cannot_work(changes):
+    with pytest.raises(ValueError, match="ingest"):
+        IngestConfig(**changes)
 
 
 # --- PullReader against the MJPEG server ----------------------------------------------
@@ -244,7 +266,7 @@ def test_it_never_shows_the_url_in_a_readers_repr():
 
 @pytest.mark.parametrize("path", ["/stream.mjpg", "/video", "/cgi-bin/mjpeg?resolution=320x240"])
 def test_it_reads_jpeg_frames_from_an_mjpeg_http_stream(path):
-    with MjpegServer(frames=20, fps=50) as server, PullReader(server.url(path), max_fps=100) as reader:
+    with MjpegServer(frames=20, fps=50) as server, PullReader(server.url(path), IngestConfig(max_fps=100)) as reader:
         assert reader.open(), f"OpenCV's FFmpeg backend did not open {server.url(path)}"
         frames = list(reader.frames())  # ends with the stream
 
@@ -260,22 +282,25 @@ def test_it_reads_jpeg_frames_from_an_mjpeg_http_stream(path):
 
 def test_it_reads_a_stream_that_asks_for_credentials():
     with MjpegServer(frames=5, credentials=("user", SECRET)) as server:
-        with PullReader(server.url(user="user", password="wrong")) as reader:
+        with PullReader(server.url(user="user", password="wrong"), IngestConfig()) as reader:
             assert not reader.open()
-        with PullReader(server.url(user="user", password=SECRET)) as reader:
+        with PullReader(server.url(user="user", password=SECRET), IngestConfig()) as reader:
             frames = list(reader.frames())
     assert frames
     assert any(hit.authorized for hit in server.hits)
 
 
 def test_it_downscales_wide_frames_to_1280_pixels():
-    with MjpegServer(frames=3, size=(1920, 1080)) as server, PullReader(server.url(), max_fps=100) as reader:
+    with (
+        MjpegServer(frames=3, size=(1920, 1080)) as server,
+        PullReader(server.url(), IngestConfig(max_fps=100)) as reader,
+    ):
         frame = next(reader.frames())
     assert shape_of(frame) == (720, 1280, 3)
 
 
 def test_it_paces_a_faster_source_to_max_fps():
-    with MjpegServer(frames=None, fps=50) as server, PullReader(server.url(), max_fps=5) as reader:
+    with MjpegServer(frames=None, fps=50) as server, PullReader(server.url(), IngestConfig(max_fps=5)) as reader:
         frames = reader.frames()
         received = [next(frames)]  # the clock starts once the stream is open
         started = time.monotonic()
@@ -296,11 +321,11 @@ def test_it_reports_a_redacted_error_when_the_stream_cannot_be_opened(world, cap
     url = "rtsp://user:secret@127.0.0.1:1/x"
     camera = add_pull_camera(world.a, "Garage", url)
 
+    config = IngestConfig(max_fps=10, backoff_base=5, backoff_max=5)
+
     async def scenario() -> float:
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            run_camera(camera.pk, camera.account_id, url, max_fps=10, stop=stop, backoff_base=5, backoff_max=5)
-        )
+        task = asyncio.create_task(run_camera(camera.pk, camera.account_id, url, config=config, stop=stop))
         await until(status_is(camera, CameraStatus.ERROR), 10, "the ERROR status")
         stopping = time.monotonic()
         stop.set()  # while it waits 5 s before the next try
@@ -333,7 +358,9 @@ def test_it_publishes_frames_to_live_viewers_and_reports_online(world, camera_se
         slot = ViewerSlot(camera_id=camera.pk, account_id=camera.account_id, send=viewer, credits=1000)
         await hub.attach(slot)
         stop = asyncio.Event()
-        task = asyncio.create_task(run_camera(camera.pk, camera.account_id, url, max_fps=10, stop=stop))
+        task = asyncio.create_task(
+            run_camera(camera.pk, camera.account_id, url, config=IngestConfig(max_fps=10), stop=stop)
+        )
         await asyncio.sleep(2.2)
         await until(status_is(camera, CameraStatus.ONLINE), 5, "the ONLINE status")
         online = await database_sync_to_async(fresh)(camera)
@@ -360,12 +387,11 @@ def test_it_retries_with_exponential_backoff_up_to_the_cap(world):
     with MjpegServer() as server:
         url = server.url("/missing.mjpg")
         camera = add_pull_camera(world.a, "Garage", url)
+        config = IngestConfig(backoff_base=0.1, backoff_max=0.8)
 
         async def scenario() -> None:
             stop = asyncio.Event()
-            task = asyncio.create_task(
-                run_camera(camera.pk, camera.account_id, url, stop=stop, backoff_base=0.1, backoff_max=0.8)
-            )
+            task = asyncio.create_task(run_camera(camera.pk, camera.account_id, url, config=config, stop=stop))
 
             async def tries() -> bool:
                 return len(server.hits) >= 7
@@ -391,12 +417,11 @@ def test_it_resets_the_backoff_after_a_successful_read(world):
     with MjpegServer(frames=4, fps=20) as server:  # every connection ends after 0.2 s
         url = server.url()
         camera = add_pull_camera(world.a, "Garage", url)
+        config = IngestConfig(backoff_base=0.3, backoff_max=10)
 
         async def scenario() -> None:
             stop = asyncio.Event()
-            task = asyncio.create_task(
-                run_camera(camera.pk, camera.account_id, url, stop=stop, backoff_base=0.3, backoff_max=10)
-            )
+            task = asyncio.create_task(run_camera(camera.pk, camera.account_id, url, config=config, stop=stop))
 
             async def reconnected() -> bool:
                 return len(server.hits) >= 5
@@ -435,7 +460,7 @@ def test_it_reads_every_households_pull_cameras_and_follows_changes(world, camer
 
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_all(reload_seconds=0.3, max_fps=5, stop=stop))
+        task = asyncio.create_task(run_all(IngestConfig(max_fps=5), reload_seconds=0.3, stop=stop))
         await until(status_is(garage_a, CameraStatus.ONLINE), 10, "A's camera online")
         await until(status_is(garage_b, CameraStatus.ONLINE), 10, "B's camera online")
         await streaming("/a.mjpg", 1)

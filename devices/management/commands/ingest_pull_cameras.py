@@ -1,12 +1,13 @@
 """``manage.py ingest_pull_cameras``: the worker that reads every household's pull cameras."""
 
 import asyncio
+import dataclasses
 import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from devices.ingest import DEFAULT_MAX_FPS, run_all
+from devices.ingest import IngestConfig, run_all
 
 
 class Command(BaseCommand):
@@ -19,8 +20,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-fps",
             type=float,
-            default=DEFAULT_MAX_FPS,
-            help="At most this many frames a second per camera (default %(default)s).",
+            default=None,
+            help="At most this many frames a second per camera (default: the INGEST_MAX_FPS setting).",
         )
         parser.add_argument(
             "--reload",
@@ -31,18 +32,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         max_fps, reload_seconds = options["max_fps"], options["reload"]
-        if max_fps <= 0 or reload_seconds <= 0:
+        if (max_fps is not None and not max_fps > 0) or not reload_seconds > 0:
             raise CommandError("--max-fps and --reload must be positive.")
-        asyncio.run(self.serve(max_fps=max_fps, reload_seconds=reload_seconds))
+        try:
+            config = IngestConfig.from_settings()
+        except ValueError as error:
+            raise CommandError(f"INGEST_* settings: {error}") from None
+        if max_fps is not None:
+            config = dataclasses.replace(config, max_fps=max_fps)
+        asyncio.run(self.serve(config, reload_seconds=reload_seconds))
 
-    async def serve(self, *, max_fps: float, reload_seconds: float) -> None:
+    async def serve(self, config: IngestConfig, *, reload_seconds: float) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         signals = (signal.SIGINT, signal.SIGTERM)
         for signum in signals:
             loop.add_signal_handler(signum, stop.set)
         try:
-            await run_all(reload_seconds=reload_seconds, max_fps=max_fps, stop=stop)
+            await run_all(config, reload_seconds=reload_seconds, stop=stop)
         finally:
             for signum in signals:
                 loop.remove_signal_handler(signum)
