@@ -1,6 +1,6 @@
 """Simulated cameras record short H.264 clips and upload them through the real upload API.
 
-``write_clip`` encodes the simulator's street scene (``devices.simulator.Scene``)
+``write_clip`` encodes the simulator's street scene (``tools.simulator.stream.Scene``)
 as a camera would: H.264 from PyAV's bundled libx264, yuv420p, no B-frames, a
 keyframe every 2 s, the index (``moov``) at the front. Outside a clip's motion
 window the scene is frozen (only the clock overlay ticks), so the processing
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import av
 import cv2
 
-from devices.simulator import Image, Scene
+from tools.simulator.stream import Image, Scene
 
 logger = logging.getLogger("nvr.simulator")
 
