@@ -20,7 +20,7 @@ from recordings.models import Recording, RecordingStatus, Upload
 from recordings.storage import DEFAULT_CHUNK_SIZE
 from recordings.upload.constants import CHUNK_MULTIPLE, CREATE_PATH
 from recordings.upload.partials import running_hashes
-from recordings.upload.testing import (
+from tools.upload_testing import (
     CREATE,
     MIB,
     call,

@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.tenancy import account_scope
 from conftest import World
 from recordings.models import Recording, Upload
-from recordings.upload.testing import MIB, clip_bytes, partial_files, remove_partial_files, stored_clip
 from tools import upload_client
+from tools.upload_testing import MIB, clip_bytes, partial_files, remove_partial_files, stored_clip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,7 +92,7 @@ def test_two_patches_at_the_same_offset_take_turns(world: World, monkeypatch):
     from django.db import connection
 
     from recordings.storage import resumable
-    from recordings.upload.testing import create, patch, stored_clip
+    from tools.upload_testing import create, patch, stored_clip
 
     real_append = resumable.append
 
