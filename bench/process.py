@@ -1,7 +1,7 @@
 """Clip processing: motion analysis against OpenCV's own decode rate on the same clip.
 
 For each resolution, a clip of ``--frames`` frames at ``--fps`` is generated
-with ``recordings.video.synth.make_clip`` (H.264 from libx264 ``veryfast``, no
+with ``tools.synth.make_clip`` (H.264 from libx264 ``veryfast``, no
 B-frames, a keyframe every 2 s, a block moving during two intervals, per-pixel
 noise of ``--noise`` grey levels: the default 3 gives about 4 Mbit/s at 1080p
 and 2 Mbit/s at 720p, a camera's bitrate; less noise makes a clip that decodes
@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from recordings.video.isolate import run_isolated
 from recordings.video.motion import analyse
 from recordings.video.results import MotionSettings
-from recordings.video.synth import make_clip
+from tools.synth import make_clip
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "480p": (854, 480), "2160p": (3840, 2160)}
 GOAL_RATIO = 0.9

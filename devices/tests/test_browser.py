@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from conftest import World
-from devices.simulator import Scene, push
 from nvr.testing import LiveServer, chromium, session_cookies, wait_in_page
+from tools.simulator.stream import Scene, push
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -522,7 +522,7 @@ def swapped_token(token: str, household: Household) -> str:
 def device_post(name: str, path: str, token: str) -> Any:
     """A valid request for the device route (an upload creation carries tus headers and a clip)."""
     if name == "recordings-upload:upload-create":
-        from recordings.upload.testing import create
+        from tools.upload_testing import create
 
         data = b"a short clip" * 100
         return create(token, data, body=data)
@@ -613,7 +613,7 @@ def test_device_routes_take_only_a_device_token(world: World):
 
 def upload_of(household: Household) -> uuid.UUID:
     """An upload in progress of the household's camera (1 of 2 MiB received), made once per household."""
-    from recordings.upload.testing import MIB, create, patch
+    from tools.upload_testing import MIB, create, patch
 
     if household.upload_id is not None:
         return household.upload_id
@@ -640,7 +640,7 @@ def upload_snapshot(household: Household) -> tuple[Any, ...]:
 def test_device_object_routes_reach_only_the_cameras_own_objects(name, world: World):
     """Sessions are refused; A's genuine token on B's object gets 404 and B's object is unchanged;
     A's token on A's own object works."""
-    from recordings.upload.testing import MIB, call, patch
+    from tools.upload_testing import MIB, call, patch
 
     theirs = reverse(name, kwargs=DEVICE_OBJECT_ROUTES[name](world.b))
     mine = reverse(name, kwargs=DEVICE_OBJECT_ROUTES[name](world.a))

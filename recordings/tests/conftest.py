@@ -1,6 +1,6 @@
 import pytest
 
-from recordings.upload.testing import remove_partial_files
+from tools.upload_testing import remove_partial_files
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from devices.models import Camera
 from recordings import files
 from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.services import recording_create
-from recordings.video.synth import make_clip
+from tools.synth import make_clip
 
 CLIP_SECONDS = 2.0
 

@@ -30,10 +30,10 @@ from recordings.storage import ClipStorage, StorageError
 from recordings.storage.backend import replace_encrypted
 from recordings.tasks import process_recording
 from recordings.tests.factories import make_recording
-from recordings.video import synth
 from recordings.video.faststart import moov_before_mdat
 from recordings.video.isolate import faststart_isolated, run_isolated
 from recordings.video.results import VideoError
+from tools import synth
 
 pytestmark = pytest.mark.django_db
 

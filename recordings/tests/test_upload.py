@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.http import HttpRequest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tenancy import account_scope
@@ -16,8 +17,10 @@ from conftest import World, client_for
 from devices.models import CameraKind
 from devices.services import camera_create, token_revoke
 from recordings.models import Recording, RecordingStatus, Upload
+from recordings.storage import DEFAULT_CHUNK_SIZE
+from recordings.upload.constants import CHUNK_MULTIPLE, CREATE_PATH
 from recordings.upload.partials import running_hashes
-from recordings.upload.testing import (
+from tools.upload_testing import (
     CREATE,
     MIB,
     call,
@@ -327,6 +330,13 @@ def test_options_describe_the_server(world: World):
     }
     assert response["Upload-Chunk-Multiple"] == str(MIB)
     assert int(response["Tus-Max-Size"]) > 0
+
+
+def test_the_values_shared_with_cameras_match_the_server():
+    """tools/upload_client.py takes these from recordings.upload.constants, not from the server's code."""
+    assert reverse("recordings-upload:upload-create") == CREATE_PATH
+    # Parts of whole multiples seal whole encryption chunks as they arrive (resumable.append).
+    assert CHUNK_MULTIPLE % DEFAULT_CHUNK_SIZE == 0
 
 
 def test_another_households_token_finds_nothing(world: World):

@@ -13,7 +13,7 @@ from conftest import World
 from recordings.models import Upload
 from recordings.upload.cleanup import expire_uploads, remove_stray_partials
 from recordings.upload.partials import partial_dir, partial_path
-from recordings.upload.testing import (
+from tools.upload_testing import (
     MIB,
     clip_bytes,
     create,

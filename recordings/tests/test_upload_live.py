@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.tenancy import account_scope
 from conftest import World
 from recordings.models import Recording, Upload
-from recordings.upload import client
-from recordings.upload.testing import MIB, clip_bytes, partial_files, remove_partial_files, stored_clip
+from tools import upload_client
+from tools.upload_testing import MIB, clip_bytes, partial_files, remove_partial_files, stored_clip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +32,7 @@ def test_a_clip_uploads_through_daphne_in_several_parts(asgi_server, world: Worl
     path = tmp_path / "clip.mp4"
     path.write_bytes(data)
     started, ended = clip_times()
-    recording_id = client.upload_clip(
+    recording_id = upload_client.upload_clip(
         asgi_server.http, world.a.tokens[0], path, started_at=started, ended_at=ended, chunk_size=MIB
     )
     assert stored_clip(world.a.account.pk, recording_id) == data
@@ -46,7 +46,7 @@ def test_a_clip_uploads_through_daphne_in_several_parts(asgi_server, world: Worl
 
 def test_the_client_resumes_when_answers_are_lost(asgi_server, world: World, monkeypatch):
     """The server applied a PATCH but its answer was lost, then the last answer too: one recording, intact."""
-    real = client._Connection.request
+    real = upload_client._Connection.request
     calls: list[str] = []
 
     def flaky(self, method, path, headers, body=None):
@@ -58,10 +58,10 @@ def test_the_client_resumes_when_answers_are_lost(asgi_server, world: World, mon
             raise ConnectionResetError("connection reset by peer")
         return result
 
-    monkeypatch.setattr(client._Connection, "request", flaky)
+    monkeypatch.setattr(upload_client._Connection, "request", flaky)
     data = clip_bytes(4 * MIB - 1000)
     started, ended = clip_times()
-    recording_id = client.upload_clip(
+    recording_id = upload_client.upload_clip(
         asgi_server.http,
         world.a.tokens[0],
         data,
@@ -80,8 +80,8 @@ def test_the_client_resumes_when_answers_are_lost(asgi_server, world: World, mon
 
 def test_the_client_reports_a_refusal(asgi_server, world: World):
     started, ended = clip_times()
-    with pytest.raises(client.UploadFailed) as refused:
-        client.upload_clip(asgi_server.http, "nvr1.bad.token.here", b"clip", started_at=started, ended_at=ended)
+    with pytest.raises(upload_client.UploadFailed) as refused:
+        upload_client.upload_clip(asgi_server.http, "nvr1.bad.token.here", b"clip", started_at=started, ended_at=ended)
     assert refused.value.status == 401
 
 
@@ -92,7 +92,7 @@ def test_two_patches_at_the_same_offset_take_turns(world: World, monkeypatch):
     from django.db import connection
 
     from recordings.storage import resumable
-    from recordings.upload.testing import create, patch, stored_clip
+    from tools.upload_testing import create, patch, stored_clip
 
     real_append = resumable.append
 

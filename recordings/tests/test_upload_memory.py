@@ -13,7 +13,7 @@ from conftest import World
 from devices.credentials import authenticate
 from recordings.upload.protocol import parse_creation
 from recordings.upload.services import upload_append, upload_create
-from recordings.upload.testing import MIB, clip_bytes, metadata, stored_clip, times
+from tools.upload_testing import MIB, clip_bytes, metadata, stored_clip, times
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from devices.services import camera_delete
 from recordings import files
 from recordings.models import Recording, Upload
 from recordings.storage import path_for
-from recordings.upload.testing import (
+from tools.upload_testing import (
     MIB,
     clip_bytes,
     clip_files,

@@ -1,6 +1,6 @@
 """Clip processing without the database: probe, motion, poster, fast start, and hostile files in isolation.
 
-Every clip is generated into a temporary folder by ``recordings.video.synth``.
+Every clip is generated into a temporary folder by ``tools.synth``.
 The functions at the top (``hog_memory``, ``oversleep``, ...) are not tests:
 they are run *inside* the isolated worker through ``run_isolated(_hook=...)``
 to make it misbehave on purpose.
@@ -21,7 +21,7 @@ from recordings.video.isolate import run_isolated
 from recordings.video.motion import Analysis, MotionSettings, analyse
 from recordings.video.probe import MAX_HEIGHT, MAX_WIDTH, probe
 from recordings.video.results import ClipInfo, MotionEvent, VideoError
-from recordings.video.synth import make_clip, make_huge_dimensions_copy, make_random_file, make_truncated_copy
+from tools.synth import make_clip, make_huge_dimensions_copy, make_random_file, make_truncated_copy
 
 HOOKS = "recordings.tests.test_video"
 MOTION = [(1.0, 2.0), (3.5, 4.5)]

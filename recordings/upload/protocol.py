@@ -16,9 +16,9 @@ from typing import Final
 from django.conf import settings
 from django.utils import timezone
 
-TUS_VERSION: Final = "1.0.0"
+from recordings.upload.constants import CREATE_PATH, OFFSET_CONTENT_TYPE, TUS_VERSION
+
 TUS_EXTENSIONS: Final = "creation,creation-with-upload,termination,expiration"
-OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"
 MAX_CLIP_SPAN: Final = timedelta(hours=1)
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 MAX_CLIP_AGE: Final = timedelta(days=3650)
@@ -168,7 +168,7 @@ def check_offset_content_type(content_type: str | None) -> None:
 
 
 def upload_path(upload_id: uuid.UUID) -> str:
-    return f"/api/v1/device/uploads/{upload_id}/"
+    return f"{CREATE_PATH}{upload_id}/"
 
 
 def recording_path(recording_id: uuid.UUID) -> str:

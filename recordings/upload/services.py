@@ -31,13 +31,13 @@ from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, Upload
 from recordings.services import recording_create
-from recordings.storage import DEFAULT_CHUNK_SIZE, DecryptionError, ObjectExists, path_for, resumable
+from recordings.storage import DecryptionError, ObjectExists, path_for, resumable
+from recordings.upload.constants import CHUNK_MULTIPLE
 from recordings.upload.partials import partial_path, remove_partial, running_hashes
 from recordings.upload.protocol import TusError, UploadSpec
 
 __all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
 
-CHUNK_MULTIPLE = DEFAULT_CHUNK_SIZE
 Read = Callable[[int], bytes]
 
 

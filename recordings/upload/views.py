@@ -25,7 +25,8 @@ from rest_framework.views import APIView
 from devices.api.authentication import DeviceTokenAuthentication, IsDevice
 from devices.credentials import DevicePrincipal
 from recordings.upload import protocol
-from recordings.upload.protocol import TUS_EXTENSIONS, TUS_VERSION, TusError
+from recordings.upload.constants import TUS_VERSION
+from recordings.upload.protocol import TUS_EXTENSIONS, TusError
 from recordings.upload.services import (
     CHUNK_MULTIPLE,
     UploadState,

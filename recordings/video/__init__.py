@@ -7,7 +7,6 @@
 - ``faststart``: ``moov_before_mdat``, ``ensure_faststart`` (remux, no re-encode).
 - ``isolate``: ``run_isolated`` and friends, the above in a limited child
   process (``worker``); the only entry points to use on uploaded files.
-- ``synth``: synthetic and hostile clips for tests and benchmarks.
 
 Importing this package loads nothing heavy; ``probe`` and ``motion`` load OpenCV,
 ``faststart`` loads PyAV.

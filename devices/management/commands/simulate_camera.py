@@ -2,18 +2,17 @@
 
 Each camera streams live frames to the device websocket and, every
 ``--clip-every`` seconds, uploads a ``--clip-seconds`` H.264 clip through the
-upload API (``devices.simulator_clips``); ``--clip-every 0`` turns clips off.
+upload API; ``--clip-every 0`` turns clips off. A thin wrapper: the cameras
+are ``tools.simulator`` (development tooling, not part of the app).
 """
 
 import asyncio
 import re
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from devices.simulator import DEFAULT_QUALITY, PushError, Scene, push, push_forever
-from devices.simulator_clips import (
+from tools.simulator.clips import (
     DEFAULT_CLIP_EVERY,
     DEFAULT_CLIP_FPS,
     DEFAULT_CLIP_SECONDS,
@@ -21,6 +20,8 @@ from devices.simulator_clips import (
     ClipRecorder,
     http_base_url,
 )
+from tools.simulator.run import run_cameras
+from tools.simulator.stream import DEFAULT_QUALITY, PushError, Scene
 
 SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 MIN_SIDE, MAX_SIDE = 16, 4096
@@ -112,9 +113,23 @@ class Command(BaseCommand):
                 f"every {recorder.every:g} s to {recorder.base_url}"
             )
         try:
-            asyncio.run(self._run(url, tokens, scenes, recorders, fps=fps, quality=quality, seconds=seconds))
+            report = asyncio.run(run_cameras(url, tokens, scenes, recorders, fps=fps, quality=quality, seconds=seconds))
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
+            return
+        for recorder, count in zip(recorders, report.clips, strict=True):
+            self.stdout.write(f"{recorder.scene.label}: uploaded {count} clips")
+        failed = 0
+        for scene, result in zip(scenes, report.frames, strict=True):
+            if isinstance(result, PushError):
+                failed += 1
+                self.stderr.write(f"{scene.label}: {result}")
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                self.stdout.write(f"{scene.label}: sent {result} frames")
+        if failed:
+            raise CommandError(f"{failed} of {len(scenes)} cameras failed.")
 
     def _recorders(self, options: dict[str, Any], url: str, tokens: list[str], labels: list[str]) -> list[ClipRecorder]:
         every: float = options["clip_every"]
@@ -147,68 +162,3 @@ class Command(BaseCommand):
             )
             for n, (token, label) in enumerate(zip(tokens, labels, strict=True))
         ]
-
-    async def _run(
-        self,
-        url: str,
-        tokens: list[str],
-        scenes: list[Scene],
-        recorders: list[ClipRecorder],
-        *,
-        fps: float,
-        quality: int,
-        seconds: float | None,
-    ) -> None:
-        started = time.monotonic()
-        clips = [asyncio.create_task(recorder.run(started=started, seconds=seconds)) for recorder in recorders]
-        try:
-            await self._run_cameras(url, tokens, scenes, recorders, clips, fps=fps, quality=quality, seconds=seconds)
-        finally:
-            for task in clips:
-                task.cancel()
-            await asyncio.gather(*clips, return_exceptions=True)
-            for recorder in recorders:
-                recorder.close()
-
-    async def _run_cameras(
-        self,
-        url: str,
-        tokens: list[str],
-        scenes: list[Scene],
-        recorders: list[ClipRecorder],
-        clips: list["asyncio.Task[int]"],
-        *,
-        fps: float,
-        quality: int,
-        seconds: float | None,
-    ) -> None:
-        if seconds is None:
-            await asyncio.gather(
-                *(
-                    push_forever(url, token, fps=fps, scene=scene, quality=quality)
-                    for token, scene in zip(tokens, scenes, strict=True)
-                ),
-                *clips,
-            )
-            return
-        results = await asyncio.gather(
-            *(
-                push(url, token, fps=fps, scene=scene, seconds=seconds, quality=quality)
-                for token, scene in zip(tokens, scenes, strict=True)
-            ),
-            return_exceptions=True,
-        )
-        uploaded = await asyncio.gather(*clips)
-        for recorder, count in zip(recorders, uploaded, strict=True):
-            self.stdout.write(f"{recorder.scene.label}: uploaded {count} clips")
-        failed = 0
-        for scene, result in zip(scenes, results, strict=True):
-            if isinstance(result, PushError):
-                failed += 1
-                self.stderr.write(f"{scene.label}: {result}")
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                self.stdout.write(f"{scene.label}: sent {result} frames")
-        if failed:
-            raise CommandError(f"{failed} of {len(scenes)} cameras failed.")

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from .faststart import Box, iter_boxes
+from recordings.video.faststart import Box, iter_boxes
 
 __all__ = ["make_clip", "make_huge_dimensions_copy", "make_random_file", "make_truncated_copy"]
 

@@ -1,6 +1,6 @@
 """Simulated cameras record short H.264 clips and upload them through the real upload API.
 
-``write_clip`` encodes the simulator's street scene (``devices.simulator.Scene``)
+``write_clip`` encodes the simulator's street scene (``tools.simulator.stream.Scene``)
 as a camera would: H.264 from PyAV's bundled libx264, yuv420p, no B-frames, a
 keyframe every 2 s, the index (``moov``) at the front. Outside a clip's motion
 window the scene is frozen (only the clock overlay ticks), so the processing
@@ -8,7 +8,7 @@ pipeline finds motion in part of the clip, not all of it.
 
 ``ClipRecorder`` runs beside the live stream: every ``every`` seconds it
 encodes the last ``seconds`` seconds (their real wall-clock span) and uploads
-the clip with ``recordings.upload.client.upload_clip`` (tus, the device token).
+the clip with ``tools.upload_client.upload_clip`` (tus, the device token).
 Encoding and upload run in a worker thread so live frames keep their pace.
 A clip whose upload fails (server down, or refused with a 4xx) stays in a
 small backlog on disk and is retried on later ticks with the same idempotency
@@ -33,7 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 import av
 import cv2
 
-from devices.simulator import Image, Scene
+from tools.simulator.stream import Image, Scene
+from tools.upload_client import upload_clip
 
 logger = logging.getLogger("nvr.simulator")
 
@@ -46,7 +47,7 @@ MAX_ATTEMPTS = 5  # a clip refused (HTTP 4xx) this many times is dropped (and lo
 
 
 class Uploader(Protocol):
-    """``recordings.upload.client.upload_clip``'s signature (tests may pass a fake)."""
+    """``tools.upload_client.upload_clip``'s signature (tests may pass a fake)."""
 
     def __call__(
         self,
@@ -128,14 +129,6 @@ def idempotency_key(started_at: datetime) -> str:
     return "sim-" + started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
-def default_uploader() -> Uploader:
-    # Imported here, not at module level: the simulator is a client of the upload
-    # API, and devices must not import recordings (which imports devices) on load.
-    from recordings.upload.client import upload_clip
-
-    return upload_clip
-
-
 class ClipRecorder:
     """Records and uploads a camera's clips; see the module's docstring."""
 
@@ -162,16 +155,10 @@ class ClipRecorder:
         self.fps = fps
         self._own_folder = folder is None
         self.folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="nvr-sim-clips-"))
-        self._uploader = uploader
+        self.uploader: Uploader = uploader or upload_clip
         self._rng = random.Random(seed)  # noqa: S311  (where motion happens, not a secret)
         self.backlog: deque[PendingClip] = deque()
         self.uploaded: list[str] = []  # recording ids, in order
-
-    @property
-    def uploader(self) -> Uploader:
-        if self._uploader is None:
-            self._uploader = default_uploader()
-        return self._uploader
 
     def motion_window(self) -> tuple[float, float]:
         """Where the scene moves in the next clip: 30-60% of it, somewhere in the middle."""

@@ -1,6 +1,8 @@
 """A camera's side of the upload API: a minimal tus 1.0.0 client on ``http.client`` alone.
 
-Used by the simulated cameras and ``bench/upload.py``; a real camera may use
+Used by the simulated cameras and ``bench/upload.py``. The protocol's values
+come from ``recordings.upload.constants`` (standard library only, shared with
+the server); nothing else of the server is imported. A real camera may use
 any tus client that sends ``Upload-Metadata`` (sha256, started_at, ended_at)
 and parts that are multiples of ``Upload-Chunk-Multiple``.
 
@@ -26,10 +28,10 @@ from pathlib import Path
 from typing import IO, Final
 from urllib.parse import urlsplit
 
+from recordings.upload.constants import CHUNK_MULTIPLE, CREATE_PATH, OFFSET_CONTENT_TYPE, TUS_VERSION
+
 __all__ = ["DEFAULT_CHUNK_SIZE", "UploadFailed", "upload_clip"]
 
-TUS_VERSION: Final = "1.0.0"
-CHUNK_MULTIPLE: Final = 1024 * 1024
 DEFAULT_CHUNK_SIZE: Final = 8 * CHUNK_MULTIPLE
 _RETRYABLE = (ConnectionError, TimeoutError, http.client.HTTPException, OSError)
 
@@ -139,7 +141,7 @@ def upload_clip(
             "Upload-Length": str(length),
             "Upload-Metadata": _metadata(fields),
             "Idempotency-Key": key,
-            "Content-Type": "application/offset+octet-stream",
+            "Content-Type": OFFSET_CONTENT_TYPE,
         }
 
         def read_part(offset: int) -> bytes:
@@ -153,9 +155,7 @@ def upload_clip(
             while True:
                 try:
                     if location is None:
-                        status, headers, content = connection.request(
-                            "POST", "/api/v1/device/uploads/", creation, read_part(0)
-                        )
+                        status, headers, content = connection.request("POST", CREATE_PATH, creation, read_part(0))
                         if status not in (200, 201):
                             raise UploadFailed(_detail(status, content), status)
                         if "recording-id" in headers:
@@ -166,7 +166,7 @@ def upload_clip(
                     status, headers, content = connection.request(
                         "PATCH",
                         location,
-                        {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+                        {"Upload-Offset": str(offset), "Content-Type": OFFSET_CONTENT_TYPE},
                         read_part(offset),
                     )
                     if status == 204:

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from recordings import files
 from recordings.models import Upload
+from recordings.upload.constants import CREATE_PATH, OFFSET_CONTENT_TYPE, TUS_VERSION
 from recordings.upload.partials import partial_dir
 
 MIB = 1024 * 1024
-CREATE = "/api/v1/device/uploads/"
-OFFSET_TYPE = "application/offset+octet-stream"
+CREATE = CREATE_PATH
+OFFSET_TYPE = OFFSET_CONTENT_TYPE
 
 
 def clip_bytes(size: int) -> bytes:
@@ -41,7 +42,7 @@ def create(
     sha256: str | None = None,
     key: str | None = None,
     fields: dict[str, str] | None = None,
-    tus: str = "1.0.0",
+    tus: str = TUS_VERSION,
     content_type: str = OFFSET_TYPE,
     client: Client | None = None,
 ) -> Any:
@@ -68,7 +69,7 @@ def patch(
     body: bytes,
     *,
     content_type: str = OFFSET_TYPE,
-    tus: str = "1.0.0",
+    tus: str = TUS_VERSION,
     client: Client | None = None,
 ) -> Any:
     headers = {"Tus-Resumable": tus, "Upload-Offset": str(offset)}
@@ -78,7 +79,7 @@ def patch(
 
 
 def call(method: str, token: str | None, location: str, *, client: Client | None = None) -> Any:
-    headers = {"Tus-Resumable": "1.0.0"}
+    headers = {"Tus-Resumable": TUS_VERSION}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return (client or Client()).generic(method, location, headers=headers)
