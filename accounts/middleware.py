@@ -13,13 +13,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import SimpleLazyObject
 
 from accounts.auth.policy import has_second_factor, second_factor_missing, session_used_second_factor
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from accounts.selectors import memberships_for_user
-from accounts.tenancy import request_transaction, user_scope
+from accounts.tenancy import request_transaction
 
 ACTIVE_ACCOUNT_SESSION_KEY = "nvr_active_account"
 # Household forms carry the id of the household they were rendered for, as a
@@ -51,10 +50,9 @@ class TenantMiddleware:
     user's memberships (the session merely remembers which of them is active).
     A user in no household gets no scope at all, never "every household".
 
-    One transaction per request (``request_transaction``): the session's household
-    is checked inside its own scope (the user's membership there, one query), and
-    only when that fails are all the user's memberships read to choose another.
-    ``request.memberships`` (the switcher's list) is read only if a page uses it.
+    One transaction per request (``request_transaction``), started in the session's
+    household: one statement sets the scope, one query reads the user's memberships
+    (the switcher's list, and the check that the household is still theirs).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -67,31 +65,29 @@ class TenantMiddleware:
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)
-        request.memberships = cast(list[Membership], SimpleLazyObject(lambda: _all_memberships(user.pk)))
         wanted = request.session.get(ACTIVE_ACCOUNT_SESSION_KEY)
         unsafe = request.method not in _SAFE_METHODS
         with request_transaction() as scope:
-            active = None
+            # In the session's household already (its row-level security also lets a user
+            # read their own memberships): one statement, and the list below is one query.
             if wanted and _is_uuid(wanted):
                 scope.as_account(wanted, user_id=user.pk)
-                active = Membership.objects.filter(user_id=user.pk).select_related("account").first()
-            if active is None:
+            else:
                 scope.as_user(user.pk)
-                memberships = memberships_for_user(user_id=user.pk)
-                request.memberships = memberships
-                active = choose_active_membership(memberships, None)
-                if wanted:
-                    # The household this session worked in is gone (removed, or left):
-                    # never apply a change meant for it to another household.
-                    del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
-                    if unsafe:
-                        return _refuse(request, "You are no longer a member of the household this page belonged to.")
-                if active is not None:
-                    scope.as_account(active.account_id, user_id=user.pk)
-                    # Remembered, so the next request checks this household alone.
-                    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(active.account_id)
+            request.memberships = memberships_for_user(user_id=user.pk)
+            active = choose_active_membership(request.memberships, wanted)
+            if wanted and (active is None or str(active.account_id) != wanted):
+                # The household this session worked in is gone (removed, or left):
+                # never apply a change meant for it to another household.
+                del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
+                if unsafe:
+                    return _refuse(request, "You are no longer a member of the household this page belonged to.")
             request.membership = active
             if active is not None:
+                if str(active.account_id) != wanted:
+                    scope.as_account(active.account_id, user_id=user.pk)
+                    # Remembered, so the next request starts in this household's scope.
+                    request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(active.account_id)
                 return self._in_scope(request, active)
         return self.get_response(request)  # in no household: no scope at all
 
@@ -119,12 +115,6 @@ def _is_uuid(value: object) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _all_memberships(user_id: uuid.UUID) -> list[Membership]:
-    """Every household of the user (the switcher), read when a page first asks for it."""
-    with user_scope(user_id):
-        return memberships_for_user(user_id=user_id)
 
 
 class PrivateCacheMiddleware:

@@ -51,11 +51,9 @@ DEFAULT_APP_URL = "postgresql://nvr_app@127.0.0.1:5432/nvr_bench_timeline"
 DEFAULT_OWNER_URL = "postgresql://nvr_owner@127.0.0.1:5432/nvr_bench_timeline"
 LIST_URL = "/api/v1/recordings/"
 MIXED_HOUSEHOLDS = 100
-GOALS = {"p99_ms": 20.0, "queries_per_request": 4, "list_query_ratio": 1.10}
+GOALS = {"p99_ms": 20.0, "queries_per_request": 4, "list_query_ratio": 1.10, "request_vs_bare_view": 1.5}
 EMAIL = "tlbench-{n}@bench.invalid"
 MARK = "tlbench household "
-# Queries the tenancy layer runs around every scope (set and restore its settings).
-PLUMBING = re.compile(r"^\s*(SELECT (set_config|current_setting)\(|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)", re.I)
 
 _started = time.monotonic()
 
@@ -269,6 +267,12 @@ def generate(owner_url: str, *, households: int, recordings: int, deep: int, day
 # --- The API, in process ---------------------------------------------------------------
 
 
+def statement_kind(sql: str) -> str:
+    from nvr.testing import statement_kind as kind  # after django.setup()
+
+    return kind(sql)
+
+
 def setup_django(app_url: str, owner_url: str) -> None:
     os.environ["DATABASE_URL"] = app_url
     os.environ["DATABASE_OWNER_URL"] = owner_url
@@ -344,18 +348,6 @@ def time_requests(calls: Sequence[Callable[[], Any]], *, warmup: int, requests: 
     return timings
 
 
-def classify(sql: str) -> str:
-    if sql.strip().upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
-        return "transaction"
-    if PLUMBING.match(sql):
-        return "tenancy_settings"
-    if "django_session" in sql or '"accounts_user"' in sql.split("WHERE")[0]:
-        return "session_auth"
-    if "accounts_membership" in sql:
-        return "memberships"
-    return "data"
-
-
 def captured(client: Any, url: str) -> list[str]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -370,7 +362,7 @@ def captured(client: Any, url: str) -> list[str]:
 def query_counts(sqls: list[str]) -> dict[str, int]:
     counts: dict[str, int] = {"total": len(sqls)}
     for sql in sqls:
-        kind = classify(sql)
+        kind = statement_kind(sql)
         counts[kind] = counts.get(kind, 0) + 1
     return counts
 
@@ -378,9 +370,87 @@ def query_counts(sqls: list[str]) -> dict[str, int]:
 def list_query(sqls: list[str]) -> str:
     """The list's own query: the one that reads recordings with a LIMIT."""
     for sql in sqls:
-        if classify(sql) == "data" and '"recordings_recording"' in sql and "LIMIT" in sql.upper():
+        if statement_kind(sql) == "data" and '"recordings_recording"' in sql and "LIMIT" in sql.upper():
             return sql
     raise SystemExit("No recordings list query among the captured queries:\n" + "\n".join(sqls))
+
+
+# --- The bare view: the same JSON from the same queries, nothing around them -------------
+
+
+def bare_client(account_id: str) -> Any:
+    """A client whose requests reach one plain Django view through Django's handler and
+    nothing else: no middleware (no session, user, tenancy middleware, CSRF...), no DRF.
+    The view runs the list's own queries in the household's scope (the rows need it under
+    RLS) and builds the same JSON with the same functions as the API."""
+    from django.http import HttpRequest, JsonResponse
+    from django.test import Client, override_settings
+    from django.test.client import ClientHandler
+    from django.urls import path
+
+    from accounts.tenancy import account_scope
+    from devices.models import Camera
+    from recordings.api.pagination import decode_cursor, page_links
+    from recordings.api.serializers import recordings_json
+    from recordings.selectors import keyset_page
+
+    def bare_list(request: HttpRequest) -> JsonResponse:
+        params = request.GET
+        direction, position = None, None
+        if params.get("cursor"):
+            direction, position = decode_cursor(params["cursor"], account_id=account_id)  # type: ignore[arg-type]
+        with account_scope(account_id):
+            camera = Camera.objects.get(pk=params["camera"])
+            page = keyset_page(
+                camera.recordings.all(),
+                page_size=int(params["page_size"]),
+                after=position if direction == "next" else None,
+                before=position if direction == "previous" else None,
+                camera=camera,
+            )
+            older, newer = page_links(
+                items=page.items,
+                has_more=page.has_more,
+                direction=direction,
+                account_id=account_id,  # type: ignore[arg-type]
+            )
+            body = {"results": recordings_json(page.items, motion=page.motion), "next": older, "previous": newer}
+        return JsonResponse(body)
+
+    class BareUrls:
+        urlpatterns = [path(LIST_URL.lstrip("/"), bare_list)]
+
+    class BareHandler(ClientHandler):
+        def get_response(self, request: HttpRequest) -> Any:
+            request.urlconf = BareUrls  # type: ignore[attr-defined]
+            return super().get_response(request)
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.handler = BareHandler(enforce_csrf_checks=False)
+    with override_settings(MIDDLEWARE=[]):
+        client.handler.load_middleware()
+    return client
+
+
+def compare_with_bare(api: Any, bare: Any, url: str, *, requests: int, warmup: int) -> dict[str, Any]:
+    """The API request against the bare view, interleaved (the machine's drift hits both)."""
+    api_json, bare_json = get_json(api, url), get_json(bare, url)
+    same = api_json["results"] == bare_json["results"]
+    timings: dict[str, list[float]] = {"api": [], "bare": []}
+    for n in range(warmup + requests):
+        for side, client in (("api", api), ("bare", bare)) if n % 2 else (("bare", bare), ("api", api)):
+            started = time.perf_counter()
+            client.get(url)
+            if n >= warmup:
+                timings[side].append(time.perf_counter() - started)
+    a, b = summary_ms(timings["api"]), summary_ms(timings["bare"])
+    return {
+        "api": a,
+        "bare_view": b,
+        "ratio_p50": round(a["p50_ms"] / b["p50_ms"], 3),
+        "ratio_p99": round(a["p99_ms"] / b["p99_ms"], 3),
+        "same_results": same,
+    }
 
 
 # --- The baseline: the same SQL, with and without scope and RLS --------------------------
@@ -551,6 +621,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     cases["first_page"]["queries"] = query_counts(first_sqls)
     cases["deep_page"]["queries"] = query_counts(deep_sqls)
 
+    progress("the API request against a bare view of the same queries")
+    bare = bare_client(account_id)
+    request_vs_bare = {
+        name: compare_with_bare(client, bare, url, requests=args.requests, warmup=args.warmup)
+        for name, url in (("first_page", first), ("deep_page", deep))
+    }
+    worst_bare_ratio = max(max(c["ratio_p50"], c["ratio_p99"]) for c in request_vs_bare.values())
+
     progress("baseline: the list query with scope and RLS, and as the owner without either")
     sql_first, sql_deep = list_query(first_sqls), list_query(deep_sqls)
     common = {"account_id": account_id, "user_id": user_id}
@@ -579,6 +657,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests,
         "api": cases,
         "queries_by_page_size": by_page_size,
+        "request_vs_bare_view": request_vs_bare,
         "list_query": baseline,
         "list_query_ratio": worst_ratio,
         # For context: a whole request against the bare list query (owner, no RLS), p50.
@@ -593,6 +672,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "data_queries": data_queries <= GOALS["queries_per_request"]
             and len({c.get("data", 0) for c in by_page_size.values()}) == 1,
             "list_query_ratio": worst_ratio <= GOALS["list_query_ratio"],
+            "request_vs_bare_view": worst_bare_ratio <= GOALS["request_vs_bare_view"]
+            and all(c["same_results"] for c in request_vs_bare.values()),
         },
         "postgres": server_settings(args.app_url),
     }

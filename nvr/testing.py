@@ -296,3 +296,25 @@ def wait_in_page(page: Any, expression: str, timeout_ms: int = 10000) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
         page.wait_for_timeout(50)
+
+
+# Statements the tenancy layer runs around a scope (set or restore its settings; savepoints
+# stand in for a transaction inside a test's).
+_TENANCY = re.compile(r"^\s*(SELECT (set_config|current_setting)\(|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)", re.I)
+
+
+def statement_kind(sql: str) -> str:
+    """What a request's statement is for, as the README's request budget counts them:
+    transaction, tenancy_settings, session, user, memberships, or data."""
+    words = sql.strip().split(maxsplit=1)
+    if words and words[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK"):
+        return "transaction"
+    if _TENANCY.match(sql):
+        return "tenancy_settings"
+    if "django_session" in sql:
+        return "session"
+    if '"accounts_user"' in sql.split("WHERE")[0]:
+        return "user"
+    if "accounts_membership" in sql:
+        return "memberships"
+    return "data"

@@ -96,3 +96,19 @@ def test_the_camera_side_client_loads_no_server_code():
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert ast.literal_eval(result.stdout) == ["recordings", "recordings.upload", "recordings.upload.constants"]
+
+
+def test_every_folder_of_tests_is_collected():
+    """A tests/ folder outside pytest's testpaths never runs, in CI or anywhere (support's
+    did not, for a while): every one must be under a configured path."""
+    import tomllib
+
+    configured = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    folders = {
+        path.relative_to(ROOT).parts[0]
+        for path in ROOT.glob("*/**/tests")
+        if path.is_dir()
+        and not path.relative_to(ROOT).parts[0].startswith(".")
+        and not {"node_modules", "var"} & set(path.relative_to(ROOT).parts)
+    }
+    assert folders <= set(configured), f"tests outside testpaths: {sorted(folders - set(configured))}"
