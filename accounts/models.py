@@ -155,7 +155,13 @@ class Membership(TenantModel):
         return ROLE_HELP[Role(self.role)]
 
     @property
-    def can_manage_devices(self) -> bool:
+    def can_manage_cameras(self) -> bool:
+        """Add, change and delete cameras and their tokens (owners and members)."""
+        return self.role in (Role.OWNER, Role.MEMBER)
+
+    @property
+    def can_delete_recordings(self) -> bool:
+        """Delete clips (owners and members; viewers only watch)."""
         return self.role in (Role.OWNER, Role.MEMBER)
 
     @property

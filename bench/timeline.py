@@ -418,8 +418,8 @@ def bare_client(account_id: str) -> Any:
                 camera=camera,
             )
             older, newer = page_links(items=page.items, has_more=page.has_more, direction=direction, account_id=account)
-            body = {"results": recordings_json(page.items, motion=page.motion), "next": older, "previous": newer}
-        return JsonResponse(body)
+            results = recordings_json(page.items, motion=page.motion)
+        return JsonResponse({"results": results, "next": link(request, older), "previous": link(request, newer)})
 
     class BareUrls:
         urlpatterns = [path(LIST_URL.lstrip("/"), bare_list)]

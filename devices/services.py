@@ -35,7 +35,7 @@ SOURCE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
 
 def _require_manager(actor: Membership) -> None:
     actor_account_id(actor)
-    if not actor.can_manage_devices:
+    if not actor.can_manage_cameras:
         raise PermissionDenied("Only owners and members manage cameras.")
 
 

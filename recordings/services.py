@@ -57,7 +57,7 @@ def recording_create(
 def recording_delete(*, actor: Membership, recording: Recording) -> None:
     """Owners and members delete clips; viewers cannot."""
     actor_account_id(actor)
-    if not actor.can_manage_devices:
+    if not actor.can_delete_recordings:
         raise PermissionDenied("Only owners and members delete recordings.")
     recordings_purge([recording])
 

@@ -37,7 +37,7 @@ def _manager(request: TenantRequest) -> Membership:
     """The membership of an owner or member; a viewer gets 403 on the GET of a managing
     page as on its POST (look the camera up first: another household's is a 404)."""
     membership = _membership(request)
-    if not membership.can_manage_devices:
+    if not membership.can_manage_cameras:
         raise PermissionDenied("Only owners and members manage cameras.")
     return membership
 

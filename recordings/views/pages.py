@@ -177,7 +177,7 @@ def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse
     """Owners and members, after confirming; a viewer gets 403, on the GET too."""
     assert request.membership is not None
     recording = recording_get(viewer=request.membership, recording_id=recording_id)  # another household's: 404 first
-    if not request.membership.can_manage_devices:
+    if not request.membership.can_delete_recordings:
         raise PermissionDenied("Only owners and members delete recordings.")
     label = f"{recording.camera.name} at {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
     if not confirmed(request):
