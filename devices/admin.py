@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from accounts.admin_site import support_action
 from accounts.models import User
+from accounts.tenancy import account_scope
 from devices.models import Camera, DeviceToken, LiveSession
 from devices.services import camera_disable_by_support, token_revoke_by_support
 
@@ -30,7 +31,10 @@ class CameraAdmin(admin.ModelAdmin[Camera]):
 
     @support_action(description="Disable the selected cameras")
     def disable(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
-        disabled = sum(camera_disable_by_support(staff=_staff(request), camera=camera) for camera in queryset)
+        disabled = 0
+        for camera in queryset:
+            with account_scope(camera.account_id):  # the admin runs unscoped; the service in one household
+                disabled += camera_disable_by_support(staff=_staff(request), camera=camera)
         messages.success(request, f"Disabled {disabled} camera(s); their households' owners were emailed.")
 
     @support_action(description="Revoke the selected cameras' device tokens")
@@ -38,7 +42,8 @@ class CameraAdmin(admin.ModelAdmin[Camera]):
         revoked = 0
         for camera in queryset:
             try:
-                revoked += token_revoke_by_support(staff=_staff(request), camera=camera)
+                with account_scope(camera.account_id):
+                    revoked += token_revoke_by_support(staff=_staff(request), camera=camera)
             except ValidationError as error:
                 messages.warning(request, f"{camera.name}: {' '.join(error.messages)}")
         messages.success(request, f"Revoked {revoked} token(s); the households' owners were emailed.")

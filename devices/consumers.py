@@ -28,7 +28,7 @@ from devices.fanout import ViewerSlot, get_hub, publish
 from devices.groups import GROUP_RENEW_SECONDS, camera_control_group, camera_viewer_group, device_control_group
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
-from devices.services import device_report_in_scope
+from devices.status import report_in_scope
 
 # Close codes (4000-4999 are the application's).
 # Access ended: token revoked, camera disabled, deleted or taken from the viewer,
@@ -194,7 +194,7 @@ class DeviceConsumer(FrameConsumer):
 
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
         assert self.principal is not None
-        await database_sync_to_async(device_report_in_scope)(
+        await database_sync_to_async(report_in_scope)(
             camera_id=self.principal.camera_id, account_id=self.principal.account_id, status=status, fps=fps
         )
 

@@ -17,7 +17,7 @@ from accounts.models import Membership, User
 from accounts.realtime import close_sockets_on_commit
 from accounts.services import actor_account_id
 from accounts.support_audit import staff_action_record
-from accounts.tenancy import account_scope
+from accounts.tenancy import require_account_scope
 from devices.credentials import DevicePrincipal, issue_token
 from devices.extensions import camera_created, camera_deleting, settings_save
 from devices.groups import camera_control_group, camera_viewer_group, device_control_group
@@ -172,14 +172,6 @@ def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | No
     Camera.objects.filter(pk=camera_id).update(**changes)
 
 
-def device_report_in_scope(
-    *, camera_id: uuid.UUID, account_id: uuid.UUID, status: CameraStatus, fps: float | None = None, message: str = ""
-) -> None:
-    """``device_report`` from code that runs in no household's scope (sockets, the ingest worker)."""
-    with account_scope(account_id):
-        device_report(camera_id=camera_id, status=status, fps=fps, message=message)
-
-
 def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
     device_report(camera_id=principal.camera_id, status=CameraStatus.ONLINE)
     return Camera.objects.get(pk=principal.camera_id)
@@ -190,32 +182,32 @@ def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
 
 def camera_disable_by_support(*, staff: User, camera: Camera) -> bool:
     """Disable the camera (its live views and device socket close), as the portal's switch
-    does. Returns whether it was enabled."""
-    with account_scope(camera.account_id):
-        camera = Camera.objects.select_for_update().get(pk=camera.pk)
-        if not camera.enabled:
-            return False
-        camera.enabled = False
-        camera.status, camera.live_fps = CameraStatus.OFFLINE, 0
-        camera.save(update_fields=["enabled", "status", "live_fps"])
-        close_sockets_on_commit(camera_control_group(camera.pk), reason="camera disabled by support")
-        staff_action_record(staff=staff, account_id=camera.account_id, summary=f"disabled camera “{camera.name}”")
+    does. Returns whether it was enabled. Runs in the camera's household scope (the admin
+    action opens it)."""
+    require_account_scope(camera.account_id)
+    camera = Camera.objects.select_for_update().get(pk=camera.pk)
+    if not camera.enabled:
+        return False
+    camera.enabled = False
+    camera.status, camera.live_fps = CameraStatus.OFFLINE, 0
+    camera.save(update_fields=["enabled", "status", "live_fps"])
+    close_sockets_on_commit(camera_control_group(camera.pk), reason="camera disabled by support")
+    staff_action_record(staff=staff, account_id=camera.account_id, summary=f"disabled camera “{camera.name}”")
     return True
 
 
 def token_revoke_by_support(*, staff: User, camera: Camera) -> int:
     """Revoke the camera's device tokens (the camera is disconnected until an owner or
-    member issues a new one). Returns how many were revoked."""
+    member issues a new one). Returns how many were revoked. Runs in the camera's household
+    scope (the admin action opens it)."""
+    require_account_scope(camera.account_id)
     if camera.kind != CameraKind.PUSH:
         raise ValidationError("Pull cameras have no token: the server reads their stream.")
-    with account_scope(camera.account_id):
-        revoked = DeviceToken.objects.filter(camera_id=camera.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        if not revoked:
-            return 0
-        close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked by support")
-        staff_action_record(
-            staff=staff, account_id=camera.account_id, summary=f"revoked the device token of camera “{camera.name}”"
-        )
+    revoked = DeviceToken.objects.filter(camera_id=camera.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if not revoked:
+        return 0
+    close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked by support")
+    staff_action_record(
+        staff=staff, account_id=camera.account_id, summary=f"revoked the device token of camera “{camera.name}”"
+    )
     return revoked

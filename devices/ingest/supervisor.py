@@ -18,7 +18,8 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.redaction import scrub
 from devices.ingest.worker import RELEASE_WAIT_SECONDS, run_camera
 from devices.models import Camera, CameraKind, CameraStatus
-from devices.services import camera_source_url, device_report_in_scope
+from devices.services import camera_source_url
+from devices.status import report_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
@@ -147,7 +148,7 @@ async def _report_unreadable(unreadable: dict[uuid.UUID, uuid.UUID], reported: s
             continue
         logger.error("camera %s: its stream address cannot be decrypted (was NVR_MASTER_KEY changed?)", camera_id)
         try:
-            await database_sync_to_async(device_report_in_scope)(
+            await database_sync_to_async(report_in_scope)(
                 camera_id=camera_id, account_id=account_id, status=CameraStatus.ERROR, message=BAD_ADDRESS
             )
         except Exception as error:

@@ -21,7 +21,7 @@ from devices.ingest.config import IngestConfig
 from devices.ingest.reader import CANNOT_OPEN, PullReader, next_frame
 from devices.ingest.redaction import redact, scrub
 from devices.models import CameraStatus
-from devices.services import device_report_in_scope
+from devices.status import report_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
@@ -156,7 +156,7 @@ class _CameraRun:
 
     async def report(self, status: CameraStatus, *, fps: float | None = None, message: str = "") -> None:
         try:
-            await database_sync_to_async(device_report_in_scope)(
+            await database_sync_to_async(report_in_scope)(
                 camera_id=self.camera_id,
                 account_id=self.account_id,
                 status=status,
