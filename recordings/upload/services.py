@@ -10,17 +10,13 @@ removes the row, then the partial file, and leaves no ``Recording``.
 
 import hashlib
 import hmac
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,9 +27,9 @@ from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, Upload
 from recordings.services import recording_create
-from recordings.storage import DecryptionError, ObjectExists, path_for, resumable
+from recordings.storage import DecryptionError, ObjectExists, resumable
 from recordings.upload.constants import CHUNK_MULTIPLE
-from recordings.upload.partials import partial_path, remove_partial, running_hashes
+from recordings.upload.partials import remove_partial, running_hashes
 from recordings.upload.protocol import TusError, UploadSpec
 
 __all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
@@ -149,10 +145,8 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
             if existing is not None:
                 return existing
             raise
-        path = partial_path(upload.account_id, upload.pk)
         after.on_failure.append(lambda: remove_partial(upload.account_id, upload.pk))
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "r+b") as partial:
+        with files.clip_storage.partial_create(upload.account_id, upload.pk) as partial:
             resumable.start(
                 partial,
                 data_key=files.data_key(upload.account_id),
@@ -207,12 +201,8 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
     if count == 0:
         return _state(upload)
     account_id, upload_id = upload.account_id, upload.pk
-    path = partial_path(account_id, upload_id)
     data_key = files.data_key(account_id)
-    try:
-        partial = open(path, "r+b")  # noqa: SIM115  (closed below; the error path needs it open)
-    except FileNotFoundError:
-        partial = None
+    partial = files.clip_storage.partial_open(account_id, upload_id)
     if partial is None:
         return _give_up(upload, after, TusError(404, "This upload's bytes are gone: start a new upload."))
     with partial:
@@ -235,7 +225,7 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
             raise TusError(400, str(error)) from None
         tag = resumable.tail_tag(partial, new_offset)
         if new_offset == upload.length:
-            os.fsync(partial.fileno())
+            resumable.sync(partial)
             digest = running.hexdigest() if running is not None else _decrypted_sha256(partial, upload, data_key)
     upload.offset = new_offset
     upload.save(update_fields=["offset"])
@@ -279,9 +269,7 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
             TusError(400, "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."),
         )
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
-    path = partial_path(account_id, upload_id)
-    name = path_for(account_id, recording_id, files.CLIP)
-    _publish_once(path, name, recording_id)
+    _publish_once(account_id, upload_id, recording_id)
     after.on_failure.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
     # The partial file goes only once the Recording is committed: if the transaction
     # fails, the row's offset rolls back and the partial file still matches it.
@@ -301,57 +289,28 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
     return state
 
 
-def _publish_once(path: Path, name: str, recording_id: uuid.UUID) -> None:
+def _publish_once(account_id: uuid.UUID, upload_id: uuid.UUID, recording_id: uuid.UUID) -> None:
     """Publish the partial file, replacing what a crashed completion of this upload left.
 
-    A completion that died after ``_publish`` but before its commit leaves the
+    A completion that died after publishing but before its commit leaves the
     final name with no ``Recording``. The upload's row is locked (or new), so no
     other completion of it is running: a final name without a ``Recording`` is
     that leftover, and it goes.
     """
+    store = files.clip_storage
     try:
-        _publish(path, name)
+        store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
         return
     except ObjectExists:
         if Recording.objects.filter(pk=recording_id).exists():
             raise TusError(409, "This upload is already complete: create it again with its Idempotency-Key.") from None
-    files.clip_storage.storage.delete(name)
+    store.delete(account_id=account_id, object_id=recording_id, kind=files.CLIP)
     try:
-        _publish(path, name)
+        store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
     except ObjectExists:
         raise TusError(
             500, "The clip could not be given its final name (left by an earlier attempt): try again later."
         ) from None
-
-
-def _publish(path: Path, name: str) -> None:
-    """Give the partial file its final name without copying it when the storage is a local folder.
-
-    A hard link is atomic (a reader sees the whole file or none), refuses an
-    existing name, and keeps the partial name until the transaction commits.
-    Elsewhere (S3, or a filesystem without hard links) the storage copies it.
-    """
-    storage = files.clip_storage.storage
-    if storage.exists(name):
-        raise ObjectExists(name)
-    if isinstance(storage, FileSystemStorage):
-        final = Path(storage.path(name))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, final)
-        except FileExistsError:
-            raise ObjectExists(name) from None
-        except OSError:
-            pass  # no hard links here: copy below
-        else:
-            if storage.file_permissions_mode is not None:
-                os.chmod(final, storage.file_permissions_mode)
-            return
-    with open(path, "rb") as partial:
-        saved = storage.save(name, File(partial, name=os.path.basename(name)))
-    if saved != name:
-        storage.delete(saved)
-        raise ObjectExists(name)
 
 
 def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadState:
