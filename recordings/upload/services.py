@@ -29,8 +29,17 @@ from recordings.models import Recording, Upload
 from recordings.services import recording_create
 from recordings.storage import DecryptionError, ObjectExists, resumable
 from recordings.upload.constants import CHUNK_MULTIPLE
+from recordings.upload.errors import (
+    CameraGone,
+    ChecksumMismatch,
+    InvalidPart,
+    PublishFailed,
+    UploadConflict,
+    UploadError,
+    UploadNotFound,
+)
 from recordings.upload.partials import remove_partial, running_hashes
-from recordings.upload.protocol import TusError, UploadSpec
+from recordings.upload.protocol import UploadSpec
 
 __all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
 
@@ -63,7 +72,7 @@ class _AfterCommit:
 
     on_commit: list[Callable[[], object]] = field(default_factory=list)
     on_failure: list[Callable[[], object]] = field(default_factory=list)
-    error: TusError | None = None
+    error: UploadError | None = None
 
 
 def _run(account_id: uuid.UUID, work: Callable[[_AfterCommit], UploadState]) -> UploadState:
@@ -97,7 +106,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         # upload_sha256, not sha256: processing may have remuxed the clip. '' (a row from
         # before it was kept) cannot be compared: such a retry gets the recording, as it did.
         if recording.upload_sha256 and not hmac.compare_digest(recording.upload_sha256, spec.sha256):
-            raise TusError(409, "This Idempotency-Key is already used by a recording of another clip (sha256).")
+            raise UploadConflict("This Idempotency-Key is already used by a recording of another clip (sha256).")
         length = spec.length if recording.upload_sha256 else recording.size_bytes
         return UploadState(None, length, length, None, recording_id=recording.pk)
     upload = Upload.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
@@ -111,7 +120,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         after.on_commit.append(lambda: remove_partial(account_id, upload_id))
         return None
     if upload.length != spec.length or upload.sha256 != spec.sha256:
-        raise TusError(409, "This Idempotency-Key is already used by an upload of another clip (length or sha256).")
+        raise UploadConflict("This Idempotency-Key is already used by an upload of another clip (length or sha256).")
     return _state(upload)
 
 
@@ -125,7 +134,7 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
         camera = Camera.objects.filter(pk=principal.camera_id).first()
         if camera is None:
             # Deleted since its token was checked (the token went with it).
-            raise TusError(401, "This camera no longer exists: its token is no longer valid.")
+            raise CameraGone("This camera no longer exists: its token is no longer valid.")
         upload = Upload(
             account_id=camera.account_id,
             camera=camera,
@@ -175,7 +184,7 @@ def upload_append(
         # The row lock makes two PATCHes at the same offset take turns: the second sees the new offset (409).
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _receive(upload, offset=offset, read=read, count=count, after=after)
 
     return _run(principal.account_id, work)
@@ -183,13 +192,12 @@ def upload_append(
 
 def _check_part(upload: Upload, *, offset: int, count: int) -> None:
     if offset != upload.offset:
-        raise TusError(409, f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
+        raise UploadConflict(f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
     end = offset + count
     if end > upload.length:
-        raise TusError(400, f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
+        raise InvalidPart(f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
     if end < upload.length and count % CHUNK_MULTIPLE:
-        raise TusError(
-            400,
+        raise InvalidPart(
             f"Every part but the last must be a multiple of {CHUNK_MULTIPLE} bytes (the encryption chunk, "
             f"see Upload-Chunk-Multiple); this one is {count} bytes.",
         )
@@ -204,7 +212,7 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
     data_key = files.data_key(account_id)
     partial = files.clip_storage.partial_open(account_id, upload_id)
     if partial is None:
-        return _give_up(upload, after, TusError(404, "This upload's bytes are gone: start a new upload."))
+        return _give_up(upload, after, UploadNotFound("This upload's bytes are gone: start a new upload."))
     with partial:
         running = running_hashes.take(upload_id, offset, resumable.tail_tag(partial, offset))
         if running is None and offset == 0:
@@ -222,7 +230,7 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
                 on_plaintext=running.update if running is not None else None,
             )
         except resumable.AppendError as error:
-            raise TusError(400, str(error)) from None
+            raise InvalidPart(str(error)) from None
         tag = resumable.tail_tag(partial, new_offset)
         if new_offset == upload.length:
             resumable.sync(partial)
@@ -255,7 +263,7 @@ def _discard(upload: Upload, after: _AfterCommit) -> UploadState:
     return state
 
 
-def _give_up(upload: Upload, after: _AfterCommit, error: TusError) -> UploadState:
+def _give_up(upload: Upload, after: _AfterCommit, error: UploadError) -> UploadState:
     """Remove the upload and answer ``error`` once that has committed."""
     after.error = error
     return _discard(upload, after)
@@ -266,7 +274,9 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
         return _give_up(
             upload,
             after,
-            TusError(400, "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."),
+            ChecksumMismatch(
+                "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."
+            ),
         )
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
     _publish_once(account_id, upload_id, recording_id)
@@ -303,13 +313,13 @@ def _publish_once(account_id: uuid.UUID, upload_id: uuid.UUID, recording_id: uui
         return
     except ObjectExists:
         if Recording.objects.filter(pk=recording_id).exists():
-            raise TusError(409, "This upload is already complete: create it again with its Idempotency-Key.") from None
+            raise UploadConflict("This upload is already complete: create it again with its Idempotency-Key.") from None
     store.delete(account_id=account_id, object_id=recording_id, kind=files.CLIP)
     try:
         store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
     except ObjectExists:
-        raise TusError(
-            500, "The clip could not be given its final name (left by an earlier attempt): try again later."
+        raise PublishFailed(
+            "The clip could not be given its final name (left by an earlier attempt): try again later."
         ) from None
 
 
@@ -318,7 +328,7 @@ def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadSta
     with account_scope(principal.account_id):
         upload = _live(principal).filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _state(upload)
 
 
@@ -328,7 +338,7 @@ def upload_terminate(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> Non
     def work(after: _AfterCommit) -> UploadState:
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _discard(upload, after)
 
     _run(principal.account_id, work)
