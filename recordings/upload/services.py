@@ -68,7 +68,13 @@ def _state(upload: Upload, *, created: bool = False) -> UploadState:
 
 @dataclass
 class _AfterCommit:
-    """File work that must wait for the transaction's outcome."""
+    """File work that must wait for the transaction's outcome, and an error to answer once it committed.
+
+    Run by ``_run`` when the household scope's transaction ends, which for a
+    camera's request is the outermost one (device tokens get no request
+    transaction). Not ``transaction.on_commit``: inside an enclosing transaction
+    (the test suite's) its callbacks would never run and partial files would stay.
+    """
 
     on_commit: list[Callable[[], object]] = field(default_factory=list)
     on_failure: list[Callable[[], object]] = field(default_factory=list)
