@@ -321,6 +321,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Services' Django ValidationError as a 400 (PermissionDenied is DRF's 403 already).
+    "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "NVR API",

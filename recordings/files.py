@@ -10,8 +10,14 @@ from collections.abc import Generator
 from django.db import IntegrityError, transaction
 
 from recordings.models import Recording, StorageKey
-from recordings.storage import ClipStorage, EncryptedFileInfo, generate_data_key, unwrap_data_key, wrap_data_key
-from recordings.storage.backend import Readable
+from recordings.storage import (
+    ClipStorage,
+    EncryptedFileInfo,
+    Readable,
+    generate_data_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
 
 CLIP = "clips"
 THUMBNAIL = "thumbnails"

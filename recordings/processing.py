@@ -46,7 +46,6 @@ from accounts.tenancy import account_scope
 from recordings import files
 from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.storage import StorageError
-from recordings.storage.backend import replace_encrypted
 from recordings.video.isolate import faststart_isolated, run_isolated
 from recordings.video.results import Analysis, MotionSettings, VideoError
 
@@ -214,8 +213,7 @@ def _sha256_of(path: Path) -> tuple[int, str]:
 
 
 def _replace(job: _Job, kind: str, source: io.BufferedIOBase) -> None:
-    replace_encrypted(
-        files.clip_storage,
+    files.clip_storage.replace(
         account_id=job.account_id,
         object_id=job.recording_id,
         kind=kind,

@@ -42,7 +42,6 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.storage import Storage
 from django.utils import timezone
 
 from accounts.models import Account
@@ -50,7 +49,7 @@ from accounts.tenancy import account_scope, unscoped
 from recordings import files, processing
 from recordings.models import Recording, RecordingStatus, Upload
 from recordings.services import recordings_purge
-from recordings.storage import KINDS
+from recordings.storage import KINDS, ClipStorage
 
 __all__ = ["SweepReport", "sweep"]
 
@@ -98,14 +97,6 @@ def _listed(items: list[str], item: str) -> None:
         items.append(item)
 
 
-def _listdir(storage: Storage, path: str) -> tuple[list[str], list[str]]:
-    try:
-        directories, names = storage.listdir(path)
-    except FileNotFoundError:
-        return [], []
-    return list(directories), list(names)
-
-
 @dataclass(slots=True)
 class _Listing:
     """One household's stored objects: kind -> object id -> storage name."""
@@ -114,17 +105,17 @@ class _Listing:
     listed_at: datetime
 
 
-def _list_household(storage: Storage, account_hex: str, report: SweepReport) -> _Listing:
+def _list_household(storage: ClipStorage, account_hex: str, report: SweepReport) -> _Listing:
     listed_at = timezone.now()
     objects: dict[str, dict[uuid.UUID, str]] = {kind: {} for kind in KINDS}
     for kind in KINDS:
         base = f"{ROOT}/{account_hex}/{kind}"
-        prefixes, strays = _listdir(storage, base)
+        prefixes, strays = storage.listdir(base)
         for stray in strays:
             report.unexpected_names += 1
             _listed(report.unexpected_file_names, f"{base}/{stray}")
         for prefix in prefixes:
-            _, names = _listdir(storage, f"{base}/{prefix}")
+            _, names = storage.listdir(f"{base}/{prefix}")
             for name in names:
                 match = _OBJECT.fullmatch(name)
                 if match is None or match.group(1)[:2] != prefix:
@@ -148,20 +139,8 @@ def _batches(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
         yield batch
 
 
-def _is_old(storage: Storage, name: str, before: datetime) -> bool:
-    try:
-        modified = storage.get_modified_time(name)
-    except FileNotFoundError:
-        return False  # gone meanwhile
-    except NotImplementedError:
-        return True
-    if timezone.is_naive(modified):
-        modified = timezone.make_aware(modified, timezone.get_default_timezone())
-    return modified < before
-
-
 def _sweep_files(
-    storage: Storage, account_id: uuid.UUID, listing: _Listing, grace_cutoff: datetime, report: SweepReport
+    storage: ClipStorage, account_id: uuid.UUID, listing: _Listing, grace_cutoff: datetime, report: SweepReport
 ) -> None:
     """Delete the household's files whose recording (or upload in progress) does not exist."""
     found = set().union(*(set(objects) for objects in listing.objects.values()))
@@ -174,7 +153,7 @@ def _sweep_files(
             known |= set(Recording.objects.filter(pk__in=batch).values_list("pk", flat=True))
     for kind in sorted(KINDS):
         for object_id, name in sorted(listing.objects[kind].items()):
-            if object_id in known or not _is_old(storage, name, grace_cutoff):
+            if object_id in known or not storage.modified_before(name, grace_cutoff):
                 continue
             report.orphan_files += 1
             _listed(report.orphan_file_names, name)
@@ -183,7 +162,7 @@ def _sweep_files(
             except FileNotFoundError:
                 continue
             if not report.dry_run:
-                files.clip_storage.delete(account_id=account_id, object_id=object_id, kind=kind)
+                storage.delete(account_id=account_id, object_id=object_id, kind=kind)
 
 
 def _sweep_rows(account_id: uuid.UUID, listing: _Listing, stuck_before: datetime, report: SweepReport) -> None:
@@ -262,13 +241,13 @@ def sweep(
     """Find and (unless ``dry_run``) repair disagreements; ``progress(done, total, household hex)``."""
     grace = grace if grace is not None else timedelta(minutes=settings.RECORDINGS_SWEEP_GRACE_MINUTES)
     report = SweepReport(dry_run=dry_run)
-    storage = files.clip_storage.storage
+    storage = files.clip_storage
     grace_cutoff = timezone.now() - grace
     # Well past the processing task's hard time limit: nobody is still working on these.
     stuck_before = timezone.now() - max(grace, timedelta(seconds=2 * settings.RECORDINGS_PROCESS_TIME_LIMIT_S))
     with unscoped("sweep: list the households whose files and rows to compare"):
         account_ids = set(Account.objects.values_list("pk", flat=True))
-    directories, strays = _listdir(storage, ROOT)
+    directories, strays = storage.listdir(ROOT)
     for stray in strays:
         report.unexpected_names += 1
         _listed(report.unexpected_file_names, f"{ROOT}/{stray}")

@@ -6,7 +6,6 @@ would be evaluated once and shared across requests and households).
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.common import actor_of, as_api_error
+from accounts.api.common import actor_of
 from accounts.api.serializers import (
     AccessEventSerializer,
     ActiveHouseholdSerializer,
@@ -64,18 +63,12 @@ class MembershipViewSet(
         target = self.get_object()
         data = MemberRoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            member_set_role(actor=actor_of(request), membership=target, role=Role(data.validated_data["role"]))
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        member_set_role(actor=actor_of(request), membership=target, role=Role(data.validated_data["role"]))
         return Response(MembershipSerializer(target).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self.get_object()
-        try:
-            member_remove(actor=actor_of(request), membership=target)
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        member_remove(actor=actor_of(request), membership=target)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,12 +95,9 @@ class InvitationViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            invitation = invitation_create(
-                actor=actor_of(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        invitation = invitation_create(
+            actor=actor_of(request), email=data.validated_data["email"], role=Role(data.validated_data["role"])
+        )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

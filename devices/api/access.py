@@ -6,7 +6,6 @@ household's member is a 404 for every role.
 
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -14,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.common import actor_of, as_api_error
+from accounts.api.common import actor_of
 from accounts.models import Membership
 from accounts.selectors import membership_get
 from devices.selectors import camera_access_of, cameras_list
@@ -58,13 +57,10 @@ class CameraAccessView(APIView):
         unknown = [str(camera_id) for camera_id in wanted if camera_id not in known]
         if unknown:  # a missing camera and another household's answer alike
             raise serializers.ValidationError({"cameras": [f"No such camera: {', '.join(unknown)}."]})
-        try:
-            camera_access_set(
-                actor=actor,
-                membership=target,
-                limited=data.validated_data["limited"],
-                cameras=[known[camera_id] for camera_id in wanted],
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        camera_access_set(
+            actor=actor,
+            membership=target,
+            limited=data.validated_data["limited"],
+            cameras=[known[camera_id] for camera_id in wanted],
+        )
         return Response(_body(target))

@@ -5,7 +5,6 @@ Querysets are built per request (``get_queryset``) inside the household's scope.
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -15,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.common import actor_of, as_api_error
+from accounts.api.common import actor_of
 from accounts.tenancy import account_scope
 from devices.api.authentication import DeviceTokenAuthentication, IsDevice
 from devices.api.serializers import (
@@ -55,15 +54,12 @@ class CameraViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = CameraCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            camera, token = camera_create(
-                actor=actor_of(request),
-                name=data.validated_data["name"],
-                kind=CameraKind(data.validated_data["kind"]),
-                source_url=data.validated_data.get("source_url", ""),
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        camera, token = camera_create(
+            actor=actor_of(request),
+            name=data.validated_data["name"],
+            kind=CameraKind(data.validated_data["kind"]),
+            source_url=data.validated_data.get("source_url", ""),
+        )
         body = dict(CameraSerializer(camera).data)
         if token:
             body["token"] = token  # once
@@ -79,10 +75,7 @@ class CameraViewSet(
             for name in ("name", "enabled", "source_url")
             if name in data.validated_data
         }
-        try:
-            camera_update(actor=actor_of(request), camera=camera, settings=data.validated_data, **own)
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        camera_update(actor=actor_of(request), camera=camera, settings=data.validated_data, **own)
         return Response(CameraSerializer(camera).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -95,13 +88,10 @@ class CameraViewSet(
     def token(self, request: Request, pk: Any = None) -> Response:
         """POST: revoke the camera's token and issue a new one (shown once). DELETE: revoke it."""
         camera = self.get_object()
-        try:
-            if request.method == "DELETE":
-                token_revoke(actor=actor_of(request), camera=camera)
-                return Response(status=status.HTTP_204_NO_CONTENT)
-            return Response({"token": token_rotate(actor=actor_of(request), camera=camera)}, status=201)
-        except DjangoValidationError as error:
-            raise as_api_error(error) from None
+        if request.method == "DELETE":
+            token_revoke(actor=actor_of(request), camera=camera)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"token": token_rotate(actor=actor_of(request), camera=camera)}, status=201)
 
 
 class DeviceHeartbeatView(APIView):

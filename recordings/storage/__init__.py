@@ -4,10 +4,14 @@
 - ``chunked``: the encrypted container (AES-256-GCM in fixed-size chunks, so Range reads
   decrypt only what they need);
 - ``backend``: ``ClipStorage``, server-generated names under a per-household prefix on any
-  Django storage (local disk by default, S3-compatible through django-storages).
+  Django storage (local disk by default, S3-compatible through django-storages);
+- ``resumable``: the container filled by several requests (uploads in progress).
+
+``ClipStorage`` is the only way in: the rest of the app never touches the Django
+``Storage``, the temporary folder, partial files or links itself (a test checks).
 """
 
-from recordings.storage.backend import KINDS, ClipStorage, path_for
+from recordings.storage.backend import KINDS, ClipStorage, Readable, path_for
 from recordings.storage.chunked import (
     DEFAULT_CHUNK_SIZE,
     EncryptedFileInfo,
@@ -36,6 +40,7 @@ __all__ = [
     "EncryptingWriter",
     "ObjectExists",
     "RangeNotSatisfiable",
+    "Readable",
     "StorageError",
     "generate_data_key",
     "open_decrypted_range",

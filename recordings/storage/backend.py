@@ -37,13 +37,15 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Final, Protocol
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils import timezone
 
 from recordings.storage.chunked import (
     DEFAULT_CHUNK_SIZE,
@@ -54,12 +56,13 @@ from recordings.storage.chunked import (
 from recordings.storage.chunked import plaintext_size as header_plaintext_size
 from recordings.storage.errors import ChecksumMismatch, ObjectExists, StorageError
 
-__all__ = ["KINDS", "ClipStorage", "path_for", "replace_encrypted"]
+__all__ = ["KINDS", "ClipStorage", "Readable", "path_for", "replace_encrypted"]
 
 KINDS: Final = frozenset({"clips", "thumbnails"})
 PARTIAL_DIR: Final = ".partial"
 _COPY_SIZE: Final = 256 * 1024
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_PARTIAL_NAME = re.compile(r"upload-([0-9a-f]{32})-([0-9a-f]{32})\.nvrc\.part")
 
 
 def path_for(account_id: uuid.UUID, object_id: uuid.UUID, kind: str) -> str:
@@ -114,18 +117,24 @@ class ClipStorage:
 
     path_for = staticmethod(path_for)
 
-    def _temporary_directory(self, storage: Storage) -> str | None:
+    def temporary_directory(self) -> Path:
+        """Where files are sealed before they get their name, and partial uploads live (created 0700).
+
+        For a ``FileSystemStorage``, ``<location>/.partial`` (same filesystem as the
+        final names, so moving a file into place is a rename); else ``temp_dir``,
+        ``FILE_UPLOAD_TEMP_DIR`` or the system's temporary folder.
+        """
+        storage = self.storage
         if self._temp_dir is not None:
             folder = Path(self._temp_dir)
         elif isinstance(storage, FileSystemStorage):
-            # Same filesystem as the final name, so moving it into place is a rename.
             folder = Path(os.fspath(storage.location)) / PARTIAL_DIR
         elif settings.FILE_UPLOAD_TEMP_DIR:
             folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
         else:
-            return None
+            return Path(tempfile.gettempdir())
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return str(folder)
+        return folder
 
     def write_encrypted(
         self,
@@ -150,7 +159,7 @@ class ClipStorage:
         storage = self.storage
         if storage.exists(name):
             raise ObjectExists(name)
-        fd, temp_path = tempfile.mkstemp(prefix="nvrc-", suffix=".part", dir=self._temporary_directory(storage))
+        fd, temp_path = tempfile.mkstemp(prefix="nvrc-", suffix=".part", dir=self.temporary_directory())
         try:
             with os.fdopen(fd, "w+b") as temp:
                 info = self.seal_into(
@@ -269,6 +278,114 @@ class ClipStorage:
         with contextlib.suppress(FileNotFoundError):
             self.storage.delete(path_for(account_id, object_id, kind))
 
+    def replace(
+        self, *, account_id: uuid.UUID, object_id: uuid.UUID, kind: str, data_key: bytes, source: Readable
+    ) -> EncryptedFileInfo:
+        """Encrypt ``source`` over the stored object, atomically (see ``replace_encrypted``)."""
+        return replace_encrypted(
+            self, account_id=account_id, object_id=object_id, kind=kind, data_key=data_key, source=source
+        )
+
+    # Uploads in progress: one sealed container per upload, in the temporary folder,
+    # named from server-side ids only, until ``publish`` gives it its final name.
+
+    def partial_path(self, account_id: uuid.UUID, upload_id: uuid.UUID) -> Path:
+        return self.temporary_directory() / f"upload-{account_id.hex}-{upload_id.hex}.nvrc.part"
+
+    def partial_create(self, account_id: uuid.UUID, upload_id: uuid.UUID) -> IO[bytes]:
+        """A new, empty partial file open for reading and writing (``FileExistsError`` if there is one)."""
+        descriptor = os.open(self.partial_path(account_id, upload_id), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        return os.fdopen(descriptor, "r+b")
+
+    def partial_open(self, account_id: uuid.UUID, upload_id: uuid.UUID) -> IO[bytes] | None:
+        """The upload's partial file open for reading and writing; None if it is gone."""
+        try:
+            return open(self.partial_path(account_id, upload_id), "r+b")
+        except FileNotFoundError:
+            return None
+
+    def partial_remove(self, account_id: uuid.UUID, upload_id: uuid.UUID) -> bool:
+        """Delete the upload's partial file; False if it was already gone."""
+        try:
+            os.unlink(self.partial_path(account_id, upload_id))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def partials(self) -> Iterator[tuple[uuid.UUID, uuid.UUID, float]]:
+        """(account id, upload id, modification time) of every partial file; other files are skipped."""
+        try:
+            entries = list(os.scandir(self.temporary_directory()))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            match = _PARTIAL_NAME.fullmatch(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                modified = entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue
+            yield uuid.UUID(hex=match[1]), uuid.UUID(hex=match[2]), modified
+
+    def publish(self, account_id: uuid.UUID, upload_id: uuid.UUID, *, object_id: uuid.UUID, kind: str) -> None:
+        """Give the upload's partial file the object's final name, keeping the partial name.
+
+        On a local folder a hard link: atomic (a reader sees the whole file or
+        none), refuses an existing name, and copies nothing. Elsewhere (S3, or a
+        filesystem without hard links) the storage copies it. ``ObjectExists``
+        if the name is taken.
+        """
+        path = self.partial_path(account_id, upload_id)
+        name = path_for(account_id, object_id, kind)
+        storage = self.storage
+        if storage.exists(name):
+            raise ObjectExists(name)
+        if isinstance(storage, FileSystemStorage):
+            final = Path(storage.path(name))
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, final)
+            except FileExistsError:
+                raise ObjectExists(name) from None
+            except OSError:
+                pass  # no hard links here: copy below
+            else:
+                if storage.file_permissions_mode is not None:
+                    os.chmod(final, storage.file_permissions_mode)
+                return
+        with open(path, "rb") as partial:
+            saved = storage.save(name, File(partial, name=os.path.basename(name)))
+        if saved != name:
+            storage.delete(saved)
+            raise ObjectExists(name)
+
+    # Listing, for the sweep: storage names relative to the storage's root.
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """(folders, files) under ``path``; both empty if it does not exist."""
+        try:
+            directories, names = self.storage.listdir(path)
+        except FileNotFoundError:
+            return [], []
+        return list(directories), list(names)
+
+    def modified_before(self, name: str, before: datetime) -> bool:
+        """Whether the named file was last written before ``before`` (True if the storage cannot tell)."""
+        try:
+            modified = self.storage.get_modified_time(name)
+        except FileNotFoundError:
+            return False  # gone meanwhile
+        except NotImplementedError:
+            return True
+        if timezone.is_naive(modified):
+            modified = timezone.make_aware(modified, timezone.get_default_timezone())
+        return modified < before
+
+    def size(self, name: str) -> int:
+        """Bytes the named file takes in storage."""
+        return self.storage.size(name)
+
 
 def replace_encrypted(
     clip_storage: ClipStorage,
@@ -297,7 +414,7 @@ def replace_encrypted(
     fd, temp_path = tempfile.mkstemp(
         prefix="nvrc-",
         suffix=".part",
-        dir=clip_storage._temporary_directory(storage),
+        dir=clip_storage.temporary_directory(),
     )
     try:
         with os.fdopen(fd, "w+b") as temp:

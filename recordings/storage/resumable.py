@@ -39,7 +39,7 @@ from recordings.storage.chunked import (
 )
 from recordings.storage.errors import DecryptionError, StorageError
 
-__all__ = ["AppendError", "append", "ciphertext_offset", "decrypted_sha256", "start", "tail_tag"]
+__all__ = ["AppendError", "append", "ciphertext_offset", "decrypted_sha256", "start", "sync", "tail_tag"]
 
 _NO_TAG: Final = b""
 
@@ -150,6 +150,12 @@ def append(
         fileobj.flush()
         raise
     return end
+
+
+def sync(fileobj: IO[bytes]) -> None:
+    """Flush the container to disk: before a complete one is published, a crash must not lose its tail."""
+    fileobj.flush()
+    os.fsync(fileobj.fileno())
 
 
 def _read_body(read: Callable[[int], bytes], count: int) -> bytes:

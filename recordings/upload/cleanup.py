@@ -9,7 +9,6 @@ that list of (household, upload) ids only; each removal then runs inside its
 own household's scope, like any other write.
 """
 
-import os
 import time
 import uuid
 from datetime import timedelta
@@ -17,8 +16,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.tenancy import account_scope, unscoped
+from recordings import files
 from recordings.models import Upload
-from recordings.upload.partials import parse_partial_name, partial_dir, remove_partial
+from recordings.upload.partials import remove_partial
 
 __all__ = ["expire_uploads", "remove_stray_partials"]
 
@@ -45,23 +45,11 @@ def expire_uploads() -> int:
 
 def remove_stray_partials(older_than: timedelta) -> int:
     """Delete partial files older than ``older_than`` that no Upload row owns; return how many."""
-    folder = partial_dir()
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return 0
-    for entry in entries:
-        ids = parse_partial_name(entry.name)
-        if ids is None or not entry.is_file(follow_symlinks=False):
-            continue
-        try:
-            if entry.stat(follow_symlinks=False).st_mtime > cutoff:
-                continue  # young: its row may not have committed yet
-        except FileNotFoundError:
-            continue
-        account_id, upload_id = ids
+    for account_id, upload_id, modified in list(files.clip_storage.partials()):
+        if modified > cutoff:
+            continue  # young: its row may not have committed yet
         with account_scope(account_id):
             if Upload.objects.filter(pk=upload_id).exists():
                 continue

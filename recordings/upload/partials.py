@@ -7,9 +7,6 @@ name, so completing an upload moves it into place with a rename.
 """
 
 import hashlib
-import os
-import re
-import tempfile
 import threading
 import uuid
 from collections import OrderedDict
@@ -18,38 +15,22 @@ from typing import Final
 
 from recordings import files
 
-__all__ = ["RunningHashes", "parse_partial_name", "partial_dir", "partial_path", "remove_partial", "running_hashes"]
-
-_NAME = re.compile(r"upload-([0-9a-f]{32})-([0-9a-f]{32})\.nvrc\.part")
+__all__ = ["RunningHashes", "partial_dir", "partial_path", "remove_partial", "running_hashes"]
 
 
 def partial_dir() -> Path:
     """The clip storage's temporary folder (``<media>/.partial`` on the local disk)."""
-    clip_storage = files.clip_storage
-    folder = clip_storage._temporary_directory(clip_storage.storage)
-    return Path(folder) if folder else Path(tempfile.gettempdir())
+    return files.clip_storage.temporary_directory()
 
 
 def partial_path(account_id: uuid.UUID, upload_id: uuid.UUID) -> Path:
-    return partial_dir() / f"upload-{account_id.hex}-{upload_id.hex}.nvrc.part"
-
-
-def parse_partial_name(name: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """(account id, upload id) of a partial file's name; None for any other file."""
-    match = _NAME.fullmatch(name)
-    if match is None:
-        return None
-    return uuid.UUID(hex=match[1]), uuid.UUID(hex=match[2])
+    return files.clip_storage.partial_path(account_id, upload_id)
 
 
 def remove_partial(account_id: uuid.UUID, upload_id: uuid.UUID) -> bool:
-    """Delete the upload's partial file; False if it was already gone."""
+    """Delete the upload's partial file and forget its running hash; False if the file was already gone."""
     running_hashes.forget(upload_id)
-    try:
-        os.unlink(partial_path(account_id, upload_id))
-    except FileNotFoundError:
-        return False
-    return True
+    return files.clip_storage.partial_remove(account_id, upload_id)
 
 
 class RunningHashes:

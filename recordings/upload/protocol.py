@@ -29,7 +29,11 @@ _INTEGER = re.compile(r"[0-9]{1,19}")
 
 
 class TusError(Exception):
-    """A request the protocol refuses: an HTTP status and a readable message."""
+    """A request the protocol refuses: an HTTP status and a readable message.
+
+    Raised by the header checks here, and made from the services' ``UploadError``
+    by the views (``as_tus_error``); the services themselves never name a status.
+    """
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)

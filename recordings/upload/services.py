@@ -10,17 +10,13 @@ removes the row, then the partial file, and leaves no ``Recording``.
 
 import hashlib
 import hmac
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,10 +27,19 @@ from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, Upload
 from recordings.services import recording_create
-from recordings.storage import DecryptionError, ObjectExists, path_for, resumable
+from recordings.storage import DecryptionError, ObjectExists, resumable
 from recordings.upload.constants import CHUNK_MULTIPLE
-from recordings.upload.partials import partial_path, remove_partial, running_hashes
-from recordings.upload.protocol import TusError, UploadSpec
+from recordings.upload.errors import (
+    CameraGone,
+    ChecksumMismatch,
+    InvalidPart,
+    PublishFailed,
+    UploadConflict,
+    UploadError,
+    UploadNotFound,
+)
+from recordings.upload.partials import remove_partial, running_hashes
+from recordings.upload.protocol import UploadSpec
 
 __all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
 
@@ -63,11 +68,17 @@ def _state(upload: Upload, *, created: bool = False) -> UploadState:
 
 @dataclass
 class _AfterCommit:
-    """File work that must wait for the transaction's outcome."""
+    """File work that must wait for the transaction's outcome, and an error to answer once it committed.
+
+    Run by ``_run`` when the household scope's transaction ends, which for a
+    camera's request is the outermost one (device tokens get no request
+    transaction). Not ``transaction.on_commit``: inside an enclosing transaction
+    (the test suite's) its callbacks would never run and partial files would stay.
+    """
 
     on_commit: list[Callable[[], object]] = field(default_factory=list)
     on_failure: list[Callable[[], object]] = field(default_factory=list)
-    error: TusError | None = None
+    error: UploadError | None = None
 
 
 def _run(account_id: uuid.UUID, work: Callable[[_AfterCommit], UploadState]) -> UploadState:
@@ -101,7 +112,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         # upload_sha256, not sha256: processing may have remuxed the clip. '' (a row from
         # before it was kept) cannot be compared: such a retry gets the recording, as it did.
         if recording.upload_sha256 and not hmac.compare_digest(recording.upload_sha256, spec.sha256):
-            raise TusError(409, "This Idempotency-Key is already used by a recording of another clip (sha256).")
+            raise UploadConflict("This Idempotency-Key is already used by a recording of another clip (sha256).")
         length = spec.length if recording.upload_sha256 else recording.size_bytes
         return UploadState(None, length, length, None, recording_id=recording.pk)
     upload = Upload.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
@@ -115,7 +126,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         after.on_commit.append(lambda: remove_partial(account_id, upload_id))
         return None
     if upload.length != spec.length or upload.sha256 != spec.sha256:
-        raise TusError(409, "This Idempotency-Key is already used by an upload of another clip (length or sha256).")
+        raise UploadConflict("This Idempotency-Key is already used by an upload of another clip (length or sha256).")
     return _state(upload)
 
 
@@ -129,7 +140,7 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
         camera = Camera.objects.filter(pk=principal.camera_id).first()
         if camera is None:
             # Deleted since its token was checked (the token went with it).
-            raise TusError(401, "This camera no longer exists: its token is no longer valid.")
+            raise CameraGone("This camera no longer exists: its token is no longer valid.")
         upload = Upload(
             account_id=camera.account_id,
             camera=camera,
@@ -149,10 +160,8 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
             if existing is not None:
                 return existing
             raise
-        path = partial_path(upload.account_id, upload.pk)
         after.on_failure.append(lambda: remove_partial(upload.account_id, upload.pk))
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "r+b") as partial:
+        with files.clip_storage.partial_create(upload.account_id, upload.pk) as partial:
             resumable.start(
                 partial,
                 data_key=files.data_key(upload.account_id),
@@ -181,7 +190,7 @@ def upload_append(
         # The row lock makes two PATCHes at the same offset take turns: the second sees the new offset (409).
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _receive(upload, offset=offset, read=read, count=count, after=after)
 
     return _run(principal.account_id, work)
@@ -189,13 +198,12 @@ def upload_append(
 
 def _check_part(upload: Upload, *, offset: int, count: int) -> None:
     if offset != upload.offset:
-        raise TusError(409, f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
+        raise UploadConflict(f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
     end = offset + count
     if end > upload.length:
-        raise TusError(400, f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
+        raise InvalidPart(f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
     if end < upload.length and count % CHUNK_MULTIPLE:
-        raise TusError(
-            400,
+        raise InvalidPart(
             f"Every part but the last must be a multiple of {CHUNK_MULTIPLE} bytes (the encryption chunk, "
             f"see Upload-Chunk-Multiple); this one is {count} bytes.",
         )
@@ -207,14 +215,10 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
     if count == 0:
         return _state(upload)
     account_id, upload_id = upload.account_id, upload.pk
-    path = partial_path(account_id, upload_id)
     data_key = files.data_key(account_id)
-    try:
-        partial = open(path, "r+b")  # noqa: SIM115  (closed below; the error path needs it open)
-    except FileNotFoundError:
-        partial = None
+    partial = files.clip_storage.partial_open(account_id, upload_id)
     if partial is None:
-        return _give_up(upload, after, TusError(404, "This upload's bytes are gone: start a new upload."))
+        return _give_up(upload, after, UploadNotFound("This upload's bytes are gone: start a new upload."))
     with partial:
         running = running_hashes.take(upload_id, offset, resumable.tail_tag(partial, offset))
         if running is None and offset == 0:
@@ -232,10 +236,10 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
                 on_plaintext=running.update if running is not None else None,
             )
         except resumable.AppendError as error:
-            raise TusError(400, str(error)) from None
+            raise InvalidPart(str(error)) from None
         tag = resumable.tail_tag(partial, new_offset)
         if new_offset == upload.length:
-            os.fsync(partial.fileno())
+            resumable.sync(partial)
             digest = running.hexdigest() if running is not None else _decrypted_sha256(partial, upload, data_key)
     upload.offset = new_offset
     upload.save(update_fields=["offset"])
@@ -265,7 +269,7 @@ def _discard(upload: Upload, after: _AfterCommit) -> UploadState:
     return state
 
 
-def _give_up(upload: Upload, after: _AfterCommit, error: TusError) -> UploadState:
+def _give_up(upload: Upload, after: _AfterCommit, error: UploadError) -> UploadState:
     """Remove the upload and answer ``error`` once that has committed."""
     after.error = error
     return _discard(upload, after)
@@ -276,12 +280,12 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
         return _give_up(
             upload,
             after,
-            TusError(400, "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."),
+            ChecksumMismatch(
+                "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."
+            ),
         )
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
-    path = partial_path(account_id, upload_id)
-    name = path_for(account_id, recording_id, files.CLIP)
-    _publish_once(path, name, recording_id)
+    _publish_once(account_id, upload_id, recording_id)
     after.on_failure.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
     # The partial file goes only once the Recording is committed: if the transaction
     # fails, the row's offset rolls back and the partial file still matches it.
@@ -301,57 +305,28 @@ def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> Upload
     return state
 
 
-def _publish_once(path: Path, name: str, recording_id: uuid.UUID) -> None:
+def _publish_once(account_id: uuid.UUID, upload_id: uuid.UUID, recording_id: uuid.UUID) -> None:
     """Publish the partial file, replacing what a crashed completion of this upload left.
 
-    A completion that died after ``_publish`` but before its commit leaves the
+    A completion that died after publishing but before its commit leaves the
     final name with no ``Recording``. The upload's row is locked (or new), so no
     other completion of it is running: a final name without a ``Recording`` is
     that leftover, and it goes.
     """
+    store = files.clip_storage
     try:
-        _publish(path, name)
+        store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
         return
     except ObjectExists:
         if Recording.objects.filter(pk=recording_id).exists():
-            raise TusError(409, "This upload is already complete: create it again with its Idempotency-Key.") from None
-    files.clip_storage.storage.delete(name)
+            raise UploadConflict("This upload is already complete: create it again with its Idempotency-Key.") from None
+    store.delete(account_id=account_id, object_id=recording_id, kind=files.CLIP)
     try:
-        _publish(path, name)
+        store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
     except ObjectExists:
-        raise TusError(
-            500, "The clip could not be given its final name (left by an earlier attempt): try again later."
+        raise PublishFailed(
+            "The clip could not be given its final name (left by an earlier attempt): try again later."
         ) from None
-
-
-def _publish(path: Path, name: str) -> None:
-    """Give the partial file its final name without copying it when the storage is a local folder.
-
-    A hard link is atomic (a reader sees the whole file or none), refuses an
-    existing name, and keeps the partial name until the transaction commits.
-    Elsewhere (S3, or a filesystem without hard links) the storage copies it.
-    """
-    storage = files.clip_storage.storage
-    if storage.exists(name):
-        raise ObjectExists(name)
-    if isinstance(storage, FileSystemStorage):
-        final = Path(storage.path(name))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, final)
-        except FileExistsError:
-            raise ObjectExists(name) from None
-        except OSError:
-            pass  # no hard links here: copy below
-        else:
-            if storage.file_permissions_mode is not None:
-                os.chmod(final, storage.file_permissions_mode)
-            return
-    with open(path, "rb") as partial:
-        saved = storage.save(name, File(partial, name=os.path.basename(name)))
-    if saved != name:
-        storage.delete(saved)
-        raise ObjectExists(name)
 
 
 def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadState:
@@ -359,7 +334,7 @@ def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadSta
     with account_scope(principal.account_id):
         upload = _live(principal).filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _state(upload)
 
 
@@ -369,7 +344,7 @@ def upload_terminate(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> Non
     def work(after: _AfterCommit) -> UploadState:
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise TusError(404, "No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
         return _discard(upload, after)
 
     _run(principal.account_id, work)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from devices.api.authentication import DeviceTokenAuthentication, IsDevice
 from devices.credentials import DevicePrincipal
-from recordings.upload import protocol
+from recordings.upload import errors, protocol
 from recordings.upload.constants import TUS_VERSION
 from recordings.upload.protocol import TUS_EXTENSIONS, TusError
 from recordings.upload.services import (
@@ -35,6 +35,23 @@ from recordings.upload.services import (
     upload_get,
     upload_terminate,
 )
+
+# The one place an upload service's refusal becomes an HTTP status (its message is the body's detail).
+_STATUS: dict[type[errors.UploadError], int] = {
+    errors.InvalidPart: 400,
+    errors.ChecksumMismatch: 400,
+    errors.CameraGone: 401,  # with WWW-Authenticate, like any other rejected token
+    errors.UploadNotFound: 404,
+    errors.UploadConflict: 409,
+    errors.PublishFailed: 500,
+}
+
+
+def as_tus_error(error: errors.UploadError) -> TusError:
+    """The tus answer to a service's refusal (500 for a kind without a status, which is a bug)."""
+    status = next((_STATUS[kind] for kind in type(error).__mro__ if kind in _STATUS), 500)
+    return TusError(status, error.detail)
+
 
 _TUS_HEADER = OpenApiParameter("Tus-Resumable", str, OpenApiParameter.HEADER, required=True, enum=[TUS_VERSION])
 
@@ -81,6 +98,8 @@ class _TusView(APIView):
             protocol.check_version(request.headers.get("Tus-Resumable"))
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, errors.UploadError):
+            exc = as_tus_error(exc)
         if isinstance(exc, TusError):
             response = Response({"detail": exc.detail}, status=exc.status)
             if exc.status == 401:
