@@ -13,7 +13,7 @@ from accounts.http import TenantRequest
 View = Callable[..., HttpResponse]
 
 
-def household_required(view: View) -> View:
+def account_required(view: View) -> View:
     """Signed in and in a household; otherwise to sign-in or to creating a household."""
 
     @login_required

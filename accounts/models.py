@@ -16,8 +16,8 @@ from django.utils import timezone
 from django_stubs_ext.db.models.manager import RelatedManager
 
 from accounts.tenancy import (
-    HouseholdManager,
-    HouseholdRowManager,
+    AccountManager,
+    AccountRowManager,
     OwnMembershipManager,
     PendingInvitationManager,
     TenantModel,
@@ -87,7 +87,7 @@ class Account(TenantScopedModel):
     require_second_factor = models.BooleanField(default=False)
 
     # The scope dimension "account" filters this table on its own primary key.
-    objects = HouseholdManager["Account"]()
+    objects = AccountManager["Account"]()
     memberships: "RelatedManager[Membership]"
     access_events: "RelatedManager[AccessEvent]"
     invitations: "RelatedManager[Invitation]"
@@ -130,7 +130,7 @@ class Membership(TenantModel):
     # on accounts); otherwise every camera, new ones included. Owners never are.
     camera_access_limited = models.BooleanField(default=False)
 
-    objects = HouseholdRowManager["Membership"]()
+    objects = AccountRowManager["Membership"]()
     # A signed-in user's own memberships, across households (scope dimension "user").
     of_user = OwnMembershipManager["Membership"]()
     access_events: "RelatedManager[AccessEvent]"
@@ -192,7 +192,7 @@ class Invitation(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(default=_invitation_expiry)
 
-    objects = HouseholdRowManager["Invitation"]()
+    objects = AccountRowManager["Invitation"]()
     # Invitations addressed to the signed-in user's verified email (scope dimension "invitee").
     for_invitee = PendingInvitationManager["Invitation"]()
 
@@ -245,7 +245,7 @@ class AccessEvent(TenantModel):
     user_agent = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = HouseholdRowManager["AccessEvent"]()
+    objects = AccountRowManager["AccessEvent"]()
 
     class Meta:
         ordering = ("-created_at",)
@@ -273,7 +273,7 @@ class SupportAuditEntry(TenantModel):
     summary = models.CharField(max_length=300)  # "looked at your camera list"
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = HouseholdRowManager["SupportAuditEntry"]()
+    objects = AccountRowManager["SupportAuditEntry"]()
 
     class Meta:
         ordering = ("-created_at",)

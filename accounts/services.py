@@ -243,7 +243,7 @@ def session_ended(*, session_key: str | None) -> None:
         close_sockets_on_commit(session_group(session_key), reason="signed out")
 
 
-def household_activate(*, membership: Membership) -> None:
+def account_activate(*, membership: Membership) -> None:
     """Remember the household as the user's last used: it is chosen at their next sign-in."""
     with account_scope(membership.account_id, user_id=membership.user_id):
         Membership.objects.filter(pk=membership.pk).update(last_active_at=timezone.now())

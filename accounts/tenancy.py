@@ -34,8 +34,8 @@ from django_scopes.state import state as _scope_state
 logger = logging.getLogger("nvr.tenancy")
 
 __all__ = [
-    "HouseholdManager",
-    "HouseholdRowManager",
+    "AccountManager",
+    "AccountRowManager",
     "OwnMembershipManager",
     "PendingInvitationManager",
     "RequestScope",
@@ -246,7 +246,7 @@ SCOPE_OPENERS = {
     "accounts.services.account_create": "creates the household, so enters its scope first",
     "accounts.services.invitation_accept": "joins the invited household, which the request is not in yet",
     "accounts.services.invitation_decline": "acts on the inviting household, which the request is not in",
-    "accounts.services.household_activate": "switching marks the household the request is leaving for",
+    "accounts.services.account_activate": "switching marks the household the request is leaving for",
     "accounts.staff.is_household_member": "reads a staff candidate's own memberships (operators' command)",
     "accounts.staff._households_of": "a support action on a person is recorded in each of their households",
     "accounts.support_audit.staff_read_record": "one admin page shows several households: one entry in each",
@@ -303,14 +303,14 @@ class TenantQuerySet(models.QuerySet[Any]):
 # type checker (and a reader) find them.
 _M = TypeVar("_M", bound=models.Model)
 if TYPE_CHECKING:
-    from django.db.models import Manager as _HouseholdBase
+    from django.db.models import Manager as _AccountBase
     from django.db.models import Manager as _InviteeBase
     from django.db.models import Manager as _OwnBase
     from django.db.models import Manager as _RowBase
 else:
     _Base = models.Manager.from_queryset(TenantQuerySet)
     _RowBase = type(ScopedManager(_Base, account="account"))
-    _HouseholdBase = type(ScopedManager(_Base, account="pk"))
+    _AccountBase = type(ScopedManager(_Base, account="pk"))
     _OwnBase = type(ScopedManager(_Base, user="user"))
     _InviteeBase = type(ScopedManager(_Base, invitee="email"))
 
@@ -323,11 +323,11 @@ class _Strict:
         return queryset
 
 
-class HouseholdRowManager(_Strict, _RowBase[_M]):
+class AccountRowManager(_Strict, _RowBase[_M]):
     """Rows with an ``account`` foreign key; needs ``account_scope``."""
 
 
-class HouseholdManager(_Strict, _HouseholdBase[_M]):
+class AccountManager(_Strict, _AccountBase[_M]):
     """``Account`` itself, filtered on its primary key; needs ``account_scope``."""
 
 
@@ -374,7 +374,7 @@ class TenantModel(TenantScopedModel):
     """Base for every model that belongs to a household.
 
     Subclasses declare ``account`` (a foreign key to ``accounts.Account``) and
-    ``objects = HouseholdRowManager()`` as their default manager;
+    ``objects = AccountRowManager()`` as their default manager;
     ``accounts/tests/test_tenancy.py`` checks both for every model.
     """
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account, Membership, User
-from accounts.tenancy import HouseholdRowManager, TenantModel
+from accounts.tenancy import AccountRowManager, TenantModel
 
 
 class CameraKind(models.TextChoices):
@@ -36,7 +36,7 @@ class Camera(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     # Recording settings (retention, motion tuning) are recordings' own: CameraRecordingSettings.
 
-    objects = HouseholdRowManager["Camera"]()
+    objects = AccountRowManager["Camera"]()
 
     class Meta:
         ordering = ("name",)
@@ -64,7 +64,7 @@ class DeviceToken(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = HouseholdRowManager["DeviceToken"]()
+    objects = AccountRowManager["DeviceToken"]()
 
     class Meta:
         ordering = ("-created_at",)
@@ -85,7 +85,7 @@ class LiveSession(TenantModel):
     # (a process that died could not delete them).
     seen_at = models.DateTimeField(default=timezone.now)
 
-    objects = HouseholdRowManager["LiveSession"]()
+    objects = AccountRowManager["LiveSession"]()
 
     class Meta:
         ordering = ("started_at",)
@@ -108,7 +108,7 @@ class CameraAccess(TenantModel):
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
 
-    objects = HouseholdRowManager["CameraAccess"]()
+    objects = AccountRowManager["CameraAccess"]()
 
     class Meta:
         ordering = ("granted_at",)

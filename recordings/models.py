@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.tenancy import HouseholdRowManager, TenantModel
+from accounts.tenancy import AccountRowManager, TenantModel
 from devices.models import Camera
 
 
@@ -26,7 +26,7 @@ class StorageKey(TenantModel):
     wrapped_key = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = HouseholdRowManager["StorageKey"]()
+    objects = AccountRowManager["StorageKey"]()
 
     def __str__(self) -> str:
         return f"data key of {self.account_id}"
@@ -58,7 +58,7 @@ class CameraRecordingSettings(TenantModel):
     # The share of the picture that must change to count as motion, in percent.
     motion_min_area_percent = models.FloatField(default=0.2, validators=_within(MOTION_MIN_AREA_PERCENT_RANGE))
 
-    objects = HouseholdRowManager["CameraRecordingSettings"]()
+    objects = AccountRowManager["CameraRecordingSettings"]()
 
     def __str__(self) -> str:
         return f"recording settings of {self.camera_id}"
@@ -104,7 +104,7 @@ class Recording(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = HouseholdRowManager["Recording"]()
+    objects = AccountRowManager["Recording"]()
     motion_events: "models.Manager[MotionEvent]"
 
     class Meta:
@@ -144,7 +144,7 @@ class MotionEvent(TenantModel):
     ended_at = models.DateTimeField()
     score = models.FloatField()
 
-    objects = HouseholdRowManager["MotionEvent"]()
+    objects = AccountRowManager["MotionEvent"]()
 
     class Meta:
         ordering: ClassVar = ("started_at",)
@@ -176,7 +176,7 @@ class Upload(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 
-    objects = HouseholdRowManager["Upload"]()
+    objects = AccountRowManager["Upload"]()
 
     class Meta:
         ordering: ClassVar = ("created_at",)

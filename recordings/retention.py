@@ -34,12 +34,12 @@ from recordings.models import CameraRecordingSettings, Recording
 from recordings.services import recordings_purge
 
 __all__ = [
-    "HouseholdPrune",
+    "AccountPrune",
     "RetentionReport",
     "StorageUsage",
     "enforce_retention",
     "format_bytes",
-    "prune_household",
+    "prune_account",
     "storage_quota_set",
     "storage_usage",
     "storage_usage_seen_by",
@@ -116,7 +116,7 @@ def storage_quota_set(*, actor: Membership, quota_gb: Decimal) -> Account:
 
 
 @dataclass(slots=True)
-class HouseholdPrune:
+class AccountPrune:
     """What pruning one household deleted."""
 
     account_id: str
@@ -131,7 +131,7 @@ class RetentionReport:
     expired: int = 0
     over_quota: int = 0
     bytes_freed: int = 0
-    pruned: list[HouseholdPrune] = field(default_factory=list)  # households where something was deleted
+    pruned: list[AccountPrune] = field(default_factory=list)  # households where something was deleted
     failed: list[str] = field(default_factory=list)  # ids of households whose pruning stopped on an error (logged)
 
     def to_json(self) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def enforce_retention(
     *,
     now: datetime | None = None,
     batch_size: int | None = None,
-    progress: Callable[[int, int, HouseholdPrune], None] | None = None,
+    progress: Callable[[int, int, AccountPrune], None] | None = None,
 ) -> RetentionReport:
     """Prune every household; ``progress(done, total, household)`` after each one."""
     now = now or timezone.now()
@@ -150,7 +150,7 @@ def enforce_retention(
         account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     report = RetentionReport(households=len(account_ids))
     for done, account_id in enumerate(account_ids, start=1):
-        pruned = HouseholdPrune(account_id=str(account_id))
+        pruned = AccountPrune(account_id=str(account_id))
         try:
             _prune_into(pruned, account_id, now=now, batch_size=batch_size)
         except SoftTimeLimitExceeded:
@@ -169,15 +169,15 @@ def enforce_retention(
     return report
 
 
-def prune_household(account_id: uuid.UUID, *, now: datetime, batch_size: int | None = None) -> HouseholdPrune:
+def prune_account(account_id: uuid.UUID, *, now: datetime, batch_size: int | None = None) -> AccountPrune:
     """Delete the household's expired clips, then its oldest while it is over quota."""
-    result = HouseholdPrune(account_id=str(account_id))
+    result = AccountPrune(account_id=str(account_id))
     _prune_into(result, account_id, now=now, batch_size=batch_size)
     return result
 
 
-def _prune_into(result: HouseholdPrune, account_id: uuid.UUID, *, now: datetime, batch_size: int | None) -> None:
-    """``prune_household``, counting each batch in ``result`` as it commits (what a failure leaves is known)."""
+def _prune_into(result: AccountPrune, account_id: uuid.UUID, *, now: datetime, batch_size: int | None) -> None:
+    """``prune_account``, counting each batch in ``result`` as it commits (what a failure leaves is known)."""
     batch = batch_size or settings.RECORDINGS_PRUNE_BATCH
     with account_scope(account_id):
         cameras = list(CameraRecordingSettings.objects.values_list("camera_id", "retention_days"))

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account, User
-from accounts.tenancy import HouseholdRowManager, TenantModel
+from accounts.tenancy import AccountRowManager, TenantModel
 from devices.models import Camera
 
 
@@ -27,7 +27,7 @@ class SupportGrant(TenantModel):
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by_label = models.CharField(max_length=254, blank=True)
 
-    objects = HouseholdRowManager["SupportGrant"]()
+    objects = AccountRowManager["SupportGrant"]()
 
     class Meta:
         ordering = ("-created_at",)
@@ -54,7 +54,7 @@ class SupportGrantCamera(TenantModel):
     grant = models.ForeignKey(SupportGrant, on_delete=models.CASCADE, related_name="grant_cameras")
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
 
-    objects = HouseholdRowManager["SupportGrantCamera"]()
+    objects = AccountRowManager["SupportGrantCamera"]()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["grant", "camera"], name="support_grant_camera_once")]

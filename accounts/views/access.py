@@ -4,17 +4,17 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.selectors import access_events_list
 from accounts.support_audit import support_entries_list
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def access_history(request: TenantRequest) -> HttpResponse:
     viewer = request.membership
-    assert viewer is not None  # household_required
+    assert viewer is not None  # account_required
     # Support's log names cameras and people: a member kept to some cameras does not get it.
     support = [] if viewer.sees_some_cameras_only else support_entries_list()
     return render(

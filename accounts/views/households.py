@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
-from accounts.decorators import failures_throttled, household_required
+from accounts.decorators import account_required, failures_throttled
 from accounts.forms import HouseholdForm
 from accounts.http import TenantRequest
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
@@ -24,17 +24,17 @@ from accounts.selectors import (
     membership_for_account,
 )
 from accounts.services import (
+    account_activate,
     account_create,
     account_rename,
     account_require_second_factor,
-    household_activate,
     invitation_accept,
     invitation_decline,
 )
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def home(request: TenantRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"members": members_list()})
 
@@ -59,7 +59,7 @@ def households(request: TenantRequest) -> HttpResponse:
 
 def _make_active(request: TenantRequest, membership: Membership) -> None:
     """This session works in the household from now on, and sign-in will pick it."""
-    household_activate(membership=membership)
+    account_activate(membership=membership)
     request.session[ACTIVE_ACCOUNT_SESSION_KEY] = str(membership.account_id)
 
 
@@ -107,7 +107,7 @@ def invitation_decline_view(request: TenantRequest, invitation_id: uuid.UUID) ->
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def household_settings(request: TenantRequest) -> HttpResponse:
     assert request.membership is not None
     account = request.membership.account

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.forms import InviteForm, MemberRoleForm
 from accounts.http import TenantRequest
 from accounts.models import Role
@@ -23,7 +23,7 @@ from accounts.services import invitation_create, invitation_revoke, member_remov
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def members(request: TenantRequest) -> HttpResponse:
     assert request.membership is not None
     form = InviteForm(request.POST or None)
@@ -49,7 +49,7 @@ def _require_owner(request: TenantRequest, action: str) -> None:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     target = membership_get(membership_id=membership_id)  # another household's: 404 first
@@ -68,7 +68,7 @@ def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpRespons
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     target = membership_get(membership_id=membership_id)
@@ -107,7 +107,7 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def invitation_revoke_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     invitation = invitation_get(invitation_id=invitation_id)

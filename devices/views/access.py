@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.selectors import membership_get
 from devices.forms import CameraAccessForm
@@ -21,10 +21,10 @@ from devices.services import camera_access_set
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_access(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     actor = request.membership
-    assert actor is not None  # household_required
+    assert actor is not None  # account_required
     target = membership_get(membership_id=membership_id)
     if not actor.is_owner:
         raise PermissionDenied("Only an owner chooses which cameras someone sees.")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from devices.extensions import settings_summaries, settings_values
@@ -29,7 +29,7 @@ ONLINE_WITHIN_SECONDS = 30
 
 
 def _membership(request: TenantRequest) -> Membership:
-    assert request.membership is not None  # household_required
+    assert request.membership is not None  # account_required
     return request.membership
 
 
@@ -43,13 +43,13 @@ def _manager(request: TenantRequest) -> Membership:
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def live_grid(request: TenantRequest) -> HttpResponse:
     return render(request, "devices/grid.html", {"cameras": cameras_list(viewer=_membership(request))})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_add(request: TenantRequest) -> HttpResponse:
     membership = _manager(request)
     form = CameraAddForm(request.POST or None)
@@ -75,14 +75,14 @@ def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpRespo
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)
     return render(request, "devices/camera_detail.html", {"camera": camera, "watchers": watchers(camera=camera)})
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     """What the camera page refreshes every two seconds."""
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)
@@ -105,7 +105,7 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
     membership = _manager(request)
@@ -136,7 +136,7 @@ def _back_to(camera: Camera) -> str:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
     membership = _manager(request)
@@ -155,7 +155,7 @@ def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResp
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
     membership = _manager(request)
@@ -177,7 +177,7 @@ def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpRes
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)  # another household's: 404 first
     membership = _manager(request)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from devices.models import Camera
 from devices.selectors import camera_get, cameras_list
@@ -84,7 +84,7 @@ def _day(request: TenantRequest) -> date | None:
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def timeline(request: TenantRequest) -> HttpResponse:
     viewer = request.membership
     assert viewer is not None
@@ -146,7 +146,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     """The player: the video (if ready), its motion events (click to seek), previous/next clip."""
     assert request.membership is not None
@@ -172,7 +172,7 @@ def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     """Owners and members, after confirming; a viewer gets 403, on the GET too."""
     assert request.membership is not None

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.audit import record_access_once
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import AccessKind
 from recordings import files
@@ -175,18 +175,18 @@ def _member_response(request: TenantRequest, served: tuple[HttpResponseBase, Vie
     response, viewed = served
     if viewed is not None:
         _record_once(request, **vars(viewed))
-    # A streaming response where ``household_required``'s type says HttpResponse.
+    # A streaming response where ``account_required``'s type says HttpResponse.
     return cast(HttpResponse, response)
 
 
 def _clip(request: TenantRequest, recording_id: uuid.UUID, *, kind: AccessKind) -> HttpResponse:
-    assert request.membership is not None  # household_required
+    assert request.membership is not None  # account_required
     recording = recording_get(viewer=request.membership, recording_id=recording_id)
     return _member_response(request, clip_response(request, recording, kind=kind))
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def clip_video(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     return _clip(request, recording_id, kind=AccessKind.CLIP_PLAY)
 
@@ -200,14 +200,14 @@ def download_name(recording: Recording) -> str:
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def clip_download(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     return _clip(request, recording_id, kind=AccessKind.CLIP_DOWNLOAD)
 
 
 @require_http_methods(["GET", "HEAD"])
-@household_required
+@account_required
 def clip_thumbnail(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
-    assert request.membership is not None  # household_required
+    assert request.membership is not None  # account_required
     recording = recording_get(viewer=request.membership, recording_id=recording_id)
     return _member_response(request, thumbnail_response(request, recording))

@@ -6,17 +6,17 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from recordings.forms import StorageQuotaForm
 from recordings.retention import GB, storage_quota_set, storage_usage_seen_by
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def storage(request: TenantRequest) -> HttpResponse:
     membership = request.membership
-    assert membership is not None  # household_required
+    assert membership is not None  # account_required
     usage = storage_usage_seen_by(membership)
     form = StorageQuotaForm(request.POST or None, initial=StorageQuotaForm.initial_for(usage.quota_bytes, GB))
     if request.method == "POST":

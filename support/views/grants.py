@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import household_required
+from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from devices.selectors import cameras_list
 from support.forms import GrantForm
@@ -22,10 +22,10 @@ from support.services import grant_create, grant_end
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@household_required
+@account_required
 def grants(request: TenantRequest) -> HttpResponse:
     actor = request.membership
-    assert actor is not None  # household_required
+    assert actor is not None  # account_required
     if request.method == "POST" and not actor.is_owner:
         raise PermissionDenied("Only an owner can give support access.")
     cameras = cameras_list(viewer=actor)
@@ -52,10 +52,10 @@ def grants(request: TenantRequest) -> HttpResponse:
 
 
 @require_POST
-@household_required
+@account_required
 def grant_end_view(request: TenantRequest, grant_id: uuid.UUID) -> HttpResponse:
     actor = request.membership
-    assert actor is not None  # household_required
+    assert actor is not None  # account_required
     grant = grant_get(grant_id=grant_id)
     grant_end(actor=actor, grant=grant)
     messages.success(request, "Support access ended. Anything support had open has closed.")

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from accounts.management.operator import OperatorCommand
-from recordings.retention import HouseholdPrune, enforce_retention, format_bytes
+from recordings.retention import AccountPrune, enforce_retention, format_bytes
 
 
 class Command(OperatorCommand):
@@ -17,7 +17,7 @@ class Command(OperatorCommand):
         parser.add_argument("--batch-size", type=int, default=None, help="Rows deleted per transaction.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        def progress(done: int, total: int, pruned: HouseholdPrune) -> None:
+        def progress(done: int, total: int, pruned: AccountPrune) -> None:
             if options["verbosity"] > 0:
                 self.stderr.write(
                     f"[{done}/{total}] household {pruned.account_id}: {pruned.expired} expired, "
