@@ -2,7 +2,8 @@
 do not exist for them anywhere (404, absent from lists and counts).
 
 The ``limited`` fixture: A's member (bob) and viewer (vera) may see only A's "Garden"
-camera; A's first camera ("porch", with two clips) is kept from them.
+camera; A's first camera ("porch") is kept from them. Tests about clips also ask for
+``world_with_clips``: the porch's two clips are then what must stay out of sight.
 """
 
 import re
