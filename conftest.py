@@ -3,6 +3,12 @@
 Household A: alice (owner), bob (member), vera (viewer).
 Household B: charlie (owner), dave (member), wendy (viewer) — outsiders to A.
 Every test that touches tenant data has both, so a leak has something to leak.
+
+``world`` has no clips: storing real encrypted clips and thumbnails costs about half of
+making a household, and most tests never look at one. ``world_with_clips`` is the same
+world with two clips per household; recordings/tests and the isolation matrices get it as
+their ``world``. Reading ``household.recordings`` of a world without clips raises, so no
+test can believe it checked clips it never had.
 """
 
 import time
@@ -97,9 +103,15 @@ class Household:
     invitations: list[Invitation] = field(default_factory=list)
     cameras: list[Camera] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)  # the cameras' device tokens, in order
-    recordings: list[Recording] = field(default_factory=list)  # of cameras[0], newest first
+    clips: list[Recording] | None = None  # of cameras[0], newest first; None: made without (see recordings)
     upload_id: uuid.UUID | None = None  # an upload in progress, made on first use by the isolation matrix
     grant_id: uuid.UUID | None = None  # an owner's support grant, made on first use (support/tests/factories.py)
+
+    @property
+    def recordings(self) -> list[Recording]:
+        if self.clips is None:
+            raise LookupError(f"{self.account.name} was made without clips: request the world_with_clips fixture")
+        return self.clips
 
     @property
     def people(self) -> dict[str, User]:
@@ -113,7 +125,7 @@ class Household:
         values |= {str(e.pk) for e in self.events}
         values |= {str(i.pk) for i in self.invitations} | {i.email for i in self.invitations}
         values |= {str(c.pk) for c in self.cameras} | {c.name for c in self.cameras}
-        values |= {str(r.pk) for r in self.recordings}
+        values |= {str(r.pk) for r in self.clips or []}
         return values
 
 
@@ -142,12 +154,18 @@ def make_household(name: str, owner: str, member: str, viewer: str) -> Household
         assert token is not None
         household.cameras.append(camera)
         household.tokens.append(token)
-        # A ready clip with motion and thumbnail, and an older one still being processed.
-        household.recordings.append(make_recording(camera))
-        household.recordings.append(
-            make_recording(camera, started_at=timezone.now() - timedelta(hours=1), status=RecordingStatus.PROCESSING)
-        )
     return household
+
+
+def add_clips(household: Household) -> None:
+    """A ready clip of the household's first camera, with motion and thumbnail, and an older
+    one still being processed: real H.264, stored encrypted."""
+    camera = household.cameras[0]
+    with account_scope(household.account.pk):
+        household.clips = [
+            make_recording(camera),
+            make_recording(camera, started_at=timezone.now() - timedelta(hours=1), status=RecordingStatus.PROCESSING),
+        ]
 
 
 @dataclass
@@ -157,11 +175,26 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def _households(db) -> World:
     return World(
         a=make_household("Atkins family", "alice@a.test", "bob@a.test", "vera@a.test"),
         b=make_household("Brown family", "charlie@b.test", "dave@b.test", "wendy@b.test"),
     )
+
+
+@pytest.fixture
+def world(_households: World) -> World:
+    """Both households, their people, a camera each; no clips."""
+    return _households
+
+
+@pytest.fixture
+def world_with_clips(_households: World) -> World:
+    """The same world (one object with ``world``), and two clips per household."""
+    for household in (_households.a, _households.b):
+        if household.clips is None:
+            add_clips(household)
+    return _households
 
 
 def main_pages(household: Household) -> dict[str, str]:

@@ -12,14 +12,16 @@ from accounts.models import AccessEvent
 from accounts.tenancy import account_scope, unscoped
 
 
-def insert_access_event(account_id: uuid.UUID, membership_id: uuid.UUID) -> None:
+def insert_access_event(account_id: uuid.UUID, membership_id: uuid.UUID) -> uuid.UUID:
+    """Insert an access event by raw SQL (past the ORM and the scope); return its id."""
+    event_id = uuid.uuid4()
     placeholder = "%s"
     columns = (
         "id, account_id, membership_id, actor_label, via, kind, object_type, object_id, object_label, "
         "user_agent, created_at"
     )
     values: list[Any] = [
-        uuid.uuid4(),
+        event_id,
         account_id,
         membership_id,
         "x",
@@ -37,11 +39,15 @@ def insert_access_event(account_id: uuid.UUID, membership_id: uuid.UUID) -> None
         cursor.execute(
             f"INSERT INTO accounts_accessevent ({columns}) VALUES ({', '.join([placeholder] * len(values))})", values
         )
+    return event_id
 
 
 def test_it_accepts_a_child_of_the_same_household(world):
     with unscoped("test: direct write"):
-        insert_access_event(world.a.account.pk, world.a.memberships["member"].pk)
+        event_id = insert_access_event(world.a.account.pk, world.a.memberships["member"].pk)
+    with account_scope(world.a.account.pk):
+        event = AccessEvent.objects.get(pk=event_id)
+    assert (event.account_id, event.membership_id) == (world.a.account.pk, world.a.memberships["member"].pk)
 
 
 def test_it_refuses_a_child_pointing_into_another_household(world):

@@ -6,6 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from accounts.tenancy import account_scope, unscoped
+from conftest import World
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -14,6 +15,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("row-level security is PostgreSQL's (CI runs this with NVR_REQUIRE_SERVICES=1)")
+
+
+@pytest.fixture
+def world(world_with_clips: World) -> World:
+    """The attacks walk every tenant table: B's clips and motion events are rows to reach."""
+    return world_with_clips
 
 
 def tenant_tables() -> list[str]:

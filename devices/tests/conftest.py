@@ -43,7 +43,8 @@ def cams(world: World) -> dict[str, CameraFixture]:
 @dataclass
 class Limited:
     """Household A with a second camera ("garden", with a ready clip) to which its member
-    and viewer are limited: its first camera ("porch", with two clips) is kept from them."""
+    and viewer are limited: its first camera ("porch", with two clips when the test asks
+    for world_with_clips) is kept from them."""
 
     porch: Camera
     garden: Camera

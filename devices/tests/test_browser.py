@@ -136,6 +136,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_no_main_page_breaks_the_content_security_policy(
     page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str]
 ):

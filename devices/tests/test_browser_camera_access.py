@@ -38,6 +38,7 @@ def browser(asgi_server: LiveServer, sessions: dict[str, str]) -> Iterator[Any]:
         yield launched
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_a_limited_member_sees_only_the_cameras_the_owner_chose(
     browser: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str], garden: tuple[Camera, Recording]
 ):

@@ -2,7 +2,8 @@
 do not exist for them anywhere (404, absent from lists and counts).
 
 The ``limited`` fixture: A's member (bob) and viewer (vera) may see only A's "Garden"
-camera; A's first camera ("porch", with two clips) is kept from them.
+camera; A's first camera ("porch") is kept from them. Tests about clips also ask for
+``world_with_clips``: the porch's two clips are then what must stay out of sight.
 """
 
 import re
@@ -70,6 +71,7 @@ def test_the_grid_and_the_cameras_api_list_only_their_cameras(world: World, limi
     assert listed == [str(limited.garden.pk)]
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
 def test_another_cameras_pages_and_clips_are_404s_like_a_missing_one(world: World, limited: Limited, role):
     client = client_for(world.a.people[role])
@@ -84,6 +86,7 @@ def test_another_cameras_pages_and_clips_are_404s_like_a_missing_one(world: Worl
         assert client.get(path).status_code == expected, path
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_a_member_cannot_change_delete_or_rekey_a_camera_kept_from_them(world: World, limited: Limited):
     client = client_for(world.a.member)
     household = {"household": str(world.a.account.pk)}
@@ -102,6 +105,7 @@ def test_a_member_cannot_change_delete_or_rekey_a_camera_kept_from_them(world: W
         assert Recording.objects.filter(camera=limited.porch).count() == 2
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_the_timeline_shows_only_their_cameras_and_refuses_another(world: World, limited: Limited):
     vera = client_for(world.a.viewer)
     page = vera.get(TIMELINE)
@@ -115,6 +119,7 @@ def test_the_timeline_shows_only_their_cameras_and_refuses_another(world: World,
     assert vera.get(TIMELINE, {"camera": str(limited.porch.pk)}).status_code == 404
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_the_recordings_api_lists_only_their_cameras_clips(world: World, limited: Limited):
     client = api(world.a.viewer)
     results = client.get("/api/v1/recordings/").json()["results"]
@@ -127,6 +132,7 @@ def test_the_recordings_api_lists_only_their_cameras_clips(world: World, limited
     assert len(api(world.a.owner).get("/api/v1/recordings/").json()["results"]) == 3
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_storage_counts_only_their_cameras_clips(world: World, limited: Limited):
     with account_scope(world.a.account.pk):
         household = storage_usage(world.a.account.pk)
@@ -139,6 +145,7 @@ def test_storage_counts_only_their_cameras_clips(world: World, limited: Limited)
     assert page.context["usage"] == theirs
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_the_access_history_shows_only_events_about_their_cameras(world: World, limited: Limited):
     alice = client_for(world.a.owner)
     porch_clip = {"recording_id": world.a.recordings[0].pk}
@@ -191,6 +198,7 @@ def test_an_unlimited_member_sees_every_camera_including_new_ones(world: World, 
     assert [c["id"] for c in api(world.a.member).get("/api/v1/cameras/").json()] == [str(limited.garden.pk)]
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_limited_to_no_camera_sees_none(world: World, limited: Limited):
     with account_scope(world.a.account.pk):
         camera_access_set(
@@ -313,6 +321,7 @@ def test_deleting_the_camera_or_the_member_removes_their_access_rows(world: Worl
         assert not CameraAccess.objects.exists()
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_a_limited_list_costs_no_extra_query(world: World, limited: Limited):
     """The limit is a subquery of the same statement: the recordings list runs as many
     statements for a limited viewer as for an unlimited one (pinned in test_api_recordings)."""
@@ -335,6 +344,7 @@ def test_a_limited_list_costs_no_extra_query(world: World, limited: Limited):
     assert limited_count == statements()
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.postgres
 def test_a_limited_page_is_still_read_from_the_index_in_order(world: World, limited: Limited):
     """PostgreSQL: the limit adds a probe of the access rows' unique index per clip read;

@@ -277,6 +277,7 @@ def test_it_uploads_a_clip_that_becomes_a_recording_of_its_camera_with_its_times
         assert not Recording.objects.filter(pk=recording_id).exists()
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.django_db(transaction=True)
 def test_it_retries_a_clip_the_server_could_not_take_without_making_a_second_recording(
     asgi_server, world, tmp_path, caplog

@@ -89,6 +89,7 @@ def forms_posting_to(html: str, path: str) -> list[str]:
     return re.findall(rf'<form[^>]*action="{re.escape(path)}"', html)
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.parametrize("name", sorted(DESTRUCTIVE))
 def test_the_first_click_asks_and_changes_nothing_confirming_acts(name, world: World):
     action = DESTRUCTIVE[name]

@@ -57,6 +57,13 @@ from recordings.models import MotionEvent, Recording, Upload
 from support.models import SupportGrant
 from support.tests.factories import grant_of
 
+
+@pytest.fixture
+def world(world_with_clips: World) -> World:
+    """The matrix needs each household's clips and their files: something to leak."""
+    return world_with_clips
+
+
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 ROLES = [Role.OWNER, Role.MEMBER, Role.VIEWER]
 Kwargs = Callable[[Household], dict[str, Any]]

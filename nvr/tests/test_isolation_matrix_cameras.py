@@ -36,6 +36,13 @@ from nvr.tests.test_isolation_matrix import (
     websocket_routes,
 )
 
+
+@pytest.fixture
+def world(world_with_clips: World) -> World:
+    """The matrix needs each household's clips and their files: something to leak."""
+    return world_with_clips
+
+
 LIMITED_ROLES = [Role.MEMBER, Role.VIEWER]
 # Object routes whose object is not a camera or a clip (people, invitations, households).
 NOT_CAMERA_BOUND = {
@@ -74,7 +81,7 @@ def on_garden(household: Household, limited: Limited) -> Household:
         household.viewer,
         memberships=household.memberships,
         cameras=[limited.garden],
-        recordings=[limited.garden_clip],
+        clips=[limited.garden_clip],
     )
 
 

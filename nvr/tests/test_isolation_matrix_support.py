@@ -37,6 +37,13 @@ from nvr.tests.test_isolation_matrix import (
 from support.models import SupportGrant
 from support.tests.factories import grant_give
 
+
+@pytest.fixture
+def world(world_with_clips: World) -> World:
+    """The matrix needs each household's clips and their files: something to leak."""
+    return world_with_clips
+
+
 SAFE = {"GET", "HEAD"}
 
 

@@ -3,6 +3,7 @@ handler in its HTML, and nothing loaded from another host."""
 
 from html.parser import HTMLParser
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -64,6 +65,7 @@ def test_the_inline_code_check_finds_what_it_must():
     assert len(inline_code(html)) == 5
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_every_main_page_has_a_strict_policy_and_no_inline_code(world: World):
     owner = client_for(world.a.owner)
     pages = {name: (owner, path) for name, path in main_pages(world.a).items()}
@@ -97,6 +99,7 @@ def test_the_live_socket_is_allowed_by_its_exact_origin(world: World, settings):
     assert "wss:" not in connect
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_confirmation_and_error_pages_have_no_inline_code(world: World):
     owner = client_for(world.a.owner)
     for path in (
@@ -112,6 +115,7 @@ def test_confirmation_and_error_pages_have_no_inline_code(world: World):
     assert inline_code(refused.content.decode()) == []
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_no_main_page_loads_anything_from_another_host(world: World):
     owner = client_for(world.a.owner)
     for name, path in main_pages(world.a).items():

@@ -32,6 +32,7 @@ ALLOWED = {
 }
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.parametrize("role", [Role.OWNER, Role.MEMBER, Role.VIEWER])
 def test_a_roles_pages_answer_like_their_forms(role, world: World):
     client = client_for(world.a.people[role])
@@ -58,6 +59,7 @@ def links_and_forms(html: str) -> set[str]:
     return set(re.findall(r'(?:href|action)="([^"]+)"', html))
 
 
+@pytest.mark.usefixtures("world_with_clips")
 @pytest.mark.parametrize("role", [Role.OWNER, Role.MEMBER, Role.VIEWER])
 def test_pages_offer_only_what_the_role_can_do(role, world: World):
     """The camera page, the clip player, the grid and the members page offer a role's

@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import World
 from tools.upload_testing import remove_partial_files
 
 
@@ -9,3 +10,9 @@ def _no_partial_files():
     remove_partial_files()
     yield
     remove_partial_files()
+
+
+@pytest.fixture
+def world(world_with_clips: World) -> World:
+    """Recordings' tests are about clips: each household has its two."""
+    return world_with_clips

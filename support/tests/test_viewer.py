@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from django.urls import reverse
 
 from accounts.models import AccessEvent, AccessKind, AccessVia, SupportAuditEntry
@@ -21,6 +22,7 @@ def log_of(world: World) -> list[SupportAuditEntry]:
         return list(SupportAuditEntry.objects.order_by("created_at"))
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_staff_play_a_clip_under_the_grant_and_the_household_sees_it(world: World, commit_each_request):
     sam = staff_user()
     staff = staff_client(user=sam)
@@ -72,6 +74,7 @@ def test_the_grant_page_is_a_read_in_the_log_once_per_window(world: World, commi
         assert not SupportAuditEntry.objects.exists()
 
 
+@pytest.mark.usefixtures("world_with_clips")
 def test_no_role_reads_video_without_a_grant(world: World):
     """Superusers included: no grant, no video, whatever the route."""
     boss = staff_client("superuser")
