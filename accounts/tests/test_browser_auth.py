@@ -83,8 +83,8 @@ def sign_in(page: Any, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/account/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.click("form[action='/account/login/'] button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click's navigation, not the page already loaded
+        page.click("form[action='/account/login/'] button[type=submit]")
 
 
 def sign_out(page: Any, base: str) -> None:
@@ -96,8 +96,8 @@ def sign_out(page: Any, base: str) -> None:
 def confirm_password_if_asked(page: Any, password: str) -> None:
     if "/reauthenticate/" in page.url:
         page.fill("input[name=password]", password)
-        page.click("main button[type=submit]")
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the click's navigation, not the page already loaded
+            page.click("main button[type=submit]")
 
 
 def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
@@ -117,8 +117,8 @@ def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/account/confirm-email/$"))
     page.goto(base + newest_link(mailbox, "/account/confirm-email/"))
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click's navigation, not the page already loaded
+        page.click("main form button[type=submit]")
     assert "The News" in page.inner_text("header")
 
     page.goto(f"{base}/account/2fa/totp/activate/")
@@ -126,8 +126,8 @@ def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
     secret = page.input_value("#authenticator_secret")
     enrolled_at = time.time()
     page.fill("input[name=code]", totp(secret, at=enrolled_at))
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click's navigation, not the page already loaded
+        page.click("main form button[type=submit]")
     page.goto(f"{base}/account/2fa/recovery-codes/")
     confirm_password_if_asked(page, NEW_PASSWORD)
     codes = page.input_value("#recovery_codes").split()
@@ -138,15 +138,15 @@ def test_sign_up_enrol_an_app_and_sign_in_with_it_and_with_a_recovery_code(
     assert "/account/2fa/authenticate/" in page.url  # the password alone is not enough
     assert "The News" not in page.inner_text("header")
     page.fill("input[name=code]", next_code(secret, used_at=enrolled_at))
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click's navigation, not the page already loaded
+        page.click("main form button[type=submit]")
     assert "The News" in page.inner_text("header")
     sign_out(page, base)
 
     sign_in(page, base, "nora@example.test", NEW_PASSWORD)
     page.fill("input[name=code]", codes[0])
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click's navigation, not the page already loaded
+        page.click("main form button[type=submit]")
     assert "The News" in page.inner_text("header")
     assert violations == []
 
