@@ -27,7 +27,8 @@ from accounts.tenancy import account_scope, unscoped
 from recordings.views.playback import Viewed, clip_label, clip_response, thumbnail_response
 from support.access import (
     GrantAccess,
-    grant_access,
+    grant_access_in_scope,
+    grant_account_id,
     granted_camera_get,
     granted_cameras,
     granted_recording_get,
@@ -67,9 +68,12 @@ def grant_required(view: Callable[..., HttpResponseBase]) -> View:
     @staff_required
     @wraps(view)
     def wrapper(request: HttpRequest, grant_id: uuid.UUID, **kwargs: Any) -> HttpResponseBase:
-        access = grant_access(staff=_staff(request), session=request.session, grant_id=grant_id)
-        with account_scope(access.account_id):
-            response = view(request, access, **kwargs)
+        # staff_required checked the session; the grant is read once, in the scope the view runs in.
+        account_id = grant_account_id(grant_id)
+        if account_id is None:
+            raise Http404("No such support grant.")
+        with account_scope(account_id):
+            response = view(request, grant_access_in_scope(grant_id=grant_id), **kwargs)
             if isinstance(response, TemplateResponse) and not response.is_rendered:
                 response.render()
         return response
