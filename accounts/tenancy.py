@@ -251,9 +251,6 @@ SCOPE_OPENERS = {
     "accounts.staff._households_of": "a support action on a person is recorded in each of their households",
     "accounts.support_audit.staff_read_record": "one admin page shows several households: one entry in each",
     "accounts.support_audit.staff_action_record": "support acts from the admin, in no household; it is told",
-    # Not yet moved to the interface (issue 11): the tus views should open the device's scope.
-    "recordings.upload.services._run": "each tus step runs in the device token's household",
-    "recordings.upload.services.upload_get": "the tus HEAD reads in the device token's household",
 }
 
 

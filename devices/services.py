@@ -173,6 +173,8 @@ def device_report(*, camera_id: uuid.UUID, status: CameraStatus, fps: float | No
 
 
 def device_heartbeat(*, principal: DevicePrincipal) -> Camera:
+    """The camera is online. Runs in its household's scope (its route opens it)."""
+    require_account_scope(principal.account_id)
     device_report(camera_id=principal.camera_id, status=CameraStatus.ONLINE)
     return Camera.objects.get(pk=principal.camera_id)
 

@@ -12,11 +12,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.common import actor_of
-from accounts.tenancy import account_scope
-from devices.api.authentication import DeviceTokenAuthentication, IsDevice
+from devices.api.authentication import DeviceAPIView
 from devices.api.serializers import (
     CameraCreateSerializer,
     CameraSerializer,
@@ -24,7 +22,6 @@ from devices.api.serializers import (
     HeartbeatSerializer,
     TokenSerializer,
 )
-from devices.credentials import DevicePrincipal
 from devices.extensions import settings_related
 from devices.models import Camera, CameraKind
 from devices.selectors import cameras_visible
@@ -94,16 +91,11 @@ class CameraViewSet(
         return Response({"token": token_rotate(actor=actor_of(request), camera=camera)}, status=201)
 
 
-class DeviceHeartbeatView(APIView):
+class DeviceHeartbeatView(DeviceAPIView):
     """A camera says it is alive. The camera and household come from its token only;
     anything in the body is ignored."""
 
-    authentication_classes = [DeviceTokenAuthentication]
-    permission_classes = [IsDevice]
-
     @extend_schema(request=None, responses={200: HeartbeatSerializer})
     def post(self, request: Request) -> Response:
-        principal: DevicePrincipal = request.user  # type: ignore[assignment]
-        with account_scope(principal.account_id):
-            camera = device_heartbeat(principal=principal)
-            return Response({"camera": CameraSerializer(camera).data, "server_time": timezone.now()})
+        camera = device_heartbeat(principal=self.principal(request))
+        return Response({"camera": CameraSerializer(camera).data, "server_time": timezone.now()})

@@ -11,15 +11,18 @@ from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes.exceptions import ScopeError
 
 from accounts.tenancy import account_scope
 from conftest import World, client_for
+from devices.credentials import authenticate
 from devices.models import CameraKind
 from devices.services import camera_create, token_revoke
 from recordings.models import Recording, RecordingStatus, Upload
 from recordings.storage import DEFAULT_CHUNK_SIZE
 from recordings.upload.constants import CHUNK_MULTIPLE, CREATE_PATH
 from recordings.upload.partials import running_hashes
+from recordings.upload.services import upload_get, upload_terminate
 from tools.upload_testing import (
     CREATE,
     MIB,
@@ -35,7 +38,7 @@ from tools.upload_testing import (
     uploads_of,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uploads_commit")]
 
 
 def test_it_stores_a_short_clip_in_one_request(world: World):
@@ -510,3 +513,13 @@ def test_a_failure_at_completion_leaves_no_clip_and_the_upload_resumable(world: 
     last = patch(world.a.tokens[0], location, MIB, data[MIB:])
     assert last.status_code == 204
     assert stored_clip(world.a.account.pk, last["Recording-Id"]) == data
+
+
+def test_the_upload_services_run_only_in_the_scope_their_route_opened(world: World):
+    """The tus views open the token's household; a service called without it refuses."""
+    principal = authenticate(world.a.tokens[0], address="127.0.0.1")
+    assert principal is not None
+    with pytest.raises(ScopeError):
+        upload_get(principal=principal, upload_id=uuid.uuid4())
+    with account_scope(world.b.account.pk), pytest.raises(ScopeError):
+        upload_terminate(principal=principal, upload_id=uuid.uuid4())

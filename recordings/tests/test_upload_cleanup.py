@@ -22,7 +22,7 @@ from tools.upload_testing import (
     uploads_of,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uploads_commit")]
 
 
 def expire(account_id, location: str) -> None:

@@ -9,16 +9,17 @@ from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.core.handlers.asgi import ASGIHandler
 
+from accounts.tenancy import account_scope
 from conftest import World
 from devices.credentials import authenticate
 from recordings.upload.protocol import parse_creation
 from recordings.upload.services import upload_append, upload_create
 from tools.upload_testing import MIB, clip_bytes, metadata, stored_clip, times
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uploads_commit")]
 
 
-def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
+def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings, django_capture_on_commit_callbacks):
     """An 8 MiB PATCH is read, hashed and sealed 1 MiB at a time: the peak stays near two chunks."""
     settings.RECORDINGS_MAX_CHUNK_BYTES = 8 * MIB
     block = clip_bytes(MIB)  # the body's source: the same MiB again and again, never the whole body
@@ -36,7 +37,8 @@ def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
     )
     principal = authenticate(world.a.tokens[0], address="127.0.0.1")
     assert principal is not None
-    state = upload_create(principal=principal, spec=spec, read=None, count=0)
+    with account_scope(world.a.account.pk):  # as the tus route opens it
+        state = upload_create(principal=principal, spec=spec, read=None, count=0)
     upload_id = state.upload_id
     assert upload_id is not None
 
@@ -48,7 +50,8 @@ def test_a_request_holds_about_one_chunk_not_its_body(world: World, settings):
     offset = 0
     for count in (8 * MIB, 8 * MIB, 100):
         tracemalloc.start()
-        state = upload_append(principal=principal, upload_id=upload_id, offset=offset, read=read, count=count)
+        with django_capture_on_commit_callbacks(execute=True), account_scope(world.a.account.pk):
+            state = upload_append(principal=principal, upload_id=upload_id, offset=offset, read=read, count=count)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         offset = state.offset

@@ -27,7 +27,7 @@ from tools.upload_testing import (
     uploads_of,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("uploads_commit")]
 
 
 def final_path(account_id: uuid.UUID, recording_id: uuid.UUID) -> Path:

@@ -1,18 +1,22 @@
 """Writes of uploads in progress: create, append (PATCH), complete, terminate.
 
-Each function runs in the camera's household scope (from its token only) and
-in one transaction. Files follow the rows: a partial file is removed once the
-removal of its row has committed, and a completed clip is moved into its final
-name inside the transaction that creates its ``Recording``; if that
-transaction fails, the moved file is deleted again. A checksum mismatch
-removes the row, then the partial file, and leaves no ``Recording``.
+Each function runs in the camera's household scope, which its route opened from
+the token (``DeviceAPIView``): one transaction. Files follow the rows: a partial
+file is removed once the removal of its row has committed (``on_commit``), and a
+completed clip is given its final name inside the transaction that creates its
+``Recording``. A service that raises keeps nothing: its rows roll back and the
+files it made are deleted before the error leaves it. A checksum mismatch is
+not raised but returned as the state's ``refusal``: the upload's removal must
+commit before the camera is told. Should the commit itself fail, the files left
+without rows are the sweep's to remove (``recordings.sweep``).
 """
 
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -21,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.tenancy import account_scope
+from accounts.tenancy import require_account_scope
 from devices.credentials import DevicePrincipal
 from devices.models import Camera
 from recordings import files
@@ -56,6 +60,8 @@ class UploadState:
     expires_at: datetime | None
     recording_id: uuid.UUID | None = None  # set once the clip is stored and its Recording exists
     created: bool = False
+    # The upload was removed (committed with the request) and the camera is told why.
+    refusal: UploadError | None = None
 
     @property
     def complete(self) -> bool:
@@ -66,35 +72,27 @@ def _state(upload: Upload, *, created: bool = False) -> UploadState:
     return UploadState(upload.pk, upload.offset, upload.length, upload.expires_at, created=created)
 
 
-@dataclass
-class _AfterCommit:
-    """File work that must wait for the transaction's outcome, and an error to answer once it committed.
-
-    Run by ``_run`` when the household scope's transaction ends, which for a
-    camera's request is the outermost one (device tokens get no request
-    transaction). Not ``transaction.on_commit``: inside an enclosing transaction
-    (the test suite's) its callbacks would never run and partial files would stay.
-    """
-
-    on_commit: list[Callable[[], object]] = field(default_factory=list)
-    on_failure: list[Callable[[], object]] = field(default_factory=list)
-    error: UploadError | None = None
+Undo = list[Callable[[], object]]
 
 
-def _run(account_id: uuid.UUID, work: Callable[[_AfterCommit], UploadState]) -> UploadState:
-    after = _AfterCommit()
+@contextmanager
+def _in_one_block(principal: DevicePrincipal) -> Iterator[Undo]:
+    """The scope the route opened, and a savepoint: if the work raises, its rows roll
+    back and the files it listed in ``undo`` are deleted before the error goes on."""
+    require_account_scope(principal.account_id)
+    undo: Undo = []
     try:
-        with account_scope(account_id):
-            state = work(after)
+        with transaction.atomic():
+            yield undo
     except BaseException:
-        for undo in after.on_failure:
-            undo()
+        for action in reversed(undo):
+            action()
         raise
-    for action in after.on_commit:
-        action()
-    if after.error is not None:
-        raise after.error
-    return state
+
+
+def _after_commit(action: Callable[[], object]) -> None:
+    # robust: a file that cannot be removed now is the sweep's; the upload has its answer.
+    transaction.on_commit(action, robust=True)
 
 
 def _live(principal: DevicePrincipal) -> QuerySet[Upload]:
@@ -102,7 +100,7 @@ def _live(principal: DevicePrincipal) -> QuerySet[Upload]:
     return Upload.objects.filter(camera_id=principal.camera_id, expires_at__gt=timezone.now())
 
 
-def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -> UploadState | None:
+def _by_key(principal: DevicePrincipal, spec: UploadSpec) -> UploadState | None:
     """What a retried creation with the same Idempotency-Key gets: the recording, or the upload to resume."""
     key = spec.idempotency_key
     if not key:
@@ -123,7 +121,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
         # upload.delete(): expire_uploads may have removed the row since it was read (0 rows then).
         account_id, upload_id = upload.account_id, upload.pk
         Upload.objects.filter(pk=upload_id).delete()
-        after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+        _after_commit(lambda: remove_partial(account_id, upload_id))
         return None
     if upload.length != spec.length or upload.sha256 != spec.sha256:
         raise UploadConflict("This Idempotency-Key is already used by an upload of another clip (length or sha256).")
@@ -133,8 +131,8 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec, after: _AfterCommit) -
 def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | None, count: int) -> UploadState:
     """Start an upload (tus creation); with a body, take its first bytes too (creation-with-upload)."""
 
-    def work(after: _AfterCommit) -> UploadState:
-        existing = _by_key(principal, spec, after)
+    with _in_one_block(principal) as undo:
+        existing = _by_key(principal, spec)
         if existing is not None:
             return existing
         camera = Camera.objects.filter(pk=principal.camera_id).first()
@@ -156,11 +154,11 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
                 upload.save(force_insert=True)
         except IntegrityError:
             # A concurrent retry with the same key created it first: answer as for a retry.
-            existing = _by_key(principal, spec, after)
+            existing = _by_key(principal, spec)
             if existing is not None:
                 return existing
             raise
-        after.on_failure.append(lambda: remove_partial(upload.account_id, upload.pk))
+        undo.append(lambda: remove_partial(upload.account_id, upload.pk))
         with files.clip_storage.partial_create(upload.account_id, upload.pk) as partial:
             resumable.start(
                 partial,
@@ -172,13 +170,17 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
             )
         if count:
             assert read is not None
-            state = _receive(upload, offset=0, read=read, count=count, after=after)
+            state = _receive(upload, offset=0, read=read, count=count, undo=undo)
             return UploadState(
-                upload.pk, state.offset, state.length, state.expires_at, recording_id=state.recording_id, created=True
+                upload.pk,
+                state.offset,
+                state.length,
+                state.expires_at,
+                recording_id=state.recording_id,
+                created=True,
+                refusal=state.refusal,
             )
         return _state(upload, created=True)
-
-    return _run(principal.account_id, work)
 
 
 def upload_append(
@@ -186,14 +188,12 @@ def upload_append(
 ) -> UploadState:
     """Append a PATCH's body at ``offset`` (the stored offset, else 409); complete the upload at its length."""
 
-    def work(after: _AfterCommit) -> UploadState:
+    with _in_one_block(principal) as undo:
         # The row lock makes two PATCHes at the same offset take turns: the second sees the new offset (409).
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
             raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
-        return _receive(upload, offset=offset, read=read, count=count, after=after)
-
-    return _run(principal.account_id, work)
+        return _receive(upload, offset=offset, read=read, count=count, undo=undo)
 
 
 def _check_part(upload: Upload, *, offset: int, count: int) -> None:
@@ -209,7 +209,7 @@ def _check_part(upload: Upload, *, offset: int, count: int) -> None:
         )
 
 
-def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _AfterCommit) -> UploadState:
+def _receive(upload: Upload, *, offset: int, read: Read, count: int, undo: Undo) -> UploadState:
     """Seal the body into the partial file; at the declared length, complete. The row is locked or new."""
     _check_part(upload, offset=offset, count=count)
     if count == 0:
@@ -218,7 +218,7 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
     data_key = files.data_key(account_id)
     partial = files.clip_storage.partial_open(account_id, upload_id)
     if partial is None:
-        return _give_up(upload, after, UploadNotFound("This upload's bytes are gone: start a new upload."))
+        return _give_up(upload, UploadNotFound("This upload's bytes are gone: start a new upload."))
     with partial:
         running = running_hashes.take(upload_id, offset, resumable.tail_tag(partial, offset))
         if running is None and offset == 0:
@@ -246,9 +246,9 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, after: _Aft
     if new_offset < upload.length:
         if running is not None:
             # Only once committed: a rolled-back append must not leave a hash for bytes the row never had.
-            after.on_commit.append(lambda: running_hashes.put(upload_id, new_offset, tag, running))
+            _after_commit(lambda: running_hashes.put(upload_id, new_offset, tag, running))
         return _state(upload)
-    return _complete(upload, digest, after)
+    return _complete(upload, digest, undo)
 
 
 def _decrypted_sha256(partial: IO[bytes], upload: Upload, data_key: bytes) -> str | None:
@@ -260,36 +260,35 @@ def _decrypted_sha256(partial: IO[bytes], upload: Upload, data_key: bytes) -> st
         return None
 
 
-def _discard(upload: Upload, after: _AfterCommit) -> UploadState:
+def _discard(upload: Upload) -> UploadState:
     """Remove the upload: its row now, its partial file once that commits."""
     account_id, upload_id = upload.account_id, upload.pk
     state = _state(upload)
     upload.delete()
-    after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+    _after_commit(lambda: remove_partial(account_id, upload_id))
     return state
 
 
-def _give_up(upload: Upload, after: _AfterCommit, error: UploadError) -> UploadState:
-    """Remove the upload and answer ``error`` once that has committed."""
-    after.error = error
-    return _discard(upload, after)
+def _give_up(upload: Upload, error: UploadError) -> UploadState:
+    """Remove the upload; the camera is told ``error`` once that has committed."""
+    state = _discard(upload)
+    return UploadState(state.upload_id, state.offset, state.length, state.expires_at, refusal=error)
 
 
-def _complete(upload: Upload, digest: str | None, after: _AfterCommit) -> UploadState:
+def _complete(upload: Upload, digest: str | None, undo: Undo) -> UploadState:
     if digest is None or not hmac.compare_digest(digest, upload.sha256):
         return _give_up(
             upload,
-            after,
             ChecksumMismatch(
                 "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."
             ),
         )
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
     _publish_once(account_id, upload_id, recording_id)
-    after.on_failure.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
+    undo.append(lambda: files.delete(account_id=account_id, recording_id=recording_id))
     # The partial file goes only once the Recording is committed: if the transaction
     # fails, the row's offset rolls back and the partial file still matches it.
-    after.on_commit.append(lambda: remove_partial(account_id, upload_id))
+    _after_commit(lambda: remove_partial(account_id, upload_id))
     running_hashes.forget(upload.pk)
     recording = recording_create(
         camera=upload.camera,
@@ -331,20 +330,18 @@ def _publish_once(account_id: uuid.UUID, upload_id: uuid.UUID, recording_id: uui
 
 def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadState:
     """The upload's offset (tus HEAD), for the camera that created it only."""
-    with account_scope(principal.account_id):
-        upload = _live(principal).filter(pk=upload_id).first()
-        if upload is None:
-            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
-        return _state(upload)
+    require_account_scope(principal.account_id)
+    upload = _live(principal).filter(pk=upload_id).first()
+    if upload is None:
+        raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
+    return _state(upload)
 
 
 def upload_terminate(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> None:
     """Cancel an upload (tus termination): its row, then its partial file."""
 
-    def work(after: _AfterCommit) -> UploadState:
+    with _in_one_block(principal):
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
             raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
-        return _discard(upload, after)
-
-    _run(principal.account_id, work)
+        _discard(upload)

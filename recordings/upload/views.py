@@ -20,10 +20,8 @@ from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from devices.api.authentication import DeviceTokenAuthentication, IsDevice
-from devices.credentials import DevicePrincipal
+from devices.api.authentication import DeviceAPIView
 from recordings.upload import errors, protocol
 from recordings.upload.constants import TUS_VERSION
 from recordings.upload.protocol import TUS_EXTENSIONS, TusError
@@ -81,11 +79,9 @@ def _headers(response: Response, state: UploadState) -> Response:
     return response
 
 
-class _TusView(APIView):
-    """Device-token authentication, the Tus-Resumable check, and errors as ``{"detail": ...}``."""
-
-    authentication_classes = [DeviceTokenAuthentication]
-    permission_classes = [IsDevice]
+class _TusView(DeviceAPIView):
+    """Device-token authentication (the handler runs in the token's household scope), the
+    Tus-Resumable check, and errors as ``{"detail": ...}``."""
 
     def check_permissions(self, request: Request) -> None:
         if request.method == "OPTIONS":
@@ -98,22 +94,23 @@ class _TusView(APIView):
             protocol.check_version(request.headers.get("Tus-Resumable"))
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, errors.UploadError):
-            exc = as_tus_error(exc)
-        if isinstance(exc, TusError):
-            response = Response({"detail": exc.detail}, status=exc.status)
-            if exc.status == 401:
-                response["WWW-Authenticate"] = self.get_authenticate_header(self.request)
-            return response
+        if isinstance(exc, errors.UploadError | TusError):
+            self.keep_nothing()
+            return self.refused(exc)
         return super().handle_exception(exc)
+
+    def refused(self, error: TusError | errors.UploadError) -> Response:
+        """The answer to a refusal; returned (not raised) when what the service did must commit."""
+        if isinstance(error, errors.UploadError):
+            error = as_tus_error(error)
+        response = Response({"detail": error.detail}, status=error.status)
+        if error.status == 401:
+            response["WWW-Authenticate"] = self.get_authenticate_header(self.request)
+        return response
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response["Tus-Resumable"] = TUS_VERSION
         return super().finalize_response(request, response, *args, **kwargs)
-
-    def principal(self, request: Request) -> DevicePrincipal:
-        principal: DevicePrincipal = request.user  # type: ignore[assignment]
-        return principal
 
     @extend_schema(exclude=True)
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
@@ -141,6 +138,8 @@ class UploadCreateView(_TusView):
         if count:
             protocol.check_offset_content_type(request.headers.get("Content-Type"))
         state = upload_create(principal=self.principal(request), spec=spec, read=read if count else None, count=count)
+        if state.refusal is not None:
+            return self.refused(state.refusal)
         body = {
             "upload_id": str(state.upload_id) if state.upload_id else None,
             "offset": state.offset,
@@ -170,6 +169,8 @@ class UploadView(_TusView):
         state = upload_append(
             principal=self.principal(request), upload_id=upload_id, offset=offset, read=read, count=count
         )
+        if state.refusal is not None:
+            return self.refused(state.refusal)
         return _headers(Response(status=204), state)
 
     @extend_schema(parameters=[_TUS_HEADER], responses={204: None})
