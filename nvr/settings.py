@@ -148,6 +148,9 @@ if REDIS_URL:
     if _layer not in _LAYERS:
         raise ImproperlyConfigured(f"NVR_REDIS_CHANNEL_LAYER={_layer!r}: use one of {sorted(_LAYERS)}.")
     CHANNEL_LAYERS = {"default": {"BACKEND": _LAYERS[_layer], "CONFIG": {"hosts": [REDIS_URL]}}}
+    # Sessions read from the shared cache (no SQL per request), written to both. Only with a
+    # cache every process shares: a sign-out in one process must end the session in all.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
