@@ -165,8 +165,15 @@ class SupportAdminSite(admin.AdminSite):
         raise Http404
 
     def has_permission(self, request: HttpRequest) -> bool:
-        """Support staff, in a session that used the second factor: a staff password alone opens nothing."""
-        return staff_session_ready(cast(User, request.user), request.session)
+        """Support staff, in a session that used the second factor: a staff password alone opens nothing.
+
+        Asked several times per page (our wrapper, Django's, the page's context): the
+        group query runs once per request."""
+        ready = getattr(request, "_nvr_support_ready", None)
+        if ready is None:
+            ready = staff_session_ready(cast(User, request.user), request.session)
+            request._nvr_support_ready = ready  # type: ignore[attr-defined]
+        return bool(ready)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """Staff sign in through the site's own sign-in (allauth: the second factor, the

@@ -4,7 +4,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from allauth.usersessions.models import UserSession
 from django.contrib import admin
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role, SupportAuditEntry
@@ -219,3 +220,13 @@ def test_support_sends_a_password_reset_without_seeing_the_link(world, mailoutbo
     assert actions_of(world, world.a) == ["sent Vera a password-reset email"]
     assert actions_of(world, world.b) == []
     assert "alice@a.test" in recipients(mailoutbox)
+
+
+def test_a_support_page_asks_for_the_staff_members_group_once(world):
+    """has_permission is asked by our wrapper, Django's and the page's context: one query
+    (four before; the permissions Django reads through the groups are another, cached)."""
+    client = support_client(world)
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(reverse("admin:accounts_account_changelist")).status_code == 200
+    group_queries = [q["sql"] for q in context.captured_queries if 'SELECT 1 AS "a" FROM "auth_group"' in q["sql"]]
+    assert len(group_queries) == 1, group_queries
