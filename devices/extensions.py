@@ -34,7 +34,7 @@ class CameraSettings:
     ``summary`` says them in a sentence for the camera's edit page;
     ``save`` checks and writes the given ones, raising ``ValidationError``
     keyed by field name; ``related`` is the camera's relation that holds them
-    (for ``select_related`` in lists).
+    (for ``select_related`` in lists); ``names`` are the fields', the same in forms and API.
     """
 
     summary: Callable[[Camera], "SettingsSummary"]
@@ -43,6 +43,7 @@ class CameraSettings:
     values: Callable[[Camera], dict[str, Any]]
     save: Callable[[Camera, dict[str, Any]], None]
     related: str
+    names: tuple[str, ...]
 
 
 _settings: list[CameraSettings] = []
@@ -91,8 +92,7 @@ def settings_related() -> list[str]:
 def settings_save(camera: Camera, values: dict[str, Any]) -> None:
     """Hand each app the values of its own fields (those given; None means unchanged)."""
     for entry in _settings:
-        names = entry.form_fields().keys() | entry.api_fields(False).keys()
-        mine = {name: value for name, value in values.items() if name in names and value is not None}
+        mine = {name: value for name, value in values.items() if name in entry.names and value is not None}
         if mine:
             entry.save(camera, mine)
 

@@ -5,6 +5,7 @@ shows and saves them without importing recordings. Every camera gets its row whe
 it is created (``settings_create``), so reads never need a fallback.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -22,7 +23,67 @@ from recordings.models import (
     CameraRecordingSettings,
 )
 
-FIELDS = ("retention_days", "motion_sensitivity", "motion_min_area_percent")
+
+@dataclass(frozen=True)
+class _Setting:
+    """One setting, declared once: its form field, API field and range check follow."""
+
+    name: str
+    number: type[int] | type[float]
+    bounds: tuple[float, float]
+    label: str
+    help_text: str
+    out_of_range: str  # with {low} and {high}
+
+    def form_field(self) -> forms.Field:
+        kind = forms.IntegerField if self.number is int else forms.FloatField
+        return kind(label=self.label, required=False, help_text=self.help_text, **self._limits())
+
+    def api_field(self, reading: bool) -> serializers.Field[Any, Any, Any, Any]:
+        # Writable and optional, or (reading) read-only from the camera's settings row.
+        kind = serializers.IntegerField if self.number is int else serializers.FloatField
+        options: dict[str, Any] = (
+            {"read_only": True, "source": f"recording_settings.{self.name}"} if reading else {"required": False}
+        )
+        return kind(**self._limits(), **options)
+
+    def _limits(self) -> dict[str, Any]:  # int bounds for an int field, float for a float one
+        low, high = self.bounds
+        return {"min_value": self.number(low), "max_value": self.number(high)}
+
+    def problem(self, value: Any) -> str | None:
+        # "not low <= x <= high": NaN, which every comparison refuses, is refused too.
+        low, high = self.bounds
+        return None if value is None or low <= value <= high else self.out_of_range.format(low=low, high=high)
+
+
+SETTINGS = (
+    _Setting(
+        "retention_days",
+        int,
+        RETENTION_DAYS_RANGE,
+        "Keep recordings for (days)",
+        "Older clips are deleted automatically (1 to 3650 days).",
+        "Keep recordings between {low} and {high} days.",
+    ),
+    _Setting(
+        "motion_sensitivity",
+        float,
+        MOTION_SENSITIVITY_RANGE,
+        "Motion sensitivity",
+        "0 to 1: higher finds fainter changes (and more false alarms).",
+        "Motion sensitivity is between {low} and {high}.",
+    ),
+    _Setting(
+        "motion_min_area_percent",
+        float,
+        MOTION_MIN_AREA_PERCENT_RANGE,
+        "Minimum changed area (%)",
+        "How much of the picture must change to count as motion (0.01 to 50 %).",
+        "The minimum changed area is between {low} and {high} percent.",
+    ),
+)
+FIELDS = tuple(setting.name for setting in SETTINGS)
 
 
 def settings_create(camera: Camera) -> None:
@@ -30,52 +91,11 @@ def settings_create(camera: Camera) -> None:
 
 
 def _form_fields() -> dict[str, forms.Field]:
-    return {
-        "retention_days": forms.IntegerField(
-            label="Keep recordings for (days)",
-            required=False,
-            min_value=RETENTION_DAYS_RANGE[0],
-            max_value=RETENTION_DAYS_RANGE[1],
-            help_text="Older clips are deleted automatically (1 to 3650 days).",
-        ),
-        "motion_sensitivity": forms.FloatField(
-            label="Motion sensitivity",
-            required=False,
-            min_value=MOTION_SENSITIVITY_RANGE[0],
-            max_value=MOTION_SENSITIVITY_RANGE[1],
-            help_text="0 to 1: higher finds fainter changes (and more false alarms).",
-        ),
-        "motion_min_area_percent": forms.FloatField(
-            label="Minimum changed area (%)",
-            required=False,
-            min_value=MOTION_MIN_AREA_PERCENT_RANGE[0],
-            max_value=MOTION_MIN_AREA_PERCENT_RANGE[1],
-            help_text="How much of the picture must change to count as motion (0.01 to 50 %).",
-        ),
-    }
+    return {setting.name: setting.form_field() for setting in SETTINGS}
 
 
 def _api_fields(reading: bool) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-    """Writable and optional, or (``reading``) read-only from the camera's settings row."""
-
-    def options(name: str) -> dict[str, Any]:
-        return {"read_only": True, "source": f"recording_settings.{name}"} if reading else {"required": False}
-
-    return {
-        "retention_days": serializers.IntegerField(
-            min_value=RETENTION_DAYS_RANGE[0], max_value=RETENTION_DAYS_RANGE[1], **options("retention_days")
-        ),
-        "motion_sensitivity": serializers.FloatField(
-            min_value=MOTION_SENSITIVITY_RANGE[0],
-            max_value=MOTION_SENSITIVITY_RANGE[1],
-            **options("motion_sensitivity"),
-        ),
-        "motion_min_area_percent": serializers.FloatField(
-            min_value=MOTION_MIN_AREA_PERCENT_RANGE[0],
-            max_value=MOTION_MIN_AREA_PERCENT_RANGE[1],
-            **options("motion_min_area_percent"),
-        ),
-    }
+    return {setting.name: setting.api_field(reading) for setting in SETTINGS}
 
 
 def _values(camera: Camera) -> dict[str, Any]:
@@ -98,19 +118,8 @@ def _summary(camera: Camera) -> SettingsSummary:
 
 
 def settings_save(camera: Camera, values: dict[str, Any]) -> None:
-    """Range-checked (the forms and API check too; this is the rule for every caller).
-    Written as "not lo <= x <= hi" so that NaN, which every comparison refuses, is refused too."""
-    errors: dict[str, str] = {}
-    retention, sensitivity, area = (values.get(name) for name in FIELDS)
-    low, high = RETENTION_DAYS_RANGE
-    if retention is not None and not low <= retention <= high:
-        errors["retention_days"] = f"Keep recordings between {low} and {high} days."
-    low, high = MOTION_SENSITIVITY_RANGE
-    if sensitivity is not None and not low <= sensitivity <= high:
-        errors["motion_sensitivity"] = f"Motion sensitivity is between {low} and {high}."
-    low_area, high_area = MOTION_MIN_AREA_PERCENT_RANGE
-    if area is not None and not low_area <= area <= high_area:
-        errors["motion_min_area_percent"] = f"The minimum changed area is between {low_area} and {high_area} percent."
+    """Range-checked (the forms and API check too; this is the rule for every caller)."""
+    errors = {setting.name: problem for setting in SETTINGS if (problem := setting.problem(values.get(setting.name)))}
     if errors:
         raise ValidationError(errors)
     row = CameraRecordingSettings.objects.select_for_update().get(camera=camera)
@@ -128,4 +137,5 @@ CONTRIBUTION = CameraSettings(
     values=_values,
     save=settings_save,
     related="recording_settings",
+    names=FIELDS,
 )
