@@ -190,3 +190,22 @@ class Upload(TenantModel):
 
     def __str__(self) -> str:
         return f"upload {self.id} ({self.offset}/{self.length})"
+
+
+class RecorderLease(TenantModel):
+    """Which recorder process holds a camera, until when (``recordings.recorder.lease``).
+
+    A camera caps its stream sessions, so one process reads it, for recording and live
+    view both. The times are the database's clock, the one every host shares.
+    """
+
+    camera = models.OneToOneField(Camera, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    holder = models.CharField(max_length=200)  # host, pid and a random part: one recorder's run
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = AccountRowManager["RecorderLease"]()
+
+    def __str__(self) -> str:
+        return f"recorder lease of {self.camera_id}"

@@ -1,0 +1,1 @@
+"""Recording pull cameras: one recorder per camera at a time (``lease``)."""
