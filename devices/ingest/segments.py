@@ -1,0 +1,124 @@
+"""A camera's stream copied into MP4 files of about a set length, without re-encoding.
+
+Runs where the stream is read (the reader's child process): packets go into the file
+as the camera sent them. Each file starts at a keyframe, so it plays on its own; a file
+is closed at the first keyframe after ``seconds``, and that keyframe opens the next, so
+consecutive files leave no gap: the next file's first picture directly follows the
+previous file's last (``Segment.start`` and ``Segment.end`` are on one stream clock).
+A stream that ends or drops closes its file cleanly (``close``); packets before the
+first keyframe cannot be shown and are not written.
+"""
+
+import fractions
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import av.container
+import av.video.stream
+
+__all__ = ["Segment", "SegmentWriter"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A closed file: where it is, and the stretch of the stream it holds (seconds on the
+    stream's clock: ``end`` is the last picture's time plus its duration)."""
+
+    path: Path
+    start: float
+    end: float
+    pictures: int
+    keyframes: int
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class SegmentWriter:
+    """Stream copy of one video stream into files of about ``seconds``, each from a keyframe.
+
+    ``template`` is the input's video stream (its codec parameters are copied);
+    ``add`` takes its packets in the order the demuxer gives them; ``on_closed``
+    hears of each closed file. Files are named ``segment-<n>.mp4`` in ``folder``.
+    """
+
+    def __init__(
+        self,
+        template: av.video.stream.VideoStream,
+        folder: Path,
+        *,
+        seconds: float,
+        on_closed: Callable[[Segment], None],
+    ) -> None:
+        if seconds <= 0:
+            raise ValueError("seconds must be positive")
+        self._template = template
+        self._time_base: fractions.Fraction = template.time_base or fractions.Fraction(1, 90000)
+        self._folder = folder
+        self._limit = seconds
+        self._on_closed = on_closed
+        self._count = 0
+        self._output: av.container.OutputContainer | None = None
+        self._stream: Any = None
+        self._path: Path | None = None
+        self._origin = 0  # the first keyframe's pts in this file: written as 0
+        self._first_pts = 0
+        self._last_end = 0  # the latest pts + duration written, on the input's clock
+        self._pictures = 0
+        self._keyframes = 0
+        self._frame_ticks = 0  # a picture's duration when the camera leaves it out
+
+    def add(self, packet: av.Packet) -> None:
+        if packet.size == 0 or packet.pts is None:
+            return  # the demuxer's flush packet, or one no file could place in time
+        if packet.is_keyframe and (self._output is None or self._elapsed(packet.pts) >= self._limit):
+            self._finish()
+            self._open(packet.pts)
+        if self._output is None:
+            return  # before the first keyframe: nothing to show
+        duration = packet.duration or self._frame_ticks
+        if packet.pts > self._first_pts and not self._frame_ticks:
+            self._frame_ticks = packet.pts - self._first_pts
+            duration = duration or self._frame_ticks
+        dts = packet.dts if packet.dts is not None else packet.pts
+        packet.pts, packet.dts = packet.pts - self._origin, dts - self._origin
+        packet.stream = self._stream
+        self._output.mux(packet)
+        self._pictures += 1
+        self._keyframes += int(packet.is_keyframe)
+        self._last_end = max(self._last_end, packet.pts + self._origin + duration)
+
+    def close(self) -> None:
+        """Close the file in progress (the stream ended, dropped or is stopped)."""
+        self._finish()
+
+    def _elapsed(self, pts: int) -> float:
+        return float((pts - self._first_pts) * self._time_base)
+
+    def _open(self, pts: int) -> None:
+        self._count += 1
+        self._path = self._folder / f"segment-{self._count:06d}.mp4"
+        self._output = av.open(str(self._path), "w", format="mp4")
+        self._stream = self._output.add_stream_from_template(self._template)
+        self._stream.time_base = self._time_base
+        self._origin = self._first_pts = pts
+        self._last_end = pts
+        self._pictures = self._keyframes = 0
+
+    def _finish(self) -> None:
+        if self._output is None or self._path is None:
+            return
+        self._output.close()
+        segment = Segment(
+            path=self._path,
+            start=float(self._first_pts * self._time_base),
+            end=float(self._last_end * self._time_base),
+            pictures=self._pictures,
+            keyframes=self._keyframes,
+        )
+        self._output = self._stream = self._path = None
+        self._on_closed(segment)
