@@ -19,7 +19,7 @@ import av
 import av.container
 import av.video.stream
 
-__all__ = ["Segment", "SegmentWriter"]
+__all__ = ["MotionGate", "Segment", "SegmentWriter"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,65 @@ class SegmentWriter:
         )
         self._output = self._stream = self._path = None
         self._on_closed(segment)
+
+
+class MotionGate:
+    """Recording on motion: packets reach ``writer`` from ``pre_roll`` seconds before the
+    first motion until ``post_roll`` seconds after the last.
+
+    While nothing moves, packets wait in a buffer that always starts at a keyframe and
+    covers at least ``pre_roll`` seconds; ``motion(at)`` (a stream time, from whoever
+    decodes) sends the buffer on and opens the gate; the first packet ``post_roll``
+    seconds after the last motion closes the file and the gate.
+    """
+
+    def __init__(self, writer: SegmentWriter, *, time_base: fractions.Fraction, pre_roll: float, post_roll: float):
+        self._writer = writer
+        self._time_base = time_base
+        self._pre_roll = pre_roll
+        self._post_roll = post_roll
+        self._buffer: list[av.Packet] = []
+        self._open = False
+        self._last_motion = 0.0
+
+    @property
+    def recording(self) -> bool:
+        return self._open
+
+    def add(self, packet: av.Packet) -> None:
+        if packet.size == 0 or packet.pts is None:
+            return
+        at = float(packet.pts * self._time_base)
+        if self._open and at > self._last_motion + self._post_roll:
+            self._writer.close()
+            self._open = False
+        if self._open:
+            self._writer.add(packet)
+            return
+        if packet.is_keyframe or self._buffer:
+            self._buffer.append(packet)
+            self._trim(at)
+
+    def motion(self, at: float) -> None:
+        self._last_motion = max(self._last_motion, at)
+        if not self._open:
+            self._open = True
+            for packet in self._buffer:
+                self._writer.add(packet)
+            self._buffer.clear()
+
+    def close(self) -> None:
+        self._writer.close()
+        self._open = False
+        self._buffer.clear()
+
+    def _trim(self, now: float) -> None:
+        # Drop whole picture groups while the next keyframe still starts pre_roll or more ago.
+        starts = [i for i, packet in enumerate(self._buffer) if packet.is_keyframe]
+        keep_from = 0
+        for index in starts[1:]:
+            pts = self._buffer[index].pts
+            if pts is not None and now - float(pts * self._time_base) >= self._pre_roll:
+                keep_from = index
+        if keep_from:
+            del self._buffer[:keep_from]

@@ -6,7 +6,7 @@ from pathlib import Path
 import av
 import pytest
 
-from devices.ingest.segments import Segment, SegmentWriter
+from devices.ingest.segments import MotionGate, Segment, SegmentWriter
 from tools.synth import make_clip
 
 FPS = 15
@@ -75,3 +75,42 @@ def test_a_stream_that_stops_closes_a_playable_file(clip: Path, tmp_path: Path):
     assert [(s.start, s.pictures) for s in segments] == [(0.0, 40)]
     assert len(decoded(segments[0].path)) == 40
     assert segments[0].end == pytest.approx(40 / FPS)
+
+
+def test_on_motion_a_file_covers_the_pre_roll_before_and_the_post_roll_after(clip: Path, tmp_path: Path):
+    """Motion from 4.0 to 4.6 s; keyframes every 2 s; 1.5 s before, 1 s after."""
+    closed: list[Segment] = []
+    with av.open(str(clip)) as source:
+        stream = source.streams.video[0]
+        writer = SegmentWriter(stream, tmp_path, seconds=60, on_closed=closed.append)
+        gate = MotionGate(writer, time_base=stream.time_base, pre_roll=1.5, post_roll=1.0)
+        recording = []
+        for packet in source.demux(stream):
+            at = float((packet.pts or 0) * stream.time_base)
+            gate.add(packet)
+            if 4.0 <= at <= 4.6:
+                gate.motion(at)  # as the child's motion detector would say it
+            recording.append(gate.recording)
+        gate.close()
+    # The buffer starts at the keyframe 2 s in: the last one at least 1.5 s before 4.0.
+    assert [(s.start, s.pictures) for s in closed] == [(2.0, round((5.6 + 1 / FPS - 2.0) * FPS))]
+    assert closed[0].end == pytest.approx(4.6 + 1.0 + 1 / FPS, abs=1 / FPS)
+    assert len(decoded(closed[0].path)) == closed[0].pictures
+    assert not recording[-1]  # closed after the post-roll, not at the end of the stream
+
+
+def test_nothing_is_written_when_nothing_moves(clip: Path, tmp_path: Path):
+    closed: list[Segment] = []
+    with av.open(str(clip)) as source:
+        stream = source.streams.video[0]
+        gate = MotionGate(
+            SegmentWriter(stream, tmp_path, seconds=60, on_closed=closed.append),
+            time_base=stream.time_base,
+            pre_roll=1.5,
+            post_roll=1.0,
+        )
+        for packet in source.demux(stream):
+            gate.add(packet)
+        gate.close()
+    assert closed == []
+    assert list(tmp_path.iterdir()) == []
