@@ -72,6 +72,10 @@ class SegmentWriter:
         self._keyframes = 0
         self._frame_ticks = 0  # a picture's duration when the camera leaves it out
 
+    @property
+    def time_base(self) -> fractions.Fraction:
+        return self._time_base
+
     def add(self, packet: av.Packet) -> None:
         if packet.size == 0 or packet.pts is None:
             return  # the demuxer's flush packet, or one no file could place in time
@@ -134,9 +138,9 @@ class MotionGate:
     seconds after the last motion closes the file and the gate.
     """
 
-    def __init__(self, writer: SegmentWriter, *, time_base: fractions.Fraction, pre_roll: float, post_roll: float):
+    def __init__(self, writer: SegmentWriter, *, pre_roll: float, post_roll: float):
         self._writer = writer
-        self._time_base = time_base
+        self._time_base = writer.time_base
         self._pre_roll = pre_roll
         self._post_roll = post_roll
         self._buffer: list[av.Packet] = []

@@ -83,10 +83,10 @@ def test_on_motion_a_file_covers_the_pre_roll_before_and_the_post_roll_after(cli
     with av.open(str(clip)) as source:
         stream = source.streams.video[0]
         writer = SegmentWriter(stream, tmp_path, seconds=60, on_closed=closed.append)
-        gate = MotionGate(writer, time_base=stream.time_base, pre_roll=1.5, post_roll=1.0)
+        gate = MotionGate(writer, pre_roll=1.5, post_roll=1.0)
         recording = []
         for packet in source.demux(stream):
-            at = float((packet.pts or 0) * stream.time_base)
+            at = float((packet.pts or 0) * writer.time_base)
             gate.add(packet)
             if 4.0 <= at <= 4.6:
                 gate.motion(at)  # as the child's motion detector would say it
@@ -105,7 +105,6 @@ def test_nothing_is_written_when_nothing_moves(clip: Path, tmp_path: Path):
         stream = source.streams.video[0]
         gate = MotionGate(
             SegmentWriter(stream, tmp_path, seconds=60, on_closed=closed.append),
-            time_base=stream.time_base,
             pre_roll=1.5,
             post_roll=1.0,
         )
