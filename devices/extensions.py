@@ -90,9 +90,9 @@ def settings_related() -> list[str]:
 
 
 def settings_save(camera: Camera, values: dict[str, Any]) -> None:
-    """Hand each app the values of its own fields (those given; None means unchanged)."""
+    """Hand each app the values of its own fields (those given; None or "" means unchanged)."""
     for entry in _settings:
-        mine = {name: value for name, value in values.items() if name in entry.names and value is not None}
+        mine = {name: value for name, value in values.items() if name in entry.names and value not in (None, "")}
         if mine:
             entry.save(camera, mine)
 

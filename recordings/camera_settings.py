@@ -12,15 +12,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from rest_framework import serializers
 
 from devices.extensions import CameraSettings, SettingsSummary
-from devices.models import Camera
+from devices.models import Camera, CameraKind
 from recordings.models import (
     MOTION_MIN_AREA_PERCENT_RANGE,
     MOTION_SENSITIVITY_RANGE,
+    POST_ROLL_SECONDS_RANGE,
+    PRE_ROLL_SECONDS_RANGE,
     RETENTION_DAYS_RANGE,
+    SEGMENT_SECONDS_RANGE,
     CameraRecordingSettings,
+    RecordMode,
 )
 
 
@@ -29,32 +34,42 @@ class _Setting:
     """One setting, declared once: its form field, API field and range check follow."""
 
     name: str
-    number: type[int] | type[float]
-    bounds: tuple[float, float]
+    number: type[int] | type[float] | type[str]  # str: one of ``choices``
+    bounds: tuple[float, float] | list[tuple[str, str]]  # a range, or the choices
     label: str
     help_text: str
-    out_of_range: str  # with {low} and {high}
+    out_of_range: str  # with {low} and {high}, or {choices}
 
     def form_field(self) -> forms.Field:
+        if isinstance(self.bounds, list):
+            return forms.ChoiceField(label=self.label, required=False, choices=self.bounds, help_text=self.help_text)
         kind = forms.IntegerField if self.number is int else forms.FloatField
         return kind(label=self.label, required=False, help_text=self.help_text, **self._limits())
 
     def api_field(self, reading: bool) -> serializers.Field[Any, Any, Any, Any]:
         # Writable and optional, or (reading) read-only from the camera's settings row.
-        kind = serializers.IntegerField if self.number is int else serializers.FloatField
         options: dict[str, Any] = (
             {"read_only": True, "source": f"recording_settings.{self.name}"} if reading else {"required": False}
         )
+        if isinstance(self.bounds, list):
+            return serializers.ChoiceField(choices=[value for value, _label in self.bounds], **options)
+        kind = serializers.IntegerField if self.number is int else serializers.FloatField
         return kind(**self._limits(), **options)
 
     def _limits(self) -> dict[str, Any]:  # int bounds for an int field, float for a float one
+        assert isinstance(self.bounds, tuple)
         low, high = self.bounds
         return {"min_value": self.number(low), "max_value": self.number(high)}
 
     def problem(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(self.bounds, list):
+            values = [choice for choice, _label in self.bounds]
+            return None if value in values else self.out_of_range.format(choices=", ".join(values))
         # "not low <= x <= high": NaN, which every comparison refuses, is refused too.
         low, high = self.bounds
-        return None if value is None or low <= value <= high else self.out_of_range.format(low=low, high=high)
+        return None if low <= value <= high else self.out_of_range.format(low=low, high=high)
 
 
 SETTINGS = (
@@ -81,6 +96,38 @@ SETTINGS = (
         "Minimum changed area (%)",
         "How much of the picture must change to count as motion (0.01 to 50 %).",
         "The minimum changed area is between {low} and {high} percent.",
+    ),
+    _Setting(
+        "record_mode",
+        str,
+        list(RecordMode.choices),
+        "Record",
+        "For cameras the site reads (RTSP): on motion, continuously or never.",
+        "Record is one of: {choices}.",
+    ),
+    _Setting(
+        "segment_seconds",
+        int,
+        SEGMENT_SECONDS_RANGE,
+        "Clip length (seconds)",
+        "Recordings are cut into clips of about this length (10 to 600 s).",
+        "Clips last between {low} and {high} seconds.",
+    ),
+    _Setting(
+        "pre_roll_s",
+        float,
+        PRE_ROLL_SECONDS_RANGE,
+        "Before motion (seconds)",
+        "How much to keep from before motion starts (0 to 30 s).",
+        "Keep between {low} and {high} seconds before motion.",
+    ),
+    _Setting(
+        "post_roll_s",
+        float,
+        POST_ROLL_SECONDS_RANGE,
+        "After motion (seconds)",
+        "How long to go on recording once motion stops (0 to 120 s).",
+        "Keep between {low} and {high} seconds after motion.",
     ),
 )
 FIELDS = tuple(setting.name for setting in SETTINGS)
@@ -114,7 +161,24 @@ def _summary(camera: Camera) -> SettingsSummary:
         floatformat(row.motion_sensitivity, "-2"),
         floatformat(row.motion_min_area_percent, "-2"),
     )
+    if camera.kind == CameraKind.PULL:
+        html = format_html("{}{}", html, _recording_sentence(row))
     return SettingsSummary(css_class="recording-settings", html=html)
+
+
+def _recording_sentence(row: CameraRecordingSettings) -> SafeString:
+    if row.record_mode == RecordMode.OFF:
+        return format_html(" It is <strong>not recorded</strong>.")
+    if row.record_mode == RecordMode.CONTINUOUS:
+        return format_html(
+            " It is recorded <strong>continuously</strong>, in clips of about {} s.", row.segment_seconds
+        )
+    return format_html(
+        " It is recorded <strong>on motion</strong>, from {} s before to {} s after, in clips of at most about {} s.",
+        floatformat(row.pre_roll_s, "-1"),
+        floatformat(row.post_roll_s, "-1"),
+        row.segment_seconds,
+    )
 
 
 def settings_save(camera: Camera, values: dict[str, Any]) -> None:

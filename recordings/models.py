@@ -37,6 +37,17 @@ class StorageKey(TenantModel):
 RETENTION_DAYS_RANGE = (1, 3650)
 MOTION_SENSITIVITY_RANGE = (0, 1)
 MOTION_MIN_AREA_PERCENT_RANGE = (0.01, 50)
+SEGMENT_SECONDS_RANGE = (10, 600)
+PRE_ROLL_SECONDS_RANGE = (0, 30)
+POST_ROLL_SECONDS_RANGE = (0, 120)
+
+
+class RecordMode(models.TextChoices):
+    """When the recorder records a pull camera (push cameras send their own clips)."""
+
+    MOTION = "motion", "On motion"
+    CONTINUOUS = "continuous", "Continuously"
+    OFF = "off", "Never"
 
 
 def _within(bounds: tuple[float, float]) -> list[MinValueValidator | MaxValueValidator]:
@@ -57,6 +68,12 @@ class CameraRecordingSettings(TenantModel):
     motion_sensitivity = models.FloatField(default=0.5, validators=_within(MOTION_SENSITIVITY_RANGE))
     # The share of the picture that must change to count as motion, in percent.
     motion_min_area_percent = models.FloatField(default=0.2, validators=_within(MOTION_MIN_AREA_PERCENT_RANGE))
+    # Pull cameras (recordings.recorder): when to record, in clips of about this length,
+    # from this long before the first motion until this long after the last.
+    record_mode = models.CharField(max_length=12, choices=RecordMode.choices, default=RecordMode.MOTION)
+    segment_seconds = models.PositiveSmallIntegerField(default=60, validators=_within(SEGMENT_SECONDS_RANGE))
+    pre_roll_s = models.FloatField(default=5.0, validators=_within(PRE_ROLL_SECONDS_RANGE))
+    post_roll_s = models.FloatField(default=10.0, validators=_within(POST_ROLL_SECONDS_RANGE))
 
     objects = AccountRowManager["CameraRecordingSettings"]()
 

@@ -1,4 +1,4 @@
-"""Per-camera retention and motion settings (form and API), the household's quota and storage shown."""
+"""Per-camera retention, motion and recording settings (form and API), the household's quota and storage shown."""
 
 from decimal import Decimal
 
@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import Account
 from accounts.tenancy import account_scope
 from conftest import World, client_for
-from devices.models import Camera
+from devices.models import Camera, CameraKind
 from recordings.models import CameraRecordingSettings
 from recordings.retention import GB, format_bytes, storage_usage
 
@@ -126,3 +126,58 @@ def test_it_shows_everyone_storage_used_against_the_quota(world: World):
     owner_page = client_for(world.a.owner).get(reverse("recordings:storage")).content.decode()
     assert 'name="storage_quota_gb"' in owner_page
     assert 'value="20.0"' in owner_page
+
+
+def recording_of(household) -> tuple[str, int, float, float]:
+    with account_scope(household.account.pk):
+        c = CameraRecordingSettings.objects.get(camera_id=household.cameras[0].pk)
+    return (c.record_mode, c.segment_seconds, c.pre_roll_s, c.post_roll_s)
+
+
+def test_a_pull_cameras_page_says_when_it_records_and_changes_it(world: World):
+    with account_scope(world.a.account.pk):
+        Camera.objects.filter(pk=world.a.cameras[0].pk).update(kind=CameraKind.PULL)
+    url = reverse("devices:camera-edit", args=[world.a.cameras[0].pk])
+    page = client_for(world.a.owner).get(url).content.decode()
+    assert "It is recorded <strong>on motion</strong>, from 5 s before to 10 s after" in page
+    assert 'name="record_mode"' in page
+    form = {"name": world.a.cameras[0].name, "enabled": "on", "record_mode": "continuous", "segment_seconds": "120"}
+    assert client_for(world.a.member).post(url, form).status_code == 302
+    assert recording_of(world.a) == ("continuous", 120, 5.0, 10.0)
+    page = client_for(world.a.owner).get(url).content.decode()
+    assert "recorded <strong>continuously</strong>, in clips of about 120 s." in page
+
+    bad = {**form, "record_mode": "sometimes", "segment_seconds": "5", "pre_roll_s": "31"}
+    response = client_for(world.a.owner).post(url, bad)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Select a valid choice. sometimes is not one of the available choices." in body
+    assert "greater than or equal to 10" in body
+    assert "less than or equal to 30" in body
+    assert recording_of(world.a) == ("continuous", 120, 5.0, 10.0)
+
+
+def test_the_api_sets_the_recording_mode_and_refuses_an_unknown_one(world: World):
+    url = reverse("devices-api:camera-detail", args=[world.a.cameras[0].pk])
+    owner = api(world.a.owner)
+    assert owner.get(url).json()["record_mode"] == "motion"
+    response = owner.patch(url, {"record_mode": "off", "post_roll_s": 30}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["record_mode"], response.json()["post_roll_s"]) == ("off", 30.0)
+    bad = owner.patch(url, {"record_mode": "always"}, format="json")
+    assert bad.status_code == 400
+    assert bad.json() == {"record_mode": ['"always" is not a valid choice.']}
+    assert recording_of(world.a) == ("off", 60, 5.0, 30.0)
+
+
+def test_the_service_refuses_an_unknown_mode_from_any_caller(world: World):
+    from django.core.exceptions import ValidationError
+
+    from recordings.camera_settings import settings_save
+
+    with account_scope(world.a.account.pk), pytest.raises(ValidationError) as refused:
+        settings_save(camera(world.a), {"record_mode": "sometimes", "segment_seconds": 601})
+    assert refused.value.message_dict == {
+        "record_mode": ["Record is one of: motion, continuous, off."],
+        "segment_seconds": ["Clips last between 10 and 600 seconds."],
+    }
