@@ -31,6 +31,14 @@ class LiveServer:
     http_other: str = ""
 
 
+def session_reads() -> int:
+    """SQL statements a request spends reading its session: none when sessions come from
+    the shared Redis cache (``cached_db``, see nvr/settings.py), else one."""
+    from django.conf import settings
+
+    return 0 if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db" else 1
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
