@@ -251,8 +251,10 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         recording.status, recording.failure_reason = RecordingStatus.READY, ""
         recording.size_bytes, recording.sha256 = outcome.size_bytes, outcome.sha256
         recording.duration_s, recording.fps = info.duration_s, info.fps
-        recording.width, recording.height, recording.codec = info.width, info.height, info.codec[:40]
         prepared = outcome.prepared
+        # FFmpeg's codec name ("h264", "hevc", "mpeg4", "vp9"), not OpenCV's FOURCC ("FMP4" for MPEG-4 Part 2).
+        codec = prepared.codec or info.codec
+        recording.width, recording.height, recording.codec = info.width, info.height, codec[:40]
         recording.container = prepared.container
         recording.playable_in_browser = not prepared.not_playable_reason
         recording.not_playable_reason = readable_reason(prepared.not_playable_reason, empty="")

@@ -43,7 +43,7 @@ _WEBM_VIDEO = {"vp8", "vp9", "av1"}
 _EIGHT_BIT_420 = {"yuv420p", "yuvj420p"}
 # Sound a browser plays from an MP4; other sound is left out when remuxing (it could stop playback).
 _BROWSER_AUDIO = {"aac", "mp3", "opus", "flac"}
-_AUDIO_NAMES = {"pcm_alaw": "G.711 A-law", "pcm_mulaw": "G.711 µ-law", "adpcm_g726": "G.726"}
+_AUDIO_NAMES = {"pcm_alaw": "G.711 A-law sound", "pcm_mulaw": "G.711 µ-law sound", "adpcm_g726": "G.726 sound"}
 _CODEC_NAMES = {"hevc": "H.265 (HEVC)", "mpeg4": "MPEG-4 Part 2", "mjpeg": "Motion JPEG", "mpeg2video": "MPEG-2"}
 # Reported when the file's end is missing by more than this (a last frame's length is not "missing").
 _MISSING_END_S = 0.5
@@ -130,15 +130,15 @@ def not_playable_reason(codec: str, profile: str, pixel_format: str) -> str:
         if "10" in pixel_format or "10" in profile:
             what = "10-bit H.264 (High 10)"
         elif "444" in pixel_format or "4:4:4" in profile:
-            what = "H.264 with full colour detail (4:4:4)"
+            what = "full-colour (4:4:4) H.264"
         elif "422" in pixel_format or "4:2:2" in profile:
-            what = "H.264 with 4:2:2 colour"
+            what = "4:2:2 H.264"
         else:
-            what = "H.264 in an unusual picture format"
+            what = "rare-format H.264"
     elif codec in _WEBM_VIDEO:
-        what = f"{codec.upper()} in a 10-bit or full-colour picture format"
+        what = f"10-bit or full-colour {codec.upper()}"
     else:
-        what = _CODEC_NAMES.get(codec, f"{codec or 'unknown'}-encoded")
+        what = _CODEC_NAMES.get(codec, codec.upper() or "unknown")
     return f"the clip is {what} video, which web browsers cannot play; download it to watch it in a player such as VLC"
 
 
@@ -164,8 +164,8 @@ def _remux(
                 if name in _BROWSER_AUDIO:
                     mapping[audio.index] = target.add_stream_from_template(audio)
                 elif not notes:
-                    what = _AUDIO_NAMES.get(name, "in a format browsers cannot play")
-                    notes.append(f"the sound ({what}) was left out so that browsers can play the clip")
+                    what = _AUDIO_NAMES.get(name, "its format")
+                    notes.append(f"the sound was left out: browsers cannot play {what}")
             copied = _copy_packets(source, target, mapping, video.index)
             end_s, gaps = copied.end_s, copied.gaps
         os.replace(partial, dst)

@@ -127,7 +127,7 @@ class Viewed:
 
 
 # What the stored clip is (``Recording.container``): MP4, or WebM kept as uploaded.
-CONTENT_TYPES = {ClipContainer.MP4: "video/mp4", ClipContainer.WEBM: "video/webm"}
+CONTENT_TYPES: dict[str, str] = {ClipContainer.MP4: "video/mp4", ClipContainer.WEBM: "video/webm"}
 
 
 def clip_response(
