@@ -8,7 +8,8 @@ with:
   the caller; a single malloc arena pair; one BLAS thread);
 - ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_CPU`` (``cpu_s``, CPU seconds over
   all threads, default twice ``timeout_s``), ``RLIMIT_FSIZE``, no core dumps;
-- FFmpeg limited to local files in the MP4/QuickTime and Matroska/WebM containers;
+- FFmpeg limited to local files in the MP4/QuickTime and Matroska/WebM containers
+  for OpenCV; PyAV (``prepare``) opens only the demuxer ``sniff`` chose, local files only;
 - a wall-clock limit enforced by this process (kill, then reap), plus an alarm
   inside the child and death-with-parent in case this process dies first.
 
