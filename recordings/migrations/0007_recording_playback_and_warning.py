@@ -22,7 +22,7 @@ COLUMNS = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("recordings", "0005_camera_recording_settings")]
+    dependencies = [("recordings", "0006_recorder_lease")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
