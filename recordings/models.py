@@ -81,6 +81,13 @@ class CameraRecordingSettings(TenantModel):
         return f"recording settings of {self.camera_id}"
 
 
+class ClipContainer(models.TextChoices):
+    """How the stored clip is wrapped: MP4 (uploaded, or remuxed from MPEG-TS or Matroska), or WebM as uploaded."""
+
+    MP4 = "mp4", "MP4"
+    WEBM = "webm", "WebM"
+
+
 class RecordingStatus(models.TextChoices):
     UPLOADED = "uploaded", "Uploaded"
     PROCESSING = "processing", "Processing"
@@ -115,6 +122,13 @@ class Recording(TenantModel):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     codec = models.CharField(max_length=40, blank=True)
+    container = models.CharField(max_length=8, choices=ClipContainer.choices, default=ClipContainer.MP4)
+    # False for a READY clip whose video browsers cannot play (H.265, High 10 …): "download to play".
+    playable_in_browser = models.BooleanField(default=True)
+    # Readable by the household: why the browser cannot play it ('' when it can).
+    not_playable_reason = models.CharField(max_length=300, blank=True)
+    # Readable by the household: what processing could not keep of a READY clip (damage, sound left out).
+    warning = models.CharField(max_length=300, blank=True)
     motion_score = models.FloatField(default=0)
     has_motion = models.BooleanField(default=False)
     has_thumbnail = models.BooleanField(default=False)

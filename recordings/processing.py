@@ -1,4 +1,4 @@
-"""Processing one uploaded clip: index first, metadata, poster, motion events.
+"""Processing one uploaded clip: container and index, metadata, poster, motion events.
 
 Runs in the Celery worker (``recordings.tasks.process_recording``) in three steps,
 each database step a short transaction of its own, so that no transaction (nor
@@ -8,11 +8,15 @@ SQLite's write lock) stays open while a clip is decoded:
    nothing to do), mark it PROCESSING and commit, so the household sees progress;
 2. outside any transaction: decrypt the clip into a private folder (``mkdtemp``,
    mode 0700, under ``RECORDINGS_PROCESSING_DIR``, removed in ``finally``: the
-   only place plaintext exists), move its index to the front if needed and
-   analyse it, both in the isolated child process (``recordings.video.isolate``),
-   then write the poster and the remuxed clip (each encrypted in full, then renamed over the old file);
+   only place plaintext exists), check what the file is and rewrite it as an MP4
+   with its index first if needed (``recordings.video.containers``), then analyse
+   it, both in the isolated child process (``recordings.video.isolate``), then
+   write the poster and the remuxed clip (each encrypted in full, then renamed
+   over the old file, through ``ClipStorage.replace``);
 3. in the household's scope again: lock the row and store what was found
-   (READY), or the reason it failed (FAILED). If the row was deleted meanwhile,
+   (READY, with a warning if damaged stretches were skipped or sound left out,
+   and marked "download to play" if browsers cannot play its video), or the
+   reason it failed (FAILED). If the row was deleted meanwhile,
    the files step 2 wrote are removed (the deletion may have removed the old
    ones before step 2 wrote new ones).
 
@@ -46,8 +50,8 @@ from accounts.tenancy import account_scope
 from recordings import files
 from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.storage import StorageError
-from recordings.video.isolate import faststart_isolated, run_isolated
-from recordings.video.results import Analysis, MotionSettings, VideoError
+from recordings.video.isolate import prepare_isolated, run_isolated
+from recordings.video.results import Analysis, Gap, MotionSettings, Prepared, VideoError
 
 __all__ = ["MISSING", "TOO_LONG", "process", "processing_root", "readable_reason", "remove_stale_folders"]
 
@@ -82,7 +86,7 @@ class _Outcome:
     analysis: Analysis
     size_bytes: int
     sha256: str
-    remuxed: bool
+    prepared: Prepared
 
 
 def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str) -> str:
@@ -159,7 +163,8 @@ def _work(job: _Job) -> _Outcome:
         if size == 0:
             raise VideoError("the clip is empty")
         playable = folder / "playable.mp4"
-        remuxed = faststart_isolated(source, playable, timeout_s=timeout_s, memory_mb=memory_mb)
+        prepared = prepare_isolated(source, playable, timeout_s=timeout_s, memory_mb=memory_mb)
+        remuxed = prepared.remuxed
         final = playable if remuxed else source
         # The file that will be stored is the one analysed: READY means it decodes.
         analysis = run_isolated(final, job.motion, timeout_s=timeout_s, memory_mb=memory_mb)
@@ -172,7 +177,7 @@ def _work(job: _Job) -> _Outcome:
         if remuxed:
             with final.open("rb") as clip:
                 _replace(job, files.CLIP, clip)
-        return _Outcome(analysis=analysis, size_bytes=size, sha256=sha256, remuxed=remuxed)
+        return _Outcome(analysis=analysis, size_bytes=size, sha256=sha256, prepared=prepared)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -246,7 +251,15 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         recording.status, recording.failure_reason = RecordingStatus.READY, ""
         recording.size_bytes, recording.sha256 = outcome.size_bytes, outcome.sha256
         recording.duration_s, recording.fps = info.duration_s, info.fps
-        recording.width, recording.height, recording.codec = info.width, info.height, info.codec[:40]
+        prepared = outcome.prepared
+        # FFmpeg's codec name ("h264", "hevc", "mpeg4", "vp9"), not OpenCV's FOURCC ("FMP4" for MPEG-4 Part 2).
+        codec = prepared.codec or info.codec
+        recording.width, recording.height, recording.codec = info.width, info.height, codec[:40]
+        recording.container = prepared.container
+        recording.playable_in_browser = not prepared.not_playable_reason
+        recording.not_playable_reason = readable_reason(prepared.not_playable_reason, empty="")
+        gaps = merge_gaps([*prepared.gaps, *analysis.gaps])
+        recording.warning = readable_reason(warning(prepared.notes, gaps), empty="")
         recording.motion_score, recording.has_motion = analysis.clip_score, bool(analysis.events)
         recording.has_thumbnail = bool(analysis.poster_jpeg)
         recording.stored_bytes = files.stored_bytes(account_id=job.account_id, recording_id=job.recording_id)
@@ -274,16 +287,54 @@ def _mark_failed(recording: Recording, reason: str) -> None:
     files.clip_storage.delete(account_id=account_id, object_id=pk, kind=files.THUMBNAIL)
     recording.status = RecordingStatus.FAILED
     recording.failure_reason = readable_reason(reason)
+    recording.warning, recording.not_playable_reason, recording.playable_in_browser = "", "", True
     recording.has_motion, recording.motion_score, recording.has_thumbnail = False, 0.0, False
     recording.stored_bytes = files.stored_bytes(account_id=account_id, recording_id=pk)
     recording.processed_at = timezone.now()
     recording.save()
 
 
-def readable_reason(reason: str) -> str:
-    """One line of at most ``REASON_LENGTH`` characters, with any server path replaced by ``<file>``."""
+def readable_reason(reason: str, *, empty: str = "processing failed") -> str:
+    """One line of at most ``REASON_LENGTH`` characters, with any server path replaced by ``<file>``.
+
+    A reason is one sentence (no trailing period: pages show it after a colon). A
+    longer one is cut at a word and ends with "…".
+    """
     reason = _BARE_PATH.sub("<file>", _QUOTED_PATH.sub("<file>", reason))
-    return " ".join(reason.split())[:REASON_LENGTH] or "processing failed"
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_LENGTH:
+        reason = reason[: REASON_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+    return reason or empty
+
+
+MAX_GAPS_NAMED = 3
+GAP_TOLERANCE_S = 0.05
+
+
+def merge_gaps(gaps: list[Gap]) -> list[Gap]:
+    """Sorted, with overlapping or touching stretches (remuxing and the analysis may both see one) made one."""
+    merged: list[Gap] = []
+    for gap in sorted(gaps, key=lambda gap: gap.start_s):
+        if merged and gap.start_s <= merged[-1].end_s + GAP_TOLERANCE_S:
+            merged[-1] = Gap(merged[-1].start_s, max(merged[-1].end_s, gap.end_s))
+        else:
+            merged.append(gap)
+    return merged
+
+
+def warning(notes: list[str], gaps: list[Gap]) -> str:
+    """What a READY clip lost, in one sentence: damaged stretches (how long, where), then remuxing's notes."""
+    parts = []
+    if gaps:
+        lost = sum(gap.end_s - gap.start_s for gap in gaps)
+        spans = [f"{gap.start_s:.1f} to {gap.end_s:.1f} s" for gap in gaps[:MAX_GAPS_NAMED]]
+        if len(gaps) > MAX_GAPS_NAMED:
+            spans.append(f"{len(gaps) - MAX_GAPS_NAMED} more")
+        where = spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1]
+        stretches = "a damaged stretch" if len(gaps) == 1 else f"{len(gaps)} damaged stretches"
+        parts.append(f"{lost:.1f} s of video could not be decoded ({stretches}, at {where} into the clip)")
+    parts.extend(notes)
+    return "; ".join(parts)
 
 
 def processing_root() -> Path:

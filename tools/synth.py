@@ -6,8 +6,13 @@ during the given ``(start_s, end_s)`` intervals (it stays put in between). With
 ``faststart=False`` the file keeps FFmpeg's default layout for MP4, the index
 (``moov``) after the media data (``mdat``), as many cameras and recorders write it.
 
+``codec``, ``pixel_format`` and ``container`` make what other cameras write:
+H.265, MPEG-4 Part 2, VP8/VP9, 10-bit or 4:4:4 H.264, in MPEG-TS, Matroska,
+WebM, or a raw H.264 stream with no container; ``audio`` adds a sound track.
+
 The hostile helpers make what an attacker or a broken upload could send: a
-truncated copy, random bytes named ``.mp4``, and a valid MP4 whose H.264
+truncated copy, a copy with a damaged stretch in the middle, random bytes named
+``.mp4``, a JPEG, an HTML page, audio alone, and a valid MP4 whose H.264
 sequence parameter set (and sample entry and track header) claim absurd
 dimensions, so that a reader trusting the header would try to allocate
 gigabytes.
@@ -23,10 +28,31 @@ import av
 import cv2
 import numpy as np
 import numpy.typing as npt
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
 
 from recordings.video.faststart import Box, iter_boxes
 
-__all__ = ["make_clip", "make_huge_dimensions_copy", "make_random_file", "make_truncated_copy"]
+__all__ = [
+    "make_audio_only",
+    "make_clip",
+    "make_damaged_copy",
+    "make_html_page",
+    "make_huge_dimensions_copy",
+    "make_jpeg",
+    "make_random_file",
+    "make_truncated_copy",
+]
+
+# Encoder options: fast, quiet, camera-like (no B-frames where the encoder has them).
+_ENCODER_OPTIONS = {
+    "libx264": {},
+    "libx265": {"x265-params": "log-level=error:bframes=0"},
+    "libvpx": {"deadline": "realtime", "cpu-used": "8"},
+    "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"},
+    "mpeg4": {},
+}
+_AUDIO_RATES = {"pcm_s16le": 8000, "aac": 48000, "libopus": 48000, "libvorbis": 48000}
 
 NOISE_FRAMES = 5  # distinct noise patterns, cycled (drawing fresh noise for every 1080p frame is slow)
 
@@ -44,6 +70,10 @@ def make_clip(
     noise: float = 1.5,
     preset: str = "veryfast",
     seed: int = 1,
+    codec: str = "libx264",
+    pixel_format: str = "yuv420p",
+    container: str = "mp4",
+    audio: str = "",
 ) -> None:
     """Write an H.264 MP4 of ``seconds`` at ``fps`` where a block moves only during ``motion``.
 
@@ -51,7 +81,11 @@ def make_clip(
     is: low values make weak motion. ``noise`` is the standard deviation, in
     grey levels, of the per-frame noise added everywhere. ``faststart`` puts the
     index before the media data. Camera-like encoding: no B-frames, a keyframe
-    every 2 s.
+    every 2 s. ``codec`` is a PyAV encoder (``libx264``, ``libx265``, ``mpeg4``,
+    ``libvpx``, ``libvpx-vp9``), ``pixel_format`` its input (``yuv420p10le``,
+    ``yuv444p``), ``container`` an FFmpeg muxer (``mp4``, ``mpegts``,
+    ``matroska``, ``webm``, ``h264`` for a raw stream), ``audio`` an audio
+    encoder for a silent sound track (``aac``, ``pcm_s16le``, ``libopus``).
     """
     if width % 2 or height % 2 or width < 32 or height < 32:
         raise ValueError("width and height must be even and at least 32")
@@ -69,13 +103,19 @@ def make_clip(
 
     frame_count = max(1, round(seconds * fps))
     time_base = fractions.Fraction(1, fps)
-    options = {"movflags": "+faststart"} if faststart else {}
-    with av.open(os.fspath(path), mode="w", format="mp4", options=options) as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    options = {"movflags": "+faststart"} if faststart and container == "mp4" else {}
+    with av.open(os.fspath(path), mode="w", format=container, options=options) as output:
+        stream = output.add_stream(codec, rate=fps)
+        if not isinstance(stream, VideoStream):
+            raise ValueError(f"{codec} is not a video encoder")
+        stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
         stream.codec_context.gop_size = 2 * fps
         stream.codec_context.max_b_frames = 0
-        stream.codec_context.options = {"preset": preset}
+        encoder_options = dict(_ENCODER_OPTIONS.get(codec, {}))
+        if codec == "libx264":
+            encoder_options["preset"] = preset
+        stream.codec_context.options = encoder_options
+        sound = _sound_stream(output, audio) if audio else None
         planes = np.empty((height * 3 // 2, width), dtype=np.uint8)
         planes[height:] = chroma
         for index in range(frame_count):
@@ -88,11 +128,41 @@ def make_clip(
             np.clip(luma, 0, 255, out=luma)
             planes[:height] = luma
             frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            if pixel_format != "yuv420p":
+                frame = frame.reformat(format=pixel_format)
             frame.pts, frame.time_base = index, time_base
             for packet in stream.encode(frame):
-                container.mux(packet)
+                output.mux(packet)
         for packet in stream.encode(None):
-            container.mux(packet)
+            output.mux(packet)
+        if sound is not None:
+            _silence(output, sound, seconds)
+
+
+def _sound_stream(output: av.container.OutputContainer, codec: str) -> AudioStream:
+    """A mono sound track (added before anything is muxed: the header lists every stream)."""
+    stream = output.add_stream(codec, rate=_AUDIO_RATES.get(codec, 48000))
+    if not isinstance(stream, AudioStream):
+        raise ValueError(f"{codec} is not an audio encoder")
+    stream.layout = "mono"
+    return stream
+
+
+def _silence(output: av.container.OutputContainer, stream: AudioStream, seconds: float) -> None:
+    """``seconds`` of silence on ``stream`` (after the video: the file stays valid, if not interleaved)."""
+    context = stream.codec_context
+    rate = context.sample_rate
+    samples_per_frame = context.frame_size or 1024
+    sample_format = context.format.name
+    dtype = np.int16 if sample_format.startswith("s16") else np.float32
+    for start in range(0, round(seconds * rate), samples_per_frame):
+        silence = np.zeros((1, samples_per_frame), dtype=dtype)
+        frame = av.AudioFrame.from_ndarray(silence, format=sample_format, layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = rate, start, fractions.Fraction(1, rate)
+        for packet in stream.encode(frame):
+            output.mux(packet)
+    for packet in stream.encode(None):
+        output.mux(packet)
 
 
 def _moving_time(t: float, motion: Sequence[tuple[float, float]]) -> float:
@@ -118,6 +188,41 @@ def make_truncated_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]
     """Copy the first ``fraction`` of ``src`` to ``dst`` (a broken upload)."""
     data = Path(src).read_bytes()
     Path(dst).write_bytes(data[: int(len(data) * fraction)])
+
+
+def make_damaged_copy(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: float = 0.4, end: float = 0.6
+) -> None:
+    """Copy ``src`` with the bytes from ``start`` to ``end`` (fractions of its size) zeroed: a damaged stretch.
+
+    For an MP4 made with ``faststart=False`` the index is at the end, so the
+    stretch hits only media data: the frames in it are lost, those after it are not.
+    """
+    data = bytearray(Path(src).read_bytes())
+    first, last = int(len(data) * start), int(len(data) * end)
+    data[first:last] = bytes(last - first)
+    Path(dst).write_bytes(bytes(data))
+
+
+def make_jpeg(path: str | os.PathLike[str], *, width: int = 64, height: int = 48) -> None:
+    """A small JPEG photo (a camera's snapshot uploaded as a clip)."""
+    ok, encoded = cv2.imencode(".jpg", np.full((height, width, 3), 90, dtype=np.uint8))
+    if not ok:  # pragma: no cover - OpenCV encodes any 8-bit image
+        raise RuntimeError("JPEG encoding failed")
+    Path(path).write_bytes(encoded.tobytes())
+
+
+def make_html_page(path: str | os.PathLike[str]) -> None:
+    """An HTML page (what a camera's web server answers instead of the clip it was asked for)."""
+    Path(path).write_text(
+        "<!DOCTYPE html>\n<html><head><title>Login</title></head><body><form>password</form></body></html>\n"
+    )
+
+
+def make_audio_only(path: str | os.PathLike[str], *, seconds: float = 2.0) -> None:
+    """An MP4 (.m4a) holding one AAC sound track and no video."""
+    with av.open(os.fspath(path), mode="w", format="mp4") as output:
+        _silence(output, _sound_stream(output, "aac"), seconds)
 
 
 def make_random_file(path: str | os.PathLike[str], *, size: int = 256 * 1024, seed: int = 7) -> None:

@@ -31,7 +31,7 @@ from recordings.storage.backend import replace_encrypted
 from recordings.tasks import process_recording
 from recordings.tests.factories import make_recording
 from recordings.video.faststart import moov_before_mdat
-from recordings.video.isolate import faststart_isolated, run_isolated
+from recordings.video.isolate import prepare_isolated, run_isolated
 from recordings.video.results import VideoError
 from tools import synth
 
@@ -157,8 +157,8 @@ def test_it_moves_the_index_to_the_front_without_changing_the_frames(world: Worl
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [
-        ("truncated", "is not a valid MP4"),
-        ("random", "is not a valid MP4"),
+        ("truncated", "the MP4 file is incomplete: it was cut off before its index was written"),
+        ("random", "the file is not a video file"),
         ("huge_dimensions", "over the limit of 4096x4096 pixels"),
     ],
 )
@@ -305,14 +305,14 @@ def test_it_decrypts_into_a_private_folder_under_the_processing_dir(world: World
     root = tmp_path / "processing"
     settings.RECORDINGS_PROCESSING_DIR = root
     seen: list[Path] = []
-    real_faststart = faststart_isolated
+    real_prepare = prepare_isolated
 
     def spy(source: Path, *args, **kwargs):
         seen.append(Path(source))
         assert stat.S_IMODE(Path(source).parent.stat().st_mode) == 0o700
-        return real_faststart(source, *args, **kwargs)
+        return real_prepare(source, *args, **kwargs)
 
-    monkeypatch.setattr(processing, "faststart_isolated", spy)
+    monkeypatch.setattr(processing, "prepare_isolated", spy)
     assert run(uploaded(world.a.cameras[0], clip())) == RecordingStatus.READY
     (source,) = seen
     assert source.parent.parent == root
@@ -357,7 +357,7 @@ def test_it_strips_server_paths_from_a_failure_reason(world: World, monkeypatch)
             f'File "/srv/nvr/recordings/video/worker.py", line 3, at /var/tmp/x.mp4)'
         )
 
-    monkeypatch.setattr(processing, "faststart_isolated", failing)
+    monkeypatch.setattr(processing, "prepare_isolated", failing)
     recording = uploaded(world.a.cameras[0], clip())
     assert run(recording) == RecordingStatus.FAILED
     reason = fetch(recording).failure_reason

@@ -22,9 +22,11 @@ from av.video.stream import VideoStream
 
 from .results import MAX_HEIGHT, MAX_WIDTH, VideoError
 
-__all__ = ["Box", "ensure_faststart", "iter_boxes", "moov_before_mdat", "top_level_boxes"]
+__all__ = ["Box", "Layout", "ensure_faststart", "iter_boxes", "moov_before_mdat", "mp4_layout", "top_level_boxes"]
 
 MAX_BOXES = 10_000  # a real MP4 has a handful of top-level boxes; a file claiming more is not one
+# What a household reads; the box's name and offset go to no one (they are the file's raw bytes).
+BROKEN = "the MP4 file is damaged: its structure is broken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +45,34 @@ def _header(head: bytes, offset: int, end: int, read_large: bytes | None) -> tup
     header = 8
     if size == 1:
         if read_large is None or len(read_large) < 8:
-            raise VideoError(f"the file is not a valid MP4 (box '{kind}' at {offset} is cut short)")
+            raise BoxError(kind, offset, "cut short")
         (size,) = struct.unpack(">Q", read_large)
         header = 16
     elif size == 0:  # the box extends to the end of the file
         size = end - offset
-    if size < header or offset + size > end:
-        raise VideoError(f"the file is not a valid MP4 (box '{kind}' at {offset} has an impossible size {size})")
+    if size < header:
+        raise BoxError(kind, offset, f"an impossible size {size}")
+    if offset + size > end:
+        raise BoxError(kind, offset, f"a size {size} past the end", past_end=True)
     return Box(kind, offset, size), header
+
+
+class BoxError(VideoError):
+    """A box header that cannot be right; ``str()`` is the readable ``BROKEN``, ``detail`` is for logs and tests."""
+
+    def __init__(self, kind: str, offset: int, problem: str, *, past_end: bool = False) -> None:
+        super().__init__(BROKEN)
+        self.detail = f"box {kind.encode('latin-1')!r} at {offset} has {problem}"
+        self.box_kind = kind
+        self.past_end = past_end
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The top-level box types in order; ``cut_off`` when the last one runs past the end of the file."""
+
+    kinds: list[str]
+    cut_off: bool
 
 
 def iter_boxes(data: bytes) -> list[Box]:
@@ -76,13 +98,38 @@ def top_level_boxes(path: str | os.PathLike[str]) -> list[Box]:
         offset = 0
         while offset + 8 <= end:
             if len(boxes) >= MAX_BOXES:
-                raise VideoError("the file is not a valid MP4 (too many top-level boxes)")
+                raise VideoError(BROKEN)
             file.seek(offset)
             head = file.read(16)
             box, _ = _header(head[:8], offset, end, head[8:16])
             boxes.append(box)
             offset += box.size
     return boxes
+
+
+def mp4_layout(path: str | os.PathLike[str]) -> Layout:
+    """Like ``top_level_boxes``, but a last box running past the end (a file cut off) is allowed and reported.
+
+    Raises ``VideoError`` (``BROKEN``) for any other impossible header.
+    """
+    kinds: list[str] = []
+    with open(path, "rb") as file:
+        end = os.fstat(file.fileno()).st_size
+        offset = 0
+        while offset + 8 <= end:
+            if len(kinds) >= MAX_BOXES:
+                raise VideoError(BROKEN)
+            file.seek(offset)
+            head = file.read(16)
+            try:
+                box, _ = _header(head[:8], offset, end, head[8:16])
+            except BoxError as error:
+                if error.past_end and error.box_kind.isprintable() and error.box_kind.isascii():
+                    return Layout(kinds=[*kinds, error.box_kind], cut_off=True)
+                raise
+            kinds.append(box.kind)
+            offset += box.size
+    return Layout(kinds=kinds, cut_off=False)
 
 
 def moov_before_mdat(path: str | os.PathLike[str]) -> bool:
@@ -93,7 +140,7 @@ def moov_before_mdat(path: str | os.PathLike[str]) -> bool:
     """
     kinds = [box.kind for box in top_level_boxes(path)]
     if "moov" not in kinds:
-        raise VideoError("the file is not a playable MP4 (it has no 'moov' index)")
+        raise VideoError("the MP4 file is incomplete: it has no index")
     return "mdat" not in kinds or kinds.index("moov") < kinds.index("mdat")
 
 
@@ -141,7 +188,7 @@ def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
                 target.mux(packet)
         os.replace(partial, dst_path)
     except av.FFmpegError as error:
-        raise VideoError(f"the clip could not be remuxed for playback ({error})") from error
+        raise VideoError("the MP4 file could not be read to move its index to the front") from error
     finally:
         partial.unlink(missing_ok=True)
     if not moov_before_mdat(dst_path):  # pragma: no cover - FFmpeg honours movflags

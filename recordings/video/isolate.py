@@ -8,7 +8,8 @@ with:
   the caller; a single malloc arena pair; one BLAS thread);
 - ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_CPU`` (``cpu_s``, CPU seconds over
   all threads, default twice ``timeout_s``), ``RLIMIT_FSIZE``, no core dumps;
-- FFmpeg limited to local files in the MP4/QuickTime and Matroska/WebM containers;
+- FFmpeg limited to local files in the MP4/QuickTime and Matroska/WebM containers
+  for OpenCV; PyAV (``prepare``) opens only the demuxer ``sniff`` chose, local files only;
 - a wall-clock limit enforced by this process (kill, then reap), plus an alarm
   inside the child and death-with-parent in case this process dies first.
 
@@ -26,6 +27,7 @@ Typical use in a task::
 """
 
 import json
+import logging
 import math
 import os
 import signal
@@ -35,9 +37,20 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from .results import MEMORY_WORDS, Analysis, ClipInfo, MotionSettings, VideoError, clip_info_from_json
+from .results import (
+    MEMORY_WORDS,
+    UNDECODABLE,
+    Analysis,
+    ClipInfo,
+    MotionSettings,
+    Prepared,
+    VideoError,
+    clip_info_from_json,
+)
 
-__all__ = ["faststart_isolated", "probe_isolated", "run_isolated"]
+__all__ = ["faststart_isolated", "prepare_isolated", "probe_isolated", "run_isolated"]
+
+logger = logging.getLogger("nvr.recordings.isolate")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -73,7 +86,7 @@ def run_isolated(
     try:
         return Analysis.from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
-        raise VideoError(f"the analysis returned a malformed result ({error})", "error") from error
+        raise VideoError("the analysis returned a malformed result", "error") from error
 
 
 def probe_isolated(
@@ -84,7 +97,34 @@ def probe_isolated(
     try:
         return clip_info_from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
-        raise VideoError(f"the probe returned a malformed result ({error})", "error") from error
+        raise VideoError("the probe returned a malformed result", "error") from error
+
+
+def prepare_isolated(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    timeout_s: float = 120,
+    memory_mb: int = 1024,
+    cpu_s: float | None = None,
+) -> Prepared:
+    """``containers.prepare(src, dst)`` in a limited child process (see ``run_isolated``).
+
+    The child may write a file up to twice ``src``'s size plus 64 MB.
+    """
+    if not os.path.isfile(src):
+        raise VideoError("the clip file does not exist")
+    answer = _run_child(
+        {"op": "prepare", "path": _absolute(src), "dst": _absolute(dst)},
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        cpu_s=cpu_s,
+        file_mb=math.ceil(2 * os.path.getsize(src) / (1024 * 1024)) + 64,
+    )
+    try:
+        return Prepared.from_json(answer)
+    except (ValueError, KeyError, TypeError) as error:
+        raise VideoError("checking the clip returned a malformed result", "error") from error
 
 
 def faststart_isolated(
@@ -196,9 +236,10 @@ def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu
             raise VideoError("analysis wrote more output than allowed", "error")
         if any(word in errors for word in MEMORY_WORDS):
             raise VideoError(memory_reason, "memory")
+        logger.warning("clip worker ended by %s", name)
         if number in CRASH_SIGNALS:
-            raise VideoError(f"the clip could not be decoded (the decoder crashed with {name})", "crash")
-        raise VideoError(f"the clip could not be decoded (the analysis process was killed by {name})", "crash")
+            raise VideoError("the clip could not be decoded: the decoder crashed on it", "crash")
+        raise VideoError("the clip could not be decoded: its analysis was stopped", "crash")
     if len(answer) > MAX_ANSWER_BYTES:
         raise VideoError("the analysis returned more data than allowed", "error")
     try:
@@ -209,7 +250,8 @@ def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu
         if any(word in errors for word in MEMORY_WORDS):
             raise VideoError(memory_reason, "memory")
         last_line = errors.strip().splitlines()[-1][:200] if errors.strip() else f"exit status {status}"
-        raise VideoError(f"the clip could not be decoded (the analysis process failed: {last_line})", "error")
+        logger.warning("clip worker gave no answer: %s", last_line)
+        raise VideoError(UNDECODABLE, "error")
     if outcome["ok"]:
         return outcome.get("result")
     kind = outcome.get("kind")
@@ -217,7 +259,7 @@ def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu
     if kind == "memory":
         raise VideoError(memory_reason, "memory")
     if not isinstance(reason, str) or not isinstance(kind, str):
-        raise VideoError("the clip could not be decoded", "error")
+        raise VideoError(UNDECODABLE, "error")
     # The reason comes from our own code in the child; still, keep it to one readable line.
     reason = " ".join(reason.split())[:500]
     raise VideoError(reason, kind if kind in {"invalid", "timeout", "crash", "error"} else "error")

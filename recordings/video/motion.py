@@ -10,6 +10,13 @@ measured, and no warm-up or learning rate to tune); the share of pixels that cha
 sensitivity's threshold is the frame's motion. Frames over ``min_area_fraction``
 are motion; motion closer than ``min_event_gap_s`` merges into one event.
 
+Damage is not the end. A failed ``grab()`` means the decoder could not make a
+picture of what it read (a damaged stretch); the next ``grab()`` carries on
+after it. Only ``MAX_FAILED_GRABS`` failures in a row end the clip (at the real
+end, ``grab()`` fails at once, so this costs nothing there). Stretches with no
+picture become ``Analysis.gaps`` (between the frames around them, by their
+timestamps), and the duration runs to the last frame that decoded.
+
 A frame's score is the changed share of the picture scaled so that 5 % or more
 counts as 1; an event's score is its strongest frame's, the clip's is its
 strongest event's.
@@ -18,19 +25,27 @@ Run on untrusted files only inside the isolated worker (``isolate.py``).
 """
 
 import os
+from dataclasses import replace
 
 import cv2
 from cv2.typing import MatLike
 
 from .probe import open_clip
-from .results import Analysis, ClipInfo, MotionEvent, MotionSettings, VideoError
+from .results import Analysis, ClipInfo, Gap, MotionEvent, MotionSettings, VideoError
 
 __all__ = ["Analysis", "MotionEvent", "MotionSettings", "analyse", "merge_events"]
 
 FULL_SCORE_FRACTION = 0.05  # a frame where 5 % of the picture changed scores 1
 POSTER_MAX_WIDTH = 640
 POSTER_QUALITY = 80
-MIN_DECODED_SHARE = 0.9  # fewer frames than this share of what the container lists: truncated or corrupt
+# Failed grabs in a row that end the clip: at the real end grab() fails at once; one failure in a
+# damaged stretch skips many packets (OpenCV retries inside), so a few dozen cross any damage.
+MAX_FAILED_GRABS = 64
+# A jump between two decoded frames counts as a gap when it is over this many frame intervals
+# after a failed grab, or over ``QUIET_GAP_S`` (and 3 intervals) without one: cameras that lower
+# their frame rate in a still scene must not read as damage.
+DAMAGED_GAP_FRAMES = 1.5
+QUIET_GAP_S = 1.0
 
 Frame = MatLike
 
@@ -39,8 +54,8 @@ def analyse(path: str | os.PathLike[str], settings: MotionSettings | None = None
     """Analyse the clip at ``path`` for motion; see the module's docstring.
 
     Raises ``VideoError`` when the clip cannot be opened, fails ``probe``'s
-    checks, decodes no frame, or decodes far fewer frames than it lists
-    (truncated or corrupt).
+    checks, or decodes no frame at all. A clip with damaged stretches is
+    analysed around them (``Analysis.gaps``).
     """
     settings = settings or MotionSettings()
     with open_clip(path) as (capture, info):
@@ -64,19 +79,31 @@ def _analyse(capture: cv2.VideoCapture, info: ClipInfo, settings: MotionSettings
     best_score, best_frame = 0.0, None
     middle_frame: Frame | None = None
     last_frame: Frame | None = None
+    interval = 1.0 / info.fps
+    gaps: list[Gap] = []
+    failed_in_a_row = failed = 0
 
-    while capture.grab():
+    while failed_in_a_row < MAX_FAILED_GRABS:
+        if not capture.grab():
+            failed_in_a_row += 1
+            failed += 1
+            continue
         decoded += 1
         t = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
         if not t > last_t:  # no usable timestamp: count frames
-            t = last_t + 1.0 / info.fps if decoded > 1 else 0.0
+            t = last_t + interval if decoded > 1 else 0.0
+        if decoded > 1:
+            limit = DAMAGED_GAP_FRAMES * interval if failed_in_a_row else max(3 * interval, QUIET_GAP_S)
+            if t - last_t > limit:
+                gaps.append(Gap(last_t + interval, t))
+        failed_in_a_row = 0
         last_t = t
         if t + tolerance_s < next_due:
             continue  # decoded (grab) but never converted
         next_due = max(next_due + step_s, t + step_s - tolerance_s)
         ok, frame = capture.retrieve()
         if not ok or frame is None:
-            break
+            continue  # decoded but not convertible: analyse the next one
         analysed += 1
         grey = cv2.GaussianBlur(cv2.cvtColor(downscale(frame, small_w, small_h), cv2.COLOR_BGR2GRAY), (5, 5), 0)
         if previous is not None:
@@ -94,11 +121,11 @@ def _analyse(capture: cv2.VideoCapture, info: ClipInfo, settings: MotionSettings
         last_frame = frame
 
     if decoded == 0 or last_frame is None:
-        raise VideoError("the clip could not be decoded (no frame could be read)")
-    if decoded < MIN_DECODED_SHARE * info.frame_count - 1:
-        raise VideoError(
-            f"the clip is truncated or corrupt: only {decoded} of its {info.frame_count} frames could be decoded"
-        )
+        raise VideoError("no picture in the clip could be decoded")
+    duration_s = last_t + interval
+    if failed and info.duration_s - duration_s > DAMAGED_GAP_FRAMES * interval:
+        gaps.append(Gap(duration_s, info.duration_s))  # the container lists frames past the last one decoded
+    info = replace(info, duration_s=duration_s, frame_count=decoded)
     events = merge_events(motion, settings.min_event_gap_s)
     poster = best_frame if best_frame is not None else middle_frame if middle_frame is not None else last_frame
     return Analysis(
@@ -108,6 +135,7 @@ def _analyse(capture: cv2.VideoCapture, info: ClipInfo, settings: MotionSettings
         poster_jpeg=encode_poster(poster),
         frames_decoded=decoded,
         frames_analysed=analysed,
+        gaps=gaps,
     )
 
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Analysis", "ClipInfo", "MotionEvent", "MotionSettings", "VideoError"]
+__all__ = ["Analysis", "ClipInfo", "Gap", "MotionEvent", "MotionSettings", "Prepared", "VideoError"]
 
 # What an allocation failure looks like in a traceback or in OpenCV's and the loader's messages.
 MEMORY_WORDS = (
@@ -22,6 +22,9 @@ MEMORY_WORDS = (
     "Cannot allocate memory",
     "failed to map segment",
 )
+
+# The reason when a decoder fails in a way our code did not foresee (its own message goes to the log).
+UNDECODABLE = "the clip could not be decoded"
 
 # The largest picture a clip may have: checked from the container's header, before any decoding.
 MAX_WIDTH = 4096
@@ -68,6 +71,61 @@ class MotionEvent:
     start_s: float
     end_s: float
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A stretch of the clip, in seconds from its start, whose pictures could not be decoded."""
+
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What ``containers.prepare`` found and did, before any frame was decoded.
+
+    - ``container``: what is stored, ``"mp4"`` or ``"webm"`` (WebM is kept as uploaded).
+    - ``found``: the uploaded container, ``"mp4"``, ``"mpegts"``, ``"matroska"`` or ``"webm"``.
+    - ``remuxed``: whether a new file was written (index moved first, or another container rewrapped).
+    - ``codec``, ``profile``, ``pixel_format``: the video stream's, as FFmpeg names them.
+    - ``not_playable_reason``: "" when a browser plays the clip, else why not (one readable sentence).
+    - ``notes``: readable sentences about what remuxing left out (sound browsers cannot play, a cut-off end).
+    - ``gaps``: damaged stretches the demuxer skipped while remuxing (the analysis finds the others).
+    """
+
+    container: str
+    found: str
+    remuxed: bool
+    codec: str
+    profile: str = ""
+    pixel_format: str = ""
+    not_playable_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any, *, max_gaps: int = 100_000) -> "Prepared":
+        if not isinstance(data, dict):
+            raise ValueError("a preparation must be an object")
+        notes = data["notes"]
+        gaps = data["gaps"]
+        if not isinstance(notes, list) or len(notes) > 10 or not isinstance(gaps, list) or len(gaps) > max_gaps:
+            raise ValueError("malformed notes or gaps")
+        return cls(
+            container=_choice(data["container"], {"mp4", "webm"}),
+            found=_choice(data["found"], {"mp4", "mpegts", "matroska", "webm"}),
+            remuxed=_boolean(data["remuxed"]),
+            codec=_text(data["codec"], 40),
+            profile=_text(data["profile"], 60),
+            pixel_format=_text(data["pixel_format"], 40),
+            not_playable_reason=_text(data["not_playable_reason"], 300),
+            notes=[_text(note, 300) for note in notes],
+            gaps=[_gap(gap) for gap in gaps],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +190,8 @@ class Analysis:
     ``poster_jpeg`` is a JPEG at most 640 pixels wide: the frame with the most
     motion, or the middle of the clip when nothing moved. ``frames_decoded``
     counts every frame the decoder produced, ``frames_analysed`` those compared.
+    ``gaps`` are the stretches that could not be decoded (damage); ``info.duration_s``
+    then runs to the last frame that did.
     """
 
     info: ClipInfo
@@ -140,6 +200,7 @@ class Analysis:
     poster_jpeg: bytes = b""
     frames_decoded: int = 0
     frames_analysed: int = 0
+    gaps: list[Gap] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -156,6 +217,9 @@ class Analysis:
         poster = data["poster_jpeg"]
         if not isinstance(info, dict) or not isinstance(events, list) or not isinstance(poster, str):
             raise ValueError("malformed analysis")
+        gaps = data["gaps"]
+        if not isinstance(gaps, list) or len(gaps) > max_events:
+            raise ValueError("malformed gaps")
         if len(events) > max_events or len(poster) > max_poster_bytes * 4 // 3 + 4:
             raise ValueError("the analysis is larger than allowed")
         codec = info["codec"]
@@ -184,7 +248,14 @@ class Analysis:
             poster_jpeg=base64.b64decode(poster, validate=True),
             frames_decoded=_integer(data["frames_decoded"]),
             frames_analysed=_integer(data["frames_analysed"]),
+            gaps=[_gap(gap) for gap in gaps],
         )
+
+
+def _gap(data: Any) -> Gap:
+    if not isinstance(data, dict):
+        raise ValueError("malformed gap")
+    return Gap(start_s=_number(data["start_s"]), end_s=_number(data["end_s"]))
 
 
 def clip_info_from_json(data: Any) -> ClipInfo:
@@ -218,3 +289,21 @@ def _unit(value: Any) -> float:
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"expected a number between 0 and 1, got {value!r}")
     return number
+
+
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError(f"expected a string of at most {limit} characters")
+    return value
+
+
+def _choice(value: Any, choices: set[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"unexpected value {value!r}")
+    return str(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected a boolean, got {value!r}")
+    return value

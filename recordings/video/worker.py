@@ -13,7 +13,7 @@ the original stdout:
 
 A crash (segfault, abort) or a kill prints nothing; the parent reads the exit status.
 
-The request: ``{"op": "analyse" | "probe" | "faststart", "path": ..., "dst": ...,
+The request: ``{"op": "analyse" | "probe" | "prepare" | "faststart", "path": ..., "dst": ...,
 "settings": {...}, "limits": {"memory_mb": ..., "cpu_s": ..., "wall_s": ...,
 "file_mb": ...}, "hook": "module:function" (tests only)}``.
 """
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from .results import MEMORY_WORDS, MotionSettings, VideoError
+from .results import MEMORY_WORDS, UNDECODABLE, MotionSettings, VideoError
 
 PR_SET_PDEATHSIG = 1
 # FFmpeg reports a failed allocation as a decoding error ("decode_slice_header error"): a failure
@@ -91,6 +91,10 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             from .probe import probe
 
             return {"ok": True, "result": asdict(probe(path))}
+        if op == "prepare":
+            from .containers import prepare
+
+            return {"ok": True, "result": prepare(path, request["dst"]).to_json()}
         if op == "faststart":
             from .faststart import ensure_faststart
 
@@ -104,7 +108,9 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         message = f"{type(error).__name__}: {error}"
         if any(word in message for word in MEMORY_WORDS):
             return {"ok": False, "kind": "memory", "reason": "the clip needs more memory than allowed"}
-        return {"ok": False, "kind": "invalid", "reason": f"the clip could not be decoded ({message[:300]})"}
+        # The library's message (paths, bytes of the file) is for the operator's log, not the household.
+        print(f"clip worker: {message[:1000]}", file=sys.stderr)
+        return {"ok": False, "kind": "invalid", "reason": UNDECODABLE}
 
 
 def near_memory_limit(memory_mb: int) -> bool:

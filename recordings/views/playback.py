@@ -25,7 +25,7 @@ from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import AccessKind
 from recordings import files
-from recordings.models import Recording, RecordingStatus
+from recordings.models import ClipContainer, Recording, RecordingStatus
 from recordings.selectors import recording_get
 from recordings.storage import StorageError
 from recordings.views.ranges import ByteRange, Unsatisfiable, parse_range, streaming_response, unsatisfiable
@@ -126,6 +126,10 @@ class Viewed:
     object_label: str
 
 
+# What the stored clip is (``Recording.container``): MP4, or WebM kept as uploaded.
+CONTENT_TYPES: dict[str, str] = {ClipContainer.MP4: "video/mp4", ClipContainer.WEBM: "video/webm"}
+
+
 def clip_response(
     request: HttpRequest, recording: Recording, *, kind: AccessKind
 ) -> tuple[HttpResponseBase, Viewed | None]:
@@ -139,7 +143,7 @@ def clip_response(
         recording,
         kind=files.CLIP,
         size=recording.size_bytes,
-        content_type="video/mp4",
+        content_type=CONTENT_TYPES[recording.container],
         # Downloads get what they asked for (download managers resume with exact ranges).
         max_range=None if download else settings.RECORDINGS_MAX_RANGE_BYTES,
     )
@@ -192,11 +196,11 @@ def clip_video(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
 
 
 def download_name(recording: Recording) -> str:
-    """``<camera>-<YYYY-MM-DD_HH-MM-SS>.mp4`` in ASCII letters, digits, ``-`` and ``_`` only."""
+    """``<camera>-<YYYY-MM-DD_HH-MM-SS>.mp4`` (``.webm`` for a WebM clip) in ASCII letters, digits, ``-`` and ``_``."""
     ascii_name = unicodedata.normalize("NFKD", recording.camera.name).encode("ascii", "ignore").decode()
     camera = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name)
     camera = re.sub(r"[-_]{2,}", "-", camera).strip("-_")[:60] or "camera"
-    return f"{camera}-{timezone.localtime(recording.started_at):%Y-%m-%d_%H-%M-%S}.mp4"
+    return f"{camera}-{timezone.localtime(recording.started_at):%Y-%m-%d_%H-%M-%S}.{recording.container}"
 
 
 @require_http_methods(["GET", "HEAD"])
