@@ -109,7 +109,7 @@ def test_it_lets_only_owners_set_the_storage_quota(world: World):
 
     bad = owner.post(url, {"storage_quota_gb": "0"})
     assert bad.status_code == 400
-    assert "greater than or equal to 0.1" in bad.content.decode()
+    assert "The quota must be between 0.1 and 1000 GB" in bad.content.decode()
     assert owner.post(url, {"storage_quota_gb": "lots"}).status_code == 400
     assert quota_of(world.a) == int(Decimal("5.5") * GB)
 
@@ -126,3 +126,37 @@ def test_it_shows_everyone_storage_used_against_the_quota(world: World):
     owner_page = client_for(world.a.owner).get(reverse("recordings:storage")).content.decode()
     assert 'name="storage_quota_gb"' in owner_page
     assert 'value="20.0"' in owner_page
+
+
+def test_an_owner_cannot_choose_a_quota_above_the_servers_ceiling(world: World, settings):
+    """NVR_MAX_QUOTA_GB: the form says the ceiling, refuses more with a readable message, keeps the quota."""
+    settings.NVR_MAX_QUOTA_GB = 50
+    url = reverse("recordings:storage")
+    owner = client_for(world.a.owner)
+    page = owner.get(url).content.decode()
+    assert "Up to 50 GB." in page
+    assert 'max="50"' in page
+    refused = owner.post(url, {"storage_quota_gb": "100000"})
+    assert refused.status_code == 400
+    assert "The quota must be between 0.1 and 50 GB (the most this server allows a household)." in (
+        refused.content.decode()
+    )
+    assert quota_of(world.a) == 20 * GB
+    assert owner.post(url, {"storage_quota_gb": "50"}).status_code == 302
+    assert quota_of(world.a) == 50 * GB
+
+
+def test_the_service_refuses_a_quota_above_the_ceiling_whoever_calls_it(world: World, settings):
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import Role
+    from recordings.retention import storage_quota_set
+
+    settings.NVR_MAX_QUOTA_GB = 50
+    with account_scope(world.a.account.pk), pytest.raises(ValidationError) as refused:
+        storage_quota_set(actor=world.a.memberships[Role.OWNER], quota_gb=Decimal("50.1"))
+    assert refused.value.message_dict == {
+        "storage_quota_gb": ["The quota must be between 0.1 and 50 GB (the most this server allows a household)."]
+    }
+    assert quota_of(world.a) == 20 * GB
+
