@@ -160,3 +160,31 @@ def test_the_service_refuses_a_quota_above_the_ceiling_whoever_calls_it(world: W
     }
     assert quota_of(world.a) == 20 * GB
 
+
+def test_the_storage_api_shows_the_quota_and_lets_owners_set_it_up_to_the_ceiling(world: World, settings):
+    settings.NVR_MAX_QUOTA_GB = 50
+    url = reverse("recordings-api:storage")
+    with account_scope(world.a.account.pk):
+        used = storage_usage(world.a.account.pk).used_bytes
+    shown = api(world.a.viewer).get(url)
+    assert shown.status_code == 200
+    assert shown.json() == {
+        "used_bytes": used,
+        "quota_bytes": 20 * GB,
+        "storage_quota_gb": "20.0",
+        "max_quota_gb": "50.0",
+    }
+    owner = api(world.a.owner)
+    refused = owner.put(url, {"storage_quota_gb": "100000"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "storage_quota_gb": ["The quota must be between 0.1 and 50 GB (the most this server allows a household)."]
+    }
+    assert quota_of(world.a) == 20 * GB
+    for person in (world.a.member, world.a.viewer):
+        assert api(person).put(url, {"storage_quota_gb": "10"}, format="json").status_code == 403
+    assert quota_of(world.a) == 20 * GB
+    saved = owner.put(url, {"storage_quota_gb": "12.5"}, format="json")
+    assert saved.status_code == 200
+    assert saved.json()["quota_bytes"] == int(Decimal("12.5") * GB) == quota_of(world.a)
+    assert quota_of(world.b) == 20 * GB  # the caller's household only
