@@ -221,7 +221,8 @@ def _lock_and_check_limits(camera: Camera, spec: UploadSpec) -> None:
     live = Upload.objects.filter(expires_at__gt=timezone.now()).aggregate(
         in_flight=Sum("length"), here=Count("pk", filter=Q(camera_id=camera.pk))
     )
-    open_here, in_flight = live["here"], live["in_flight"] or 0
+    # int(): PostgreSQL's SUM of a bigint is a numeric (a Decimal here).
+    open_here, in_flight = live["here"], int(live["in_flight"] or 0)
     most_open = settings.RECORDINGS_MAX_OPEN_UPLOADS_PER_CAMERA
     if open_here >= most_open:
         raise TooManyOpenUploads(
