@@ -46,6 +46,7 @@ __all__ = [
     "StorageUsage",
     "enforce_retention",
     "format_bytes",
+    "lock_household",
     "make_room",
     "max_quota_gb",
     "prune_account",
@@ -217,7 +218,7 @@ def _prune_into(result: AccountPrune, account_id: uuid.UUID, *, now: datetime, b
         with account_scope(account_id):
             # The household's row, locked: an upload completing now makes room under the same lock,
             # so the two never pick (and wait on) the same clips.
-            _lock_household(account_id)
+            lock_household(account_id)
             count, freed, more = _prune_oldest(account_id, batch=batch, keep=None)
         result.over_quota += count
         result.bytes_freed += freed
@@ -225,8 +226,9 @@ def _prune_into(result: AccountPrune, account_id: uuid.UUID, *, now: datetime, b
             break
 
 
-def _lock_household(account_id: uuid.UUID) -> int:
-    """Lock the household's row until the transaction ends; its quota in bytes."""
+def lock_household(account_id: uuid.UUID) -> int:
+    """Lock the household's row until the transaction ends; its quota in bytes. What
+    serializes the writes that must agree on its storage: uploads created, clips pruned."""
     quota = Account.objects.select_for_update().filter(pk=account_id).values_list("storage_quota_bytes", flat=True)
     return int(quota.first() or 0)
 
@@ -257,7 +259,7 @@ def make_room(account_id: uuid.UUID, *, keep: uuid.UUID) -> AccountPrune:
     caller's scope and transaction, with the household's row locked here."""
     require_account_scope(account_id)
     result = AccountPrune(account_id=str(account_id))
-    _lock_household(account_id)
+    lock_household(account_id)
     batch = settings.RECORDINGS_PRUNE_BATCH
     while True:
         count, freed, more = _prune_oldest(account_id, batch=batch, keep=keep)

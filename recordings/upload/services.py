@@ -31,13 +31,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.models import Account
 from accounts.tenancy import require_account_scope
 from devices.credentials import DevicePrincipal
 from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, Upload
-from recordings.retention import format_bytes, make_room
+from recordings.retention import format_bytes, lock_household, make_room
 from recordings.services import recording_create
 from recordings.storage import DecryptionError, ObjectExists, resumable
 from recordings.storage.chunked import ciphertext_size_for
@@ -205,12 +204,7 @@ def _lock_and_check_limits(camera: Camera, spec: UploadSpec) -> None:
     quota or limits cannot take. In-flight bytes are the full declared lengths of the live
     uploads: the bytes received so far sit in partial files, outside the quota, until the
     clip is stored (expired uploads are not counted: they are removed hourly)."""
-    quota = (
-        Account.objects.select_for_update()
-        .filter(pk=camera.account_id)
-        .values_list("storage_quota_bytes", flat=True)
-        .first()
-    ) or 0
+    quota = lock_household(camera.account_id)
     # As stored (encrypted): a clip whose ciphertext is over the quota could never be kept.
     if ciphertext_size_for(spec.length) > quota:
         raise LargerThanQuota(
