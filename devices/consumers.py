@@ -3,7 +3,8 @@
 ``DeviceConsumer`` (``/ws/device/``): a camera authenticated by its token in an
 ``Authorization: Bearer`` header (cameras have no cookies and send no Origin).
 It sends binary JPEG frames; a frame that is too large, not a JPEG, or over the
-rate cap closes that connection with a code saying why, and no other.
+rate cap closes that connection with a code saying why, and no other. One socket
+per token: a newer connection with the same token closes the older one (4409).
 
 ``LiveViewerConsumer`` (``/ws/live/<camera id>/``): a signed-in person, origin
 checked, accepted only after the same scoped lookup the pages use. It receives
@@ -25,7 +26,13 @@ from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
 from devices import credentials
 from devices.fanout import ViewerSlot, get_hub, publish
-from devices.groups import GROUP_RENEW_SECONDS, camera_control_group, camera_viewer_group, device_control_group
+from devices.groups import (
+    GROUP_RENEW_SECONDS,
+    camera_control_group,
+    camera_viewer_group,
+    device_control_group,
+    device_token_group,
+)
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.status import report_in_scope
@@ -37,6 +44,8 @@ CLOSE_REVOKED = 4401
 CLOSE_NOT_JPEG = 4400
 CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
+# A newer socket opened with the same device token replaced this one.
+CLOSE_SUPERSEDED = 4409
 
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
@@ -135,7 +144,16 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
 
 
 class DeviceConsumer(FrameConsumer):
+    """One camera's socket. One per token: each socket joins its token's group, then
+    announces itself there with a stamp taken after joining; a socket closes (4409) on
+    an announcement newer than its own stamp (time, then channel name, so exactly one
+    of any set survives). Stamping after joining means an older socket is always in
+    the group when a newer one announces; across hosts this relies on their clocks
+    agreeing to within the time it takes to connect."""
+
     principal: credentials.DevicePrincipal | None = None
+    stamp: tuple[int, str] = (0, "")
+    superseded = False
 
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
@@ -149,16 +167,28 @@ class DeviceConsumer(FrameConsumer):
             await self.close()  # before accept: the handshake is refused
             return
         principal = self.principal
-        groups = [camera_control_group(principal.camera_id), device_control_group(principal.camera_id)]
+        token_group = device_token_group(principal.token_id)
+        groups = [camera_control_group(principal.camera_id), device_control_group(principal.camera_id), token_group]
         if not await self.join_and_guard(groups, lambda: database_sync_to_async(credentials.still_valid)(principal)):
             await self.leave()
             await self.close()
             return
+        self.stamp = (time.time_ns(), self.channel_name)
         self.rate = RateLimit(settings.LIVE_MAX_FPS)
         self.frames_since_report = 0
         self.reported_at = time.monotonic()
         await self.accept()
         await self.report(CameraStatus.ONLINE)
+        await self.channel_layer.group_send(
+            token_group, {"type": "device.connected", "at": self.stamp[0], "channel": self.stamp[1]}
+        )
+
+    async def device_connected(self, event: dict[str, Any]) -> None:
+        """A socket with this token announced itself: if it is newer, this one gives way."""
+        if (event["at"], event["channel"]) <= self.stamp:
+            return  # this socket's own announcement, or an older socket's (which the newer one closes)
+        self.superseded = True
+        await self.close(code=CLOSE_SUPERSEDED, reason="A newer connection with this token replaced this one.")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         assert self.principal is not None
@@ -190,7 +220,8 @@ class DeviceConsumer(FrameConsumer):
         if self.principal is None:
             return
         await self.leave()
-        await self.report(CameraStatus.OFFLINE)
+        if not self.superseded:  # the newer socket has reported the camera online
+            await self.report(CameraStatus.OFFLINE)
 
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
         assert self.principal is not None

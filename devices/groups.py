@@ -25,3 +25,8 @@ def device_control_group(camera_id: uuid.UUID) -> str:
 def camera_viewer_group(membership_id: uuid.UUID, camera_id: uuid.UUID) -> str:
     """One person's live views of one camera: closed when an owner takes the camera from them."""
     return f"watch.{membership_id.hex}.{camera_id.hex}"
+
+
+def device_token_group(token_id: uuid.UUID) -> str:
+    """The sockets opened with one device token: a newer one closes the older (one per token)."""
+    return f"token.{token_id.hex}"

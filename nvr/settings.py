@@ -381,6 +381,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = RECORDINGS_MAX_CHUNK_BYTES + 64 * 1024
 RECORDINGS_UPLOAD_EXPIRY_HOURS = env_int("RECORDINGS_UPLOAD_EXPIRY_HOURS", 24)
 # A new household's storage quota (GB); owners change theirs in the household settings.
 NVR_DEFAULT_STORAGE_QUOTA_GB = env_int("NVR_DEFAULT_STORAGE_QUOTA_GB", 20)
+# The largest quota an owner may choose (GB): the operator's disk is shared by every household.
+NVR_MAX_QUOTA_GB = env_int("NVR_MAX_QUOTA_GB", 1000)
+if not 1 <= NVR_DEFAULT_STORAGE_QUOTA_GB <= NVR_MAX_QUOTA_GB:
+    raise ImproperlyConfigured(
+        f"NVR_DEFAULT_STORAGE_QUOTA_GB={NVR_DEFAULT_STORAGE_QUOTA_GB} must be between 1 and NVR_MAX_QUOTA_GB "
+        f"({NVR_MAX_QUOTA_GB})."
+    )
+# Bytes a household may have in flight (declared lengths of its open uploads, not yet stored):
+# partial files live on the server's disk outside the quota, so this bounds them (507 beyond).
+RECORDINGS_MAX_INFLIGHT_BYTES = env_int("RECORDINGS_MAX_INFLIGHT_BYTES", 4 * 1024 * 1024 * 1024)
+# Open uploads per camera (429 beyond): a camera sends its clips one or two at a time; more
+# is a loop creating uploads it never finishes, each holding a partial file until it expires.
+RECORDINGS_MAX_OPEN_UPLOADS_PER_CAMERA = env_int("RECORDINGS_MAX_OPEN_UPLOADS_PER_CAMERA", 4)
 # Limits of the isolated decoding process, per clip.
 RECORDINGS_PROCESS_TIMEOUT_S = env_int("RECORDINGS_PROCESS_TIMEOUT_S", 120)
 RECORDINGS_PROCESS_MEMORY_MB = env_int("RECORDINGS_PROCESS_MEMORY_MB", 1024)

@@ -7,6 +7,13 @@ each household's own scope: first the clips older than their camera's
 oldest clips. Rows go in batches, each batch a transaction of its own, through
 ``recordings_purge`` (the rows now, their files once the batch commits).
 
+Uploads make room too: ``make_room`` runs when an upload completes, in its
+transaction, so a household's storage stays within its quota between runs.
+Neither counts uploads in flight: their bytes may never arrive (a camera that
+dies mid-upload), and deleting recorded video for them would lose it for
+nothing. In-flight bytes are bounded when an upload is created instead
+(``recordings.upload.services``: ``RECORDINGS_MAX_INFLIGHT_BYTES``).
+
 One household's failure (its storage, its rows) is logged and reported in
 ``RetentionReport.failed``; the others are still pruned, and the next run tries
 it again. A file that cannot be deleted is logged and left to the sweep.
@@ -28,7 +35,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Membership
 from accounts.services import actor_account_id
-from accounts.tenancy import account_scope, unscoped
+from accounts.tenancy import account_scope, require_account_scope, unscoped
 from devices.selectors import filter_visible_cameras
 from recordings.models import CameraRecordingSettings, Recording
 from recordings.services import recordings_purge
@@ -39,6 +46,9 @@ __all__ = [
     "StorageUsage",
     "enforce_retention",
     "format_bytes",
+    "lock_household",
+    "make_room",
+    "max_quota_gb",
     "prune_account",
     "storage_quota_set",
     "storage_usage",
@@ -49,7 +59,11 @@ logger = logging.getLogger("nvr.recordings.retention")
 
 GB = 1024**3
 MIN_QUOTA_GB = Decimal("0.1")
-MAX_QUOTA_GB = Decimal(100_000)
+
+
+def max_quota_gb() -> Decimal:
+    """The largest quota an owner may choose (``NVR_MAX_QUOTA_GB``, the operator's ceiling)."""
+    return Decimal(settings.NVR_MAX_QUOTA_GB)
 
 
 def format_bytes(count: int) -> str:
@@ -102,13 +116,18 @@ def storage_usage_seen_by(viewer: Membership) -> StorageUsage:
     return StorageUsage(used_bytes=int(used), quota_bytes=int(quota or 0))
 
 
+def quota_range_message(ceiling: Decimal) -> str:
+    return f"The quota must be between {MIN_QUOTA_GB} and {ceiling} GB (the most this server allows a household)."
+
+
 def storage_quota_set(*, actor: Membership, quota_gb: Decimal) -> Account:
     """Owners set their household's storage quota (GB); the next retention run enforces it."""
     actor_account_id(actor)
     if not actor.is_owner:
         raise PermissionDenied("Only an owner can change the household's storage quota.")
-    if not MIN_QUOTA_GB <= quota_gb <= MAX_QUOTA_GB:
-        raise ValidationError({"storage_quota_gb": f"The quota must be between {MIN_QUOTA_GB} and {MAX_QUOTA_GB} GB."})
+    ceiling = max_quota_gb()
+    if not MIN_QUOTA_GB <= quota_gb <= ceiling:
+        raise ValidationError({"storage_quota_gb": quota_range_message(ceiling)})
     account = actor.account
     account.storage_quota_bytes = int(quota_gb * GB)
     account.save(update_fields=["storage_quota_bytes"])
@@ -197,20 +216,54 @@ def _prune_into(result: AccountPrune, account_id: uuid.UUID, *, now: datetime, b
                 break
     while True:
         with account_scope(account_id):
-            usage = storage_usage(account_id)
-            excess = usage.used_bytes - usage.quota_bytes
-            if excess <= 0:
-                break
-            doomed, freed = [], 0
-            for recording in Recording.objects.order_by("started_at", "pk").only("pk", "account_id", "stored_bytes")[
-                :batch
-            ]:
-                if freed >= excess:
-                    break
-                doomed.append(recording)
-                freed += recording.stored_bytes
-            if not doomed:
-                break
-            recordings_purge(doomed)
-        result.over_quota += len(doomed)
+            # The household's row, locked: an upload completing now makes room under the same lock,
+            # so the two never pick (and wait on) the same clips.
+            lock_household(account_id)
+            count, freed, more = _prune_oldest(account_id, batch=batch, keep=None)
+        result.over_quota += count
         result.bytes_freed += freed
+        if not more:
+            break
+
+
+def lock_household(account_id: uuid.UUID) -> int:
+    """Lock the household's row until the transaction ends; its quota in bytes. What
+    serializes the writes that must agree on its storage: uploads created, clips pruned."""
+    quota = Account.objects.select_for_update().filter(pk=account_id).values_list("storage_quota_bytes", flat=True)
+    return int(quota.first() or 0)
+
+
+def _prune_oldest(account_id: uuid.UUID, *, batch: int, keep: uuid.UUID | None) -> tuple[int, int, bool]:
+    """One batch of the household's oldest clips (never ``keep``) while it is over quota:
+    how many went, the bytes freed, and whether it may still be over."""
+    usage = storage_usage(account_id)
+    excess = usage.used_bytes - usage.quota_bytes
+    if excess <= 0:
+        return 0, 0, False
+    doomed, freed = [], 0
+    candidates = Recording.objects.exclude(pk=keep) if keep is not None else Recording.objects.all()
+    for recording in candidates.order_by("started_at", "pk").only("pk", "account_id", "stored_bytes")[:batch]:
+        if freed >= excess:
+            break
+        doomed.append(recording)
+        freed += recording.stored_bytes
+    if not doomed:
+        return 0, 0, False
+    recordings_purge(doomed)
+    return len(doomed), freed, freed < excess
+
+
+def make_room(account_id: uuid.UUID, *, keep: uuid.UUID) -> AccountPrune:
+    """A clip ``keep`` was just stored: delete the household's oldest other clips while it
+    stores more than its quota (rows now, files once the caller commits). Runs in the
+    caller's scope and transaction, with the household's row locked here."""
+    require_account_scope(account_id)
+    result = AccountPrune(account_id=str(account_id))
+    lock_household(account_id)
+    batch = settings.RECORDINGS_PRUNE_BATCH
+    while True:
+        count, freed, more = _prune_oldest(account_id, batch=batch, keep=keep)
+        result.over_quota += count
+        result.bytes_freed += freed
+        if not more:
+            return result

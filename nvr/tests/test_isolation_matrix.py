@@ -134,6 +134,8 @@ LIST_ROUTES = {
     "recordings:timeline",
     "recordings:storage",
     "recordings-api:recording-list",
+    # The storage used and the quota (owners PUT it): test_quota.py checks B's is untouched.
+    "recordings-api:storage",
     "support-grants:list",
 }
 # Routes for cameras, authenticated by a device token only (never a session).

@@ -60,3 +60,10 @@ def test_a_typo_in_a_number_stops_the_process():
     result = manage("check", SESSION_COOKIE_AGE="two weeks")
     assert result.returncode != 0
     assert "SESSION_COOKIE_AGE='two weeks' is not an integer" in result.stderr
+
+
+def test_a_default_quota_above_the_ceiling_stops_the_process():
+    result = manage("check", NVR_DEFAULT_STORAGE_QUOTA_GB="2000", NVR_MAX_QUOTA_GB="1000")
+    assert result.returncode != 0
+    assert "NVR_DEFAULT_STORAGE_QUOTA_GB=2000 must be between 1 and NVR_MAX_QUOTA_GB (1000)" in result.stderr
+    assert manage("check", NVR_DEFAULT_STORAGE_QUOTA_GB="1000", NVR_MAX_QUOTA_GB="1000").returncode == 0

@@ -156,3 +156,16 @@ class RecordingFilterSerializer(serializers.Serializer[Any]):
         if start is not None and end is not None and end <= start:
             raise serializers.ValidationError({"end": "end must be after start."})
         return attrs
+
+
+class StorageSerializer(serializers.Serializer[Any]):
+    """The household's storage against its quota (what ``/recordings/storage/`` shows)."""
+
+    used_bytes = serializers.IntegerField(read_only=True, help_text="Clips and thumbnails as stored (encrypted).")
+    quota_bytes = serializers.IntegerField(read_only=True)
+    storage_quota_gb = serializers.DecimalField(
+        max_digits=12, decimal_places=1, help_text="The quota in GB (1024**3 bytes); owners set it."
+    )
+    max_quota_gb = serializers.DecimalField(
+        max_digits=12, decimal_places=1, read_only=True, help_text="The largest quota this server allows."
+    )

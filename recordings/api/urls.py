@@ -1,5 +1,6 @@
 """The household's recordings API (session authentication, the active household)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from recordings.api import views
@@ -9,4 +10,4 @@ app_name = "recordings-api"
 router = SimpleRouter(use_regex_path=False)
 router.register("recordings", views.RecordingViewSet, basename="recording")
 
-urlpatterns = [*router.urls]
+urlpatterns = [path("storage/", views.StorageView.as_view(), name="storage"), *router.urls]

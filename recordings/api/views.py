@@ -1,9 +1,11 @@
-"""REST API of the household's recordings: a keyset-paged list, a recording, deleting one.
+"""REST API of the household's recordings: a keyset-paged list, a recording, deleting one;
+the household's storage and its quota.
 
 Querysets are built per request inside the household's scope (set by the
 tenancy middleware), so another household's recording or camera is a 404.
 """
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.api.common import actor_of
 from devices.selectors import camera_get
@@ -20,9 +23,11 @@ from recordings.api.serializers import (
     RecordingFilterSerializer,
     RecordingPageSerializer,
     RecordingSerializer,
+    StorageSerializer,
     recordings_json,
 )
 from recordings.models import Recording
+from recordings.retention import GB, max_quota_gb, storage_quota_set, storage_usage_seen_by
 from recordings.selectors import keyset_page, recordings_filtered, recordings_visible
 from recordings.services import recording_delete
 
@@ -95,3 +100,31 @@ class RecordingViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         recording_delete(actor=actor_of(request), recording=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StorageView(APIView):
+    """``GET``: the storage used against the quota (everyone). ``PUT``: owners set the quota,
+    up to the server's ceiling (``max_quota_gb``); more is a 400 saying the ceiling."""
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        usage = storage_usage_seen_by(actor_of(request))
+        return StorageSerializer(
+            {
+                "used_bytes": usage.used_bytes,
+                "quota_bytes": usage.quota_bytes,
+                "storage_quota_gb": round(Decimal(usage.quota_bytes) / GB, 1),
+                "max_quota_gb": max_quota_gb(),
+            }
+        ).data
+
+    @extend_schema(responses=StorageSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._body(request))
+
+    @extend_schema(request=StorageSerializer, responses=StorageSerializer)
+    def put(self, request: Request) -> Response:
+        data = StorageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # The service decides who may and how much (403 for non-owners, 400 above the ceiling).
+        storage_quota_set(actor=actor_of(request), quota_gb=data.validated_data["storage_quota_gb"])
+        return Response(self._body(request))

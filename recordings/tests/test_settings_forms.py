@@ -109,7 +109,7 @@ def test_it_lets_only_owners_set_the_storage_quota(world: World):
 
     bad = owner.post(url, {"storage_quota_gb": "0"})
     assert bad.status_code == 400
-    assert "greater than or equal to 0.1" in bad.content.decode()
+    assert "The quota must be between 0.1 and 1000 GB" in bad.content.decode()
     assert owner.post(url, {"storage_quota_gb": "lots"}).status_code == 400
     assert quota_of(world.a) == int(Decimal("5.5") * GB)
 
@@ -181,3 +181,65 @@ def test_the_service_refuses_an_unknown_mode_from_any_caller(world: World):
         "record_mode": ["Record is one of: motion, continuous, off."],
         "segment_seconds": ["Clips last between 10 and 600 seconds."],
     }
+
+
+def test_an_owner_cannot_choose_a_quota_above_the_servers_ceiling(world: World, settings):
+    """NVR_MAX_QUOTA_GB: the form says the ceiling, refuses more with a readable message, keeps the quota."""
+    settings.NVR_MAX_QUOTA_GB = 50
+    url = reverse("recordings:storage")
+    owner = client_for(world.a.owner)
+    page = owner.get(url).content.decode()
+    assert "Up to 50 GB." in page
+    assert 'max="50"' in page
+    refused = owner.post(url, {"storage_quota_gb": "100000"})
+    assert refused.status_code == 400
+    assert "The quota must be between 0.1 and 50 GB (the most this server allows a household)." in (
+        refused.content.decode()
+    )
+    assert quota_of(world.a) == 20 * GB
+    assert owner.post(url, {"storage_quota_gb": "50"}).status_code == 302
+    assert quota_of(world.a) == 50 * GB
+
+
+def test_the_service_refuses_a_quota_above_the_ceiling_whoever_calls_it(world: World, settings):
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import Role
+    from recordings.retention import storage_quota_set
+
+    settings.NVR_MAX_QUOTA_GB = 50
+    with account_scope(world.a.account.pk), pytest.raises(ValidationError) as refused:
+        storage_quota_set(actor=world.a.memberships[Role.OWNER], quota_gb=Decimal("50.1"))
+    assert refused.value.message_dict == {
+        "storage_quota_gb": ["The quota must be between 0.1 and 50 GB (the most this server allows a household)."]
+    }
+    assert quota_of(world.a) == 20 * GB
+
+
+def test_the_storage_api_shows_the_quota_and_lets_owners_set_it_up_to_the_ceiling(world: World, settings):
+    settings.NVR_MAX_QUOTA_GB = 50
+    url = reverse("recordings-api:storage")
+    with account_scope(world.a.account.pk):
+        used = storage_usage(world.a.account.pk).used_bytes
+    shown = api(world.a.viewer).get(url)
+    assert shown.status_code == 200
+    assert shown.json() == {
+        "used_bytes": used,
+        "quota_bytes": 20 * GB,
+        "storage_quota_gb": "20.0",
+        "max_quota_gb": "50.0",
+    }
+    owner = api(world.a.owner)
+    refused = owner.put(url, {"storage_quota_gb": "100000"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "storage_quota_gb": ["The quota must be between 0.1 and 50 GB (the most this server allows a household)."]
+    }
+    assert quota_of(world.a) == 20 * GB
+    for person in (world.a.member, world.a.viewer):
+        assert api(person).put(url, {"storage_quota_gb": "10"}, format="json").status_code == 403
+    assert quota_of(world.a) == 20 * GB
+    saved = owner.put(url, {"storage_quota_gb": "12.5"}, format="json")
+    assert saved.status_code == 200
+    assert saved.json()["quota_bytes"] == int(Decimal("12.5") * GB) == quota_of(world.a)
+    assert quota_of(world.b) == 20 * GB  # the caller's household only

@@ -20,3 +20,13 @@ def test_an_unmapped_refusal_is_a_server_error():
 
     assert as_tus_error(Unknown("?")).status == 500
     assert as_tus_error(type("Late", (errors.UploadNotFound,), {})("gone")).status == 404
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [(errors.LargerThanQuota, 413), (errors.TooManyOpenUploads, 429), (errors.InFlightLimit, 507)],
+    ids=lambda value: getattr(value, "__name__", str(value)),
+)
+def test_the_limits_have_their_documented_statuses(kind: type[errors.UploadError], status: int):
+    """README, Recordings: 413 larger than the quota, 429 too many open uploads, 507 too much in flight."""
+    assert as_tus_error(kind("why")).status == status

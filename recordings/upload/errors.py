@@ -6,8 +6,11 @@ No HTTP here: ``recordings.upload.views`` maps each kind to its tus status.
 __all__ = [
     "CameraGone",
     "ChecksumMismatch",
+    "InFlightLimit",
     "InvalidPart",
+    "LargerThanQuota",
     "PublishFailed",
+    "TooManyOpenUploads",
     "UploadConflict",
     "UploadError",
     "UploadNotFound",
@@ -44,3 +47,15 @@ class ChecksumMismatch(UploadError):
 
 class PublishFailed(UploadError):
     """The clip could not be given its final name; the upload stays resumable."""
+
+
+class LargerThanQuota(UploadError):
+    """The declared clip is larger than the household's whole storage quota: it could never be kept."""
+
+
+class InFlightLimit(UploadError):
+    """The household's open uploads already declare as many bytes as the server holds in flight for it."""
+
+
+class TooManyOpenUploads(UploadError):
+    """The camera has as many open uploads as it may: finish or cancel one first."""

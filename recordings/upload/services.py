@@ -9,6 +9,12 @@ files it made are deleted before the error leaves it. A checksum mismatch is
 not raised but returned as the state's ``refusal``: the upload's removal must
 commit before the camera is told. Should the commit itself fail, the files left
 without rows are the sweep's to remove (``recordings.sweep``).
+
+Limits: creating an upload locks the household's row, then checks the clip
+against the whole quota, the camera's open uploads and the household's bytes
+in flight (the declared lengths of its live uploads), so two creations at the
+same instant take turns and cannot both pass a limit only one fits. Completing
+one makes room within the quota under the same lock (``retention.make_room``).
 """
 
 import hashlib
@@ -22,7 +28,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.tenancy import require_account_scope
@@ -30,14 +36,19 @@ from devices.credentials import DevicePrincipal
 from devices.models import Camera
 from recordings import files
 from recordings.models import Recording, Upload
+from recordings.retention import format_bytes, lock_household, make_room
 from recordings.services import recording_create
 from recordings.storage import DecryptionError, ObjectExists, resumable
+from recordings.storage.chunked import ciphertext_size_for
 from recordings.upload.constants import CHUNK_MULTIPLE
 from recordings.upload.errors import (
     CameraGone,
     ChecksumMismatch,
+    InFlightLimit,
     InvalidPart,
+    LargerThanQuota,
     PublishFailed,
+    TooManyOpenUploads,
     UploadConflict,
     UploadError,
     UploadNotFound,
@@ -139,6 +150,11 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
         if camera is None:
             # Deleted since its token was checked (the token went with it).
             raise CameraGone("This camera no longer exists: its token is no longer valid.")
+        _lock_and_check_limits(camera, spec)
+        # A retry with the same key may have committed its upload while this one waited for the lock.
+        existing = _by_key(principal, spec)
+        if existing is not None:
+            return existing
         upload = Upload(
             account_id=camera.account_id,
             camera=camera,
@@ -181,6 +197,41 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
                 refusal=state.refusal,
             )
         return _state(upload, created=True)
+
+
+def _lock_and_check_limits(camera: Camera, spec: UploadSpec) -> None:
+    """Lock the household's row (held until the request commits), then refuse a clip its
+    quota or limits cannot take. In-flight bytes are the full declared lengths of the live
+    uploads: the bytes received so far sit in partial files, outside the quota, until the
+    clip is stored (expired uploads are not counted: they are removed hourly)."""
+    quota = lock_household(camera.account_id)
+    # As stored (encrypted): a clip whose ciphertext is over the quota could never be kept.
+    if ciphertext_size_for(spec.length) > quota:
+        raise LargerThanQuota(
+            f"The clip is {spec.length} bytes ({format_bytes(spec.length)}): larger than the household's whole "
+            f"storage quota of {quota} bytes ({format_bytes(quota)}). Record shorter clips, or ask an owner of "
+            "the household to raise the quota."
+        )
+    live = Upload.objects.filter(expires_at__gt=timezone.now()).aggregate(
+        in_flight=Sum("length"), here=Count("pk", filter=Q(camera_id=camera.pk))
+    )
+    # int(): PostgreSQL's SUM of a bigint is a numeric (a Decimal here).
+    open_here, in_flight = live["here"], int(live["in_flight"] or 0)
+    most_open = settings.RECORDINGS_MAX_OPEN_UPLOADS_PER_CAMERA
+    if open_here >= most_open:
+        raise TooManyOpenUploads(
+            f"This camera has {open_here} unfinished uploads, the most it may have open at once "
+            f"({most_open}): finish them, or cancel one (DELETE), before starting another. "
+            f"Abandoned uploads expire after {settings.RECORDINGS_UPLOAD_EXPIRY_HOURS} hours."
+        )
+    most_in_flight = settings.RECORDINGS_MAX_INFLIGHT_BYTES
+    if in_flight + spec.length > most_in_flight:
+        raise InFlightLimit(
+            f"The household's unfinished uploads already declare {in_flight} bytes ({format_bytes(in_flight)}); "
+            f"this clip's {spec.length} more would pass the {most_in_flight} bytes "
+            f"({format_bytes(most_in_flight)}) this server holds in flight for a household. "
+            "Try again once the uploads in progress finish (or cancel those that never will)."
+        )
 
 
 def upload_append(
@@ -299,6 +350,8 @@ def _complete(upload: Upload, digest: str | None, undo: Undo) -> UploadState:
         sha256=upload.sha256,
         idempotency_key=upload.idempotency_key,
     )
+    # The household's storage stays within its quota: its oldest other clips make room now.
+    make_room(account_id, keep=recording.pk)
     state = UploadState(upload.pk, upload.length, upload.length, upload.expires_at, recording_id=recording.pk)
     upload.delete()
     return state

@@ -41,7 +41,10 @@ _STATUS: dict[type[errors.UploadError], int] = {
     errors.CameraGone: 401,  # with WWW-Authenticate, like any other rejected token
     errors.UploadNotFound: 404,
     errors.UploadConflict: 409,
+    errors.LargerThanQuota: 413,  # Payload Too Large: no retry can help
+    errors.TooManyOpenUploads: 429,  # not 409 (tus clients retry 409s at once): finish or cancel one first
     errors.PublishFailed: 500,
+    errors.InFlightLimit: 507,  # Insufficient Storage: room comes back as the household's uploads finish
 }
 
 

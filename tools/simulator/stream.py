@@ -183,6 +183,7 @@ CLOSE_CODES = {
     1011: "server error",
     4400: "not a JPEG frame, or a text message",
     4401: "access ended: token revoked, camera disabled or deleted",
+    4409: "a newer connection with this camera's token replaced this one",
     4413: "frame too large",
     4429: "frames sent faster than the server's rate cap",
 }
