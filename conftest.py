@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +38,9 @@ from devices.services import camera_create
 from nvr.testing import LiveServer
 from recordings.models import Recording, RecordingStatus
 from recordings.tests.factories import make_recording
+from tools.rtsp_testing import RtspServer
+from tools.rtsp_testing import missing as rtsp_missing
+from tools.synth import make_clip
 
 __all__ = [
     "PASSWORD",
@@ -83,6 +87,15 @@ def _empty_cache() -> None:
     """Counters (sign-in and token failures, rate limits) and dedupe keys live in the cache:
     every test starts from none, whatever ran before it from the same address."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _local_cameras_allowed(settings, monkeypatch) -> None:
+    """The tests' cameras (MJPEG and RTSP servers) listen on 127.0.0.1, which camera addresses
+    may not reach unless an operator allows it: the tests allow it, as the demo does. Tests
+    of the refusals set their own list. The variable reaches the workers the tests start."""
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    monkeypatch.setenv("NVR_CAMERA_ALLOWED_NETWORKS", "127.0.0.1/32")
 
 
 @pytest.fixture(autouse=True)
@@ -329,3 +342,39 @@ def asgi_server(django_db_setup: None, django_db_blocker) -> Iterator["LiveServe
 
     with django_db_blocker.unblock(), daphne_server() as server:
         yield server
+
+
+# --- The RTSP camera (GStreamer, tools/rtsp_server.py) -------------------------------------
+
+RTSP_USER, RTSP_PASSWORD = "viewer", "rtsp-secret-9d2f"
+
+
+@pytest.fixture(scope="session")
+def rtsp_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 30 s 640x360 15 fps H.264 MP4, camera-like (keyframe every 2 s): longer than any test reads
+    (the stream ends with the clip)."""
+    path = tmp_path_factory.mktemp("rtsp") / "clip.mp4"
+    make_clip(path, seconds=30, fps=15, width=640, height=360)
+    return path
+
+
+@pytest.fixture(scope="session")
+def _rtsp_available() -> None:
+    reason = rtsp_missing()
+    if reason is not None:
+        # A failure, not a skip, under NVR_REQUIRE_SERVICES=1 (.ci/run installs the packages).
+        pytest.skip(f"RTSP test server unavailable: {reason}")
+
+
+@pytest.fixture
+def rtsp_server(_rtsp_available: None, rtsp_clip: Path) -> Iterator[RtspServer]:
+    """``rtsp://RTSP_USER:RTSP_PASSWORD@127.0.0.1:<free port>/cam``, asking for those credentials.
+    Tests using it are marked ``rtsp`` (below)."""
+    with RtspServer(rtsp_clip, user=RTSP_USER, password=RTSP_PASSWORD) as server:
+        yield server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "rtsp_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.rtsp)

@@ -60,6 +60,11 @@ def watchers(*, camera: Camera) -> list[str]:
     return sorted({f"Support: {s.user.display_name}" if s.user.is_staff else s.user.display_name for s in sessions})
 
 
+def camera_watched(*, camera_id: uuid.UUID) -> bool:
+    """Whether someone watches the camera live now (the pull reader decodes only then)."""
+    return LiveSession.objects.filter(camera_id=camera_id, seen_at__gte=timezone.now() - STALE_AFTER).exists()
+
+
 def camera_access_of(*, membership: Membership) -> tuple[bool, list[uuid.UUID]]:
     """Whether an owner limited ``membership`` to some cameras, and which (for the owner's form)."""
     if not membership.sees_some_cameras_only:

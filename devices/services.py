@@ -4,9 +4,9 @@ Owners and members manage cameras; viewers watch. Every change that ends
 someone's access closes the affected sockets once it commits.
 """
 
+import logging
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from accounts.realtime import close_sockets_on_commit
 from accounts.services import actor_account_id
 from accounts.support_audit import staff_action_record
 from accounts.tenancy import require_account_scope
+from devices.addresses import AddressNotAllowed, check_address
 from devices.credentials import DevicePrincipal, issue_token
 from devices.extensions import camera_created, camera_deleting, settings_save
 from devices.groups import camera_control_group, camera_viewer_group, device_control_group
@@ -30,7 +31,8 @@ from devices.models import (
 )
 
 SOURCE_PURPOSE = "camera-source-url"
-SOURCE_SCHEMES = {"rtsp", "rtsps", "http", "https"}
+
+logger = logging.getLogger("nvr.devices")
 
 
 def _require_manager(actor: Membership) -> None:
@@ -48,9 +50,12 @@ def _clean_name(name: str) -> str:
 
 def _encrypted_source(camera: Camera, url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in SOURCE_SCHEMES or not parts.hostname:
-        raise ValidationError({"source_url": "Use an rtsp://, http:// or https:// address with a host."})
+    try:
+        # The reader checks it again at every connect: a name may resolve elsewhere later.
+        check_address(url)
+    except AddressNotAllowed as refused:
+        logger.info("camera address refused for household %s: %s", camera.account_id, refused.reason)
+        raise ValidationError({"source_url": str(refused)}) from None
     return encrypt_for_account(camera.account_id, SOURCE_PURPOSE, url)
 
 

@@ -6,6 +6,7 @@ import uuid
 
 from accounts.tenancy import account_scope
 from devices.models import CameraStatus
+from devices.selectors import camera_watched
 from devices.services import device_report
 
 
@@ -14,3 +15,8 @@ def report_in_scope(
 ) -> None:
     with account_scope(account_id):
         device_report(camera_id=camera_id, status=status, fps=fps, message=message)
+
+
+def watched_in_scope(*, camera_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+    with account_scope(account_id):
+        return camera_watched(camera_id=camera_id)

@@ -7,6 +7,7 @@ folder and Celery on a filesystem broker. Setting ``DATABASE_URL``,
 and Redis/RabbitMQ. ``NVR_PRODUCTION=1`` refuses insecure defaults.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -362,6 +363,20 @@ INGEST_READ_TIMEOUT_S = env_float("INGEST_READ_TIMEOUT_S", 10.0)
 INGEST_BACKOFF_BASE_S = env_float("INGEST_BACKOFF_BASE_S", 1.0)
 INGEST_BACKOFF_MAX_S = env_float("INGEST_BACKOFF_MAX_S", 30.0)
 INGEST_REPORT_EVERY_S = env_float("INGEST_REPORT_EVERY_S", 2.0)  # between two "online, n fps" status updates
+# The stream reader child (devices/ingest/reader_child.py): its address-space limit, and the
+# share of one CPU core it may use on average over INGEST_READER_CPU_WINDOW_S before it is stopped.
+INGEST_READER_MEMORY_MB = env_int("INGEST_READER_MEMORY_MB", 1024)
+INGEST_READER_MAX_CPU = env_float("INGEST_READER_MAX_CPU", 0.9)
+INGEST_READER_CPU_WINDOW_S = env_float("INGEST_READER_CPU_WINDOW_S", 30.0)
+# Camera addresses may not reach the server's own networks (devices/addresses.py): these
+# CIDRs are allowed anyway, e.g. "192.168.1.0/24" for cameras on the operator's LAN. Empty
+# (the default) allows none; cloud metadata addresses are refused even when listed.
+NVR_CAMERA_ALLOWED_NETWORKS = env_list("NVR_CAMERA_ALLOWED_NETWORKS", [])
+for _network in NVR_CAMERA_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"NVR_CAMERA_ALLOWED_NETWORKS: {_network!r} is not a network (CIDR).") from None
 
 # --- Recordings -----------------------------------------------------------------
 # The largest clip a camera may upload (bytes); a larger declared size is a 413 before any body.

@@ -1,35 +1,52 @@
-"""One camera's loop: read, publish, report its status, reconnect with backoff.
+"""One camera's loop: check the address, read, publish, report its status, reconnect with backoff.
 
-OpenCV's FFmpeg backend blocks while it waits for the network, so each camera
-reads in a single-thread executor of its own: one slow or stalled camera never
-holds a thread another camera needs. The loop itself runs on the event loop
-and stops as soon as its ``stop`` event is set, even while OpenCV still blocks.
+Each connection is one child process (``devices.ingest.reader``). Before each
+one the address is checked again (``devices.addresses``): a name may resolve
+elsewhere since it was saved. The child sends the camera's packets; it decodes
+(JPEG for live viewers) only while someone watches the camera, which this loop
+asks the database every ``WATCH_EVERY`` seconds.
+
+The camera's status says only which of a few things happened (``STATUS``),
+never an error's text: the log has the details, without credentials.
 """
 
 import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from channels.db import database_sync_to_async
 
+from devices.addresses import AddressNotAllowed, check_address
 from devices.fanout import publish
 from devices.ingest.config import IngestConfig
-from devices.ingest.reader import CANNOT_OPEN, PullReader, next_frame
+from devices.ingest.reader import JpegFrame, Outcome, Packet, ReaderLimits, StreamReader
 from devices.ingest.redaction import redact, scrub
 from devices.models import CameraStatus
-from devices.status import report_in_scope
+from devices.status import report_in_scope, watched_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
-STREAM_ENDED = "The stream ended"
-# How long a stopping camera waits for its reading thread to let go of the capture.
-RELEASE_WAIT_SECONDS = 2.0
+STATUS = {
+    Outcome.ENDED: "The stream ended",
+    Outcome.UNREACHABLE: "Cannot reach the camera",
+    Outcome.CREDENTIALS: "The camera refused the user name or password",
+    Outcome.UNSUPPORTED: "The camera's stream is not supported",
+    Outcome.NOT_ALLOWED: "This address is not allowed",
+    Outcome.FAILED: "The stream reader stopped",
+    Outcome.STOPPED: "The stream ended",
+}
+# How long a stopping camera waits for its reader to end (then the child is killed).
+RELEASE_WAIT_SECONDS = 3.0
+WATCH_EVERY = 1.0  # seconds between two "is someone watching?" checks
 
-_T = TypeVar("_T")
+Watched = Callable[[uuid.UUID, uuid.UUID], Awaitable[bool]]
+
+
+async def someone_watching(camera_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+    return bool(await database_sync_to_async(watched_in_scope)(camera_id=camera_id, account_id=account_id))
 
 
 class _Stopped(Exception):
@@ -38,18 +55,26 @@ class _Stopped(Exception):
 
 class _CameraRun:
     def __init__(
-        self, camera_id: uuid.UUID, account_id: uuid.UUID, url: str, config: IngestConfig, stop: asyncio.Event
+        self,
+        camera_id: uuid.UUID,
+        account_id: uuid.UUID,
+        url: str,
+        config: IngestConfig,
+        stop: asyncio.Event,
+        limits: ReaderLimits,
+        watched: Watched,
     ) -> None:
         self.camera_id = camera_id
         self.account_id = account_id
         self.url = url
         self.where = redact(url)
         self.config = config
+        self.limits = limits
+        self.watched = watched
         self.stop = stop
         self.failures = 0
         self.last_status: CameraStatus | None = None
         self.publish_errors = 0
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{camera_id.hex[:8]}")
         self.loop = asyncio.get_running_loop()
         self.stopped: asyncio.Task[Any] = self.loop.create_task(stop.wait())
 
@@ -58,21 +83,18 @@ class _CameraRun:
         try:
             while not self.stop.is_set():
                 try:
-                    message = await self.connect_once()
+                    outcome = await self.connect_once()
                 except _Stopped:
                     break
                 delay = self.next_delay()
-                logger.warning(
-                    "camera %s: %s (%s); reconnecting in %g s", self.camera_id, message.lower(), self.where, delay
-                )
-                await self.report(CameraStatus.ERROR, message=f"{message}; retrying in {delay:g} s.")
+                logger.warning("camera %s: %s (%s); reconnecting in %g s", self.camera_id, outcome, self.where, delay)
+                await self.report(CameraStatus.ERROR, message=f"{STATUS[outcome]}; retrying in {delay:g} s.")
                 await asyncio.wait({self.stopped}, timeout=delay)
             if self.last_status == CameraStatus.ONLINE:
                 await self.report(CameraStatus.OFFLINE)  # nobody reads it any more
             logger.info("camera %s: stopped reading %s", self.camera_id, self.where)
         finally:
             self.stopped.cancel()
-            self.executor.shutdown(wait=False)
 
     def next_delay(self) -> float:
         delay = min(self.config.backoff_max, self.config.backoff_base * 2.0**self.failures)
@@ -80,66 +102,71 @@ class _CameraRun:
             self.failures += 1
         return delay
 
-    async def connect_once(self) -> str:
-        """Open, then publish frames until the stream ends: what went wrong, for the status."""
-        reader = PullReader(self.url, self.config)
+    async def connect_once(self) -> Outcome:
+        """Check the address, then read until the stream ends: how it ended."""
         try:
-            return await self.read(reader)
+            address = await self.until_stopped(asyncio.to_thread(check_address, self.url))
+        except AddressNotAllowed as refused:
+            logger.warning("camera %s: %s refused at connect (%s)", self.camera_id, self.where, refused.reason)
+            return Outcome.NOT_ALLOWED
+        reader = StreamReader(address, self.config, self.limits, decode=await self.is_watched(False))
+        await reader.start()
+        watching = self.loop.create_task(self.follow_viewers(reader))
+        try:
+            await self.until_stopped(self.consume(reader))
         finally:
-            reader.close()
-            # The reading thread may still be inside grab(): release after it, in that same thread.
-            released = self.loop.run_in_executor(self.executor, reader.release)
-            await asyncio.wait({released}, timeout=RELEASE_WAIT_SECONDS)
+            watching.cancel()
+            await asyncio.wait_for(reader.stop(), RELEASE_WAIT_SECONDS + 5)
+        outcome = reader.outcome or Outcome.FAILED
+        if reader.detail:
+            logger.info("camera %s: reader ended: %s (%s)", self.camera_id, outcome, reader.detail)
+        return outcome
 
-    async def read(self, reader: PullReader) -> str:
+    async def until_stopped(self, work: Awaitable[Any]) -> Any:
+        """``work``'s result; ``_Stopped`` (and ``work`` cancelled) as soon as the camera is stopped."""
+        task = asyncio.ensure_future(work)
+        await asyncio.wait({task, self.stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise _Stopped
+        return task.result()
+
+    async def is_watched(self, current: bool) -> bool:
         try:
-            opened = await self.in_thread(reader.open)
-        except _Stopped:
-            raise
+            return await self.watched(self.camera_id, self.account_id)
         except Exception as error:
-            logger.warning("camera %s: opening %s failed: %s", self.camera_id, self.where, self.describe(error))
-            return CANNOT_OPEN
-        if not opened:
-            return CANNOT_OPEN
-        frames = reader.frames()
+            logger.warning("camera %s: cannot tell whether it is watched: %s", self.camera_id, self.describe(error))
+            return current
+
+    async def follow_viewers(self, reader: StreamReader) -> None:
+        """Decoding on while someone watches, off otherwise."""
+        while True:
+            await reader.set_decoding(await self.is_watched(reader.decoding))
+            await asyncio.sleep(WATCH_EVERY)
+
+    async def consume(self, reader: StreamReader) -> None:
         report_every = self.config.report_every
         window = next_report = time.monotonic()
         count, received = 0, False
-        while True:
-            try:
-                frame = await self.in_thread(next_frame, frames)
-            except _Stopped:
-                raise
-            except Exception as error:
-                logger.warning("camera %s: reading %s failed: %s", self.camera_id, self.where, self.describe(error))
-                frame = None
-            if frame is None:
-                return STREAM_ENDED
-            await self.publish(frame)
+        async for message in reader.messages():
+            if isinstance(message, JpegFrame):
+                await self.publish(message.data)
+                continue
+            if not isinstance(message, Packet):
+                continue
             now = time.monotonic()
             if not received:
                 received = True
                 self.failures = 0  # a successful read: the next outage starts again at the base delay
-                logger.info("camera %s: receiving frames from %s", self.camera_id, self.where)
-                # The rate is measured between frames: from this one on. Shown online soon after.
+                logger.info("camera %s: receiving from %s", self.camera_id, self.where)
+                # The rate is measured between packets: from this one on. Shown online soon after.
                 window, next_report = now, now + min(1.0, report_every)
                 continue
             count += 1
             if now >= next_report:
                 await self.report(CameraStatus.ONLINE, fps=count / (now - window))
                 window, count, next_report = now, 0, now + report_every
-
-    async def in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
-        """``function(*args)`` in the camera's thread; ``_Stopped`` as soon as the camera is stopped."""
-        if self.stop.is_set():
-            raise _Stopped
-        future = self.loop.run_in_executor(self.executor, function, *args)
-        await asyncio.wait({future, self.stopped}, return_when=asyncio.FIRST_COMPLETED)
-        if not future.done():
-            # Still blocked in OpenCV: let it finish in its thread (read_timeout bounds it).
-            future.add_done_callback(_consume)
-            raise _Stopped
-        return future.result()
 
     async def publish(self, frame: bytes) -> None:
         try:
@@ -172,20 +199,23 @@ class _CameraRun:
         return scrub(f"{type(error).__name__}: {error}", self.url)
 
 
-def _consume(future: "asyncio.Future[Any]") -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved: never "exception was never retrieved"
-
-
 async def run_camera(
-    camera_id: uuid.UUID, account_id: uuid.UUID, url: str, *, config: IngestConfig, stop: asyncio.Event
+    camera_id: uuid.UUID,
+    account_id: uuid.UUID,
+    url: str,
+    *,
+    config: IngestConfig,
+    stop: asyncio.Event,
+    limits: ReaderLimits | None = None,
+    watched: Watched = someone_watching,
 ) -> None:
     """Read one camera until ``stop`` is set: publish its frames, report its status.
 
-    ONLINE with the measured frame rate every ``config.report_every`` seconds
-    while frames arrive; ERROR ("Cannot open the stream" / "The stream ended")
-    when the connection fails, then a reconnection after ``backoff_base``
-    seconds, doubling up to ``backoff_max`` and back to the base once a frame
+    ONLINE with the camera's measured frame rate every ``config.report_every``
+    seconds while packets arrive; ERROR with one of the ``STATUS`` messages when
+    the connection fails or ends, then a reconnection after ``backoff_base``
+    seconds, doubling up to ``backoff_max`` and back to the base once a packet
     was read. A camera shown online is shown offline when it stops.
     """
-    await _CameraRun(camera_id, account_id, url, config, stop).run()
+    limits = limits or ReaderLimits.from_settings()
+    await _CameraRun(camera_id, account_id, url, config, stop, limits, watched).run()

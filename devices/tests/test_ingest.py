@@ -31,13 +31,14 @@ from channels.db import database_sync_to_async
 from accounts.models import Role
 from accounts.tenancy import account_scope
 from conftest import Household
+from devices.addresses import check_address
 from devices.consumers import is_jpeg
 from devices.fanout import ViewerSlot, get_hub
 from devices.ingest import IngestConfig, run_all
-from devices.ingest.reader import PullReader
+from devices.ingest.reader import JpegFrame, Message, Outcome, Packet, ReaderLimits, StreamReader
 from devices.ingest.redaction import redact
-from devices.ingest.worker import run_camera
-from devices.models import Camera, CameraKind, CameraStatus
+from devices.ingest.worker import STATUS, run_camera
+from devices.models import Camera, CameraKind, CameraStatus, LiveSession
 from devices.services import camera_create, camera_update
 from nvr import testing
 
@@ -237,9 +238,9 @@ def test_it_redacts_credentials_from_urls(url, shown):
 
 
 def test_it_never_shows_the_url_in_a_readers_repr():
-    reader = PullReader("rtsp://user:secret@cam.local:554/s", IngestConfig())
+    reader = StreamReader(check_address("rtsp://user:secret@127.0.0.1:554/s"), IngestConfig(), ReaderLimits())
     assert SECRET not in repr(reader)
-    assert reader.redacted_url == "rtsp://cam.local:554/s"
+    assert reader.where == "rtsp://127.0.0.1:554/s"
 
 
 # --- IngestConfig ----------------------------------------------------------------------
@@ -261,17 +262,43 @@ def test_its_config_refuses_values_that_cannot_work(changes):
         IngestConfig(**changes)
 
 
-# --- PullReader against the MJPEG server ----------------------------------------------
+# --- The stream reader against the MJPEG server -------------------------------------------
+
+
+def read_stream(
+    url: str, config: IngestConfig, *, decode: bool = True, seconds: float = 10, first_only: bool = False
+) -> tuple[list[Message], StreamReader]:
+    """What a reader child sends for ``url`` until the stream ends (or ``seconds``)."""
+
+    async def scenario() -> tuple[list[Message], StreamReader]:
+        received: list[Message] = []
+        async with StreamReader(check_address(url), config, ReaderLimits(), decode=decode) as reader:
+            try:
+                async with asyncio.timeout(seconds):
+                    async for message in reader.messages():
+                        received.append(message)
+                        if first_only and isinstance(message, JpegFrame):
+                            break
+            except TimeoutError:
+                pass
+        return received, reader
+
+    return asyncio.run(scenario())
+
+
+def jpegs_of(messages: list[Message]) -> list[bytes]:
+    return [message.data for message in messages if isinstance(message, JpegFrame)]
 
 
 @pytest.mark.parametrize("path", ["/stream.mjpg", "/video", "/cgi-bin/mjpeg?resolution=320x240"])
 def test_it_reads_jpeg_frames_from_an_mjpeg_http_stream(path):
-    with MjpegServer(frames=20, fps=50) as server, PullReader(server.url(path), IngestConfig(max_fps=100)) as reader:
-        assert reader.open(), f"OpenCV's FFmpeg backend did not open {server.url(path)}"
-        frames = list(reader.frames())  # ends with the stream
+    with MjpegServer(frames=20, fps=50) as server:
+        received, reader = read_stream(server.url(path), IngestConfig(max_fps=100))  # ends with the stream
 
-    # Every frame is either passed on or, after a stall let them pile up, skipped by the pacer.
-    assert reader.frames_sent + reader.frames_skipped == 20
+    assert reader.outcome == Outcome.ENDED
+    packets = [message for message in received if isinstance(message, Packet)]
+    assert len(packets) == 20, "every frame the camera sent, as a packet"
+    frames = jpegs_of(received)
     assert 5 <= len(frames) <= 20
     assert all(is_jpeg(frame) for frame in frames)
     assert {shape_of(frame) for frame in frames} == {(240, 320, 3)}
@@ -282,34 +309,28 @@ def test_it_reads_jpeg_frames_from_an_mjpeg_http_stream(path):
 
 def test_it_reads_a_stream_that_asks_for_credentials():
     with MjpegServer(frames=5, credentials=("user", SECRET)) as server:
-        with PullReader(server.url(user="user", password="wrong"), IngestConfig()) as reader:
-            assert not reader.open()
-        with PullReader(server.url(user="user", password=SECRET), IngestConfig()) as reader:
-            frames = list(reader.frames())
-    assert frames
+        refused, wrong = read_stream(server.url(user="user", password="wrong"), IngestConfig())
+        received, right = read_stream(server.url(user="user", password=SECRET), IngestConfig(max_fps=100))
+    assert refused == []
+    assert wrong.outcome == Outcome.CREDENTIALS
+    assert jpegs_of(received)
+    assert right.outcome == Outcome.ENDED
     assert any(hit.authorized for hit in server.hits)
 
 
 def test_it_downscales_wide_frames_to_1280_pixels():
-    with (
-        MjpegServer(frames=3, size=(1920, 1080)) as server,
-        PullReader(server.url(), IngestConfig(max_fps=100)) as reader,
-    ):
-        frame = next(reader.frames())
-    assert shape_of(frame) == (720, 1280, 3)
+    with MjpegServer(frames=3, size=(1920, 1080)) as server:
+        received, _reader = read_stream(server.url(), IngestConfig(max_fps=100), first_only=True)
+    assert shape_of(jpegs_of(received)[0]) == (720, 1280, 3)
 
 
 def test_it_paces_a_faster_source_to_max_fps():
-    with MjpegServer(frames=None, fps=50) as server, PullReader(server.url(), IngestConfig(max_fps=5)) as reader:
-        frames = reader.frames()
-        received = [next(frames)]  # the clock starts once the stream is open
-        started = time.monotonic()
-        while time.monotonic() - started < 2:
-            received.append(next(frames))
-        elapsed = time.monotonic() - started
-    assert (len(received) - 1) / elapsed <= 6
-    assert len(received) >= 8
-    assert reader.frames_skipped > 3 * len(received), "the frames in between were grabbed and dropped"
+    with MjpegServer(frames=None, fps=50) as server:
+        received, _reader = read_stream(server.url(), IngestConfig(max_fps=5), seconds=3)
+    frames = jpegs_of(received)
+    packets = [message for message in received if isinstance(message, Packet)]
+    assert 8 <= len(frames) <= 5 * 3 + 2
+    assert len(packets) > 3 * len(frames), "every packet is passed on; only some are decoded"
 
 
 # --- run_camera -------------------------------------------------------------------
@@ -335,7 +356,7 @@ def test_it_reports_a_redacted_error_when_the_stream_cannot_be_opened(world, cap
     assert asyncio.run(asyncio.wait_for(scenario(), 30)) < 1, "stops at once, even while backing off"
     row = fresh(camera)
     assert row.status == CameraStatus.ERROR
-    assert row.status_message.startswith("Cannot open the stream")
+    assert row.status_message.startswith(STATUS[Outcome.UNREACHABLE])
     assert row.live_fps == 0
     assert SECRET not in row.status_message
     assert "rtsp://127.0.0.1:1/x" in caplog.text  # the log says which address, without its credentials
@@ -348,6 +369,9 @@ def test_it_publishes_frames_to_live_viewers_and_reports_online(world, camera_se
     caplog.set_level(logging.INFO, logger="nvr.ingest")
     url = camera_server.url(user="user", password=SECRET)
     camera = add_pull_camera(world.a, "Garage", url)
+    with account_scope(camera.account_id):
+        # Someone watches (their live view's row): the reader decodes only then.
+        LiveSession.objects.create(account_id=camera.account_id, camera=camera, user=world.a.viewer)
     received: list[bytes] = []
 
     async def viewer(frame: bytes) -> None:
@@ -375,7 +399,7 @@ def test_it_publishes_frames_to_live_viewers_and_reports_online(world, camera_se
     assert all(is_jpeg(frame) for frame in received)
     assert {shape_of(frame) for frame in received} == {(240, 320, 3)}
     assert online.status == CameraStatus.ONLINE
-    assert 5 <= online.live_fps <= 10 * 1.1  # at most max_fps (10), give or take the network's jitter
+    assert 20 <= online.live_fps <= 25 * 1.1  # the camera's own rate (25), give or take the network's jitter
     assert online.last_seen_at is not None
     assert any(hit.authorized for hit in camera_server.hits), "the decrypted credentials reached the camera"
     assert fresh(camera).status == CameraStatus.OFFLINE, "a stopped camera is not shown online"
@@ -409,7 +433,7 @@ def test_it_retries_with_exponential_backoff_up_to_the_cap(world):
         assert delay * 0.9 <= gap < delay + 0.4, f"attempts {gaps} should be {expected} apart"
     row = fresh(camera)
     assert row.status == CameraStatus.ERROR
-    assert row.status_message == "Cannot open the stream; retrying in 0.8 s."
+    assert row.status_message == f"{STATUS[Outcome.UNSUPPORTED]}; retrying in 0.8 s."
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ COLUMNS = {
 
 
 class Migration(migrations.Migration):
-    dependencies = [("recordings", "0006_recorder_lease")]
+    dependencies = [("recordings", "0007_record_mode")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

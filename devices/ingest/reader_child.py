@@ -1,0 +1,412 @@
+"""The stream reader's child process, and the protocol it speaks with its parent.
+
+The parent (``devices.ingest.reader``) runs this file as a script with
+``python -I``, a near-empty environment and no arguments: it imports nothing but
+the standard library and PyAV (no Django, no settings, no keys). Everything it
+needs, the camera's address with its password included, arrives as the first
+line on stdin. It then limits itself (address space, no core dumps) BEFORE it
+reads anything from the network, so the camera's bytes are parsed under those
+limits.
+
+**Parent to child (stdin)**: JSON lines. The first is the job (``Job`` below);
+the next ones are ``{"decode": true|false}``. EOF on stdin means the parent is
+gone: the child exits.
+
+**Child to parent (stdout)**: messages ``>IB`` (payload length, kind) + payload:
+
+- ``S`` stream: ``>I`` JSON length, JSON (codec, width, height, time_base, rate),
+  then the codec's extradata (SPS/PPS). Sent once, before any packet.
+- ``P`` packet: ``>qqqB`` pts, dts, duration (``NO_TS`` when unknown), flags
+  (``KEY``), then the encoded bytes as the camera sent them (for stream copy).
+  The first packet is a keyframe with a timestamp; earlier ones are dropped.
+- ``J`` JPEG: ``>qHH`` pts, width, height, then a JPEG at most ``MAX_WIDTH`` wide.
+  Only while decoding is on, at most ``max_fps`` a second.
+- ``E`` end: JSON ``{"outcome": ..., "detail": ...}``: the last message. ``detail``
+  is an exception class name, never its text (which may hold the address).
+"""
+
+import contextlib
+import ctypes
+import fractions
+import http.client
+import json
+import os
+import resource
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any, BinaryIO, TypedDict
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+HEADER = struct.Struct(">IB")
+PACKET = struct.Struct(">qqqB")
+JPEG = struct.Struct(">qHH")
+JSON_LENGTH = struct.Struct(">I")
+NO_TS = -(2**63)
+KEY = 1
+MAX_MESSAGE = 32 * 1024 * 1024  # the parent refuses longer messages
+
+STREAM, PACKET_KIND, JPEG_KIND, END = b"S", b"P", b"J", b"E"
+
+# Outcomes (the camera's status says which one, never more).
+ENDED = "ended"
+UNREACHABLE = "unreachable"
+CREDENTIALS = "credentials"
+UNSUPPORTED = "unsupported"
+NOT_ALLOWED = "not_allowed"
+FAILED = "failed"
+
+MAX_WIDTH = 1280
+JPEG_QSCALE = 4  # FFmpeg's MJPEG quantiser: 2 is the finest, 31 the coarsest
+# Decoders the child may run on a camera's bytes: each one is attack surface.
+CODECS = ("h264", "hevc", "mjpeg")
+RTSP_PROTOCOLS = "rtsp,rtsps,tcp,tls"  # no udp, http, file, ... (nested protocols included)
+HTTP_FORMATS = "mpjpeg,mjpeg,h264,hevc,mpegts,matroska,flv"
+PR_SET_PDEATHSIG = 1
+
+
+class Job(TypedDict):
+    connect_url: str  # the camera's address, host replaced by the checked IP, credentials included
+    host: str  # the name as written (Host header and TLS name for http/https)
+    ip: str
+    port: int
+    max_fps: float
+    open_timeout: float
+    read_timeout: float
+    memory_mb: int
+    decode: bool
+
+
+def encode_message(kind: bytes, payload: bytes) -> bytes:
+    return HEADER.pack(len(payload), kind[0]) + payload
+
+
+def ts(value: int | None) -> int:
+    return NO_TS if value is None else value
+
+
+class _Output:
+    """Messages to the parent. Locked: the redirect tripwire writes from FFmpeg's log callback."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        with self.lock:
+            self.stream.write(encode_message(kind, payload))
+            self.stream.flush()
+
+    def end(self, outcome: str, detail: str = "") -> None:
+        self.send(END, json.dumps({"outcome": outcome, "detail": detail}).encode())
+
+
+class _Failure(Exception):
+    def __init__(self, outcome: str, detail: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.detail = detail
+
+
+def limit_self(memory_mb: int) -> None:
+    """Before any byte from the camera: bounded memory, no core dump (it would hold the
+    password), and death with the parent."""
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: stdin's EOF still ends the child
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+# --- Opening the stream ------------------------------------------------------------------
+
+
+def _classify(error: BaseException) -> _Failure:
+    import av
+
+    name = type(error).__name__
+    if isinstance(error, MemoryError | av.error.MemoryError):
+        return _Failure(FAILED, name)  # the address-space limit
+    if isinstance(error, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return _Failure(CREDENTIALS, name)
+    if isinstance(error, av.error.ProtocolNotFoundError):
+        return _Failure(NOT_ALLOWED, name)  # a protocol outside the whitelist
+    if isinstance(
+        error,
+        av.error.HTTPClientError | av.error.HTTPServerError | av.error.InvalidDataError | av.error.DecoderNotFoundError,
+    ):
+        return _Failure(UNSUPPORTED, name)  # the camera answered, but not with a stream we read
+    if isinstance(error, OSError | av.error.ExitError):
+        return _Failure(UNREACHABLE, name)  # refused, timed out (ExitError: PyAV's timeout), reset
+    return _Failure(UNSUPPORTED, name)
+
+
+def _open_rtsp(job: Job) -> Any:
+    import av
+
+    options = {
+        "rtsp_transport": "tcp",  # interleaved on the one connection: no UDP ports, no multicast
+        "protocol_whitelist": RTSP_PROTOCOLS,
+        "codec_whitelist": ",".join(CODECS),
+        "allowed_media_types": "video",
+    }
+    try:
+        return av.open(job["connect_url"], options=options, timeout=(job["open_timeout"], job["read_timeout"]))
+    except Exception as error:
+        raise _classify(error) from None
+
+
+def _http_connection_classes(job: Job) -> tuple[type[http.client.HTTPConnection], type[http.client.HTTPSConnection]]:
+    """Connections that go only to the checked address, whatever host a request names."""
+    ip, port, host = job["ip"], job["port"], job["host"]
+
+    def pinned(connection: http.client.HTTPConnection) -> socket.socket:
+        if connection.host.lower() != host.lower() or connection.port != port:
+            raise _Failure(NOT_ALLOWED, "other host")
+        return socket.create_connection((ip, port), connection.timeout)
+
+    class PinnedHTTP(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = pinned(self)
+
+    class PinnedHTTPS(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            # Cameras' certificates are self-signed: encrypted, not authenticated (README).
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            self.sock = context.wrap_socket(pinned(self), server_hostname=host)
+
+    return PinnedHTTP, PinnedHTTPS
+
+
+class _Available:
+    """The response as FFmpeg reads it: what has arrived, without waiting to fill its buffer
+    (a live stream's frames would otherwise arrive in bursts)."""
+
+    def __init__(self, response: http.client.HTTPResponse) -> None:
+        self.response = response
+
+    def read(self, size: int = -1) -> bytes:
+        return self.response.read1(size if size > 0 else 65536)
+
+
+def _open_http(job: Job) -> Any:
+    """HTTP in Python, not FFmpeg's: it connects to the checked address only, sends the
+    camera's name in Host and TLS, and follows no redirect (FFmpeg's http would)."""
+    import av
+
+    parts = urlsplit(job["connect_url"])
+    scheme = parts.scheme
+    port_part = "" if job["port"] == {"http": 80, "https": 443}[scheme] else f":{job['port']}"
+    bracketed = f"[{job['host']}]" if ":" in job["host"] else job["host"]
+    url = urlunsplit((scheme, f"{bracketed}{port_part}", parts.path or "/", parts.query, ""))
+    plain, tls = _http_connection_classes(job)
+
+    class Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(plain, req)
+
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(tls, req)
+
+    opener = urllib.request.OpenerDirector()
+    for handler in (Handler(), urllib.request.HTTPDefaultErrorHandler(), urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    if parts.username is not None:
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        user, password = unquote(parts.username), unquote(parts.password or "")
+        passwords.add_password(None, url, user, password)
+        opener.add_handler(urllib.request.HTTPBasicAuthHandler(passwords))
+        opener.add_handler(urllib.request.HTTPDigestAuthHandler(passwords))
+    try:
+        # One timeout for connecting and for each read (http.client has no separate one).
+        response = opener.open(url, timeout=max(job["open_timeout"], job["read_timeout"]))
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):
+            raise _Failure(CREDENTIALS, f"HTTP {error.code}") from None
+        if 300 <= error.code < 400:
+            raise _Failure(NOT_ALLOWED, "redirect") from None  # never followed: its target was not checked
+        raise _Failure(UNSUPPORTED, f"HTTP {error.code}") from None
+    except urllib.error.URLError as error:
+        raise _Failure(UNREACHABLE, type(error.reason).__name__) from None
+    except OSError as error:
+        raise _Failure(UNREACHABLE, type(error).__name__) from None
+    content_type = response.headers.get("Content-Type", "").lower()
+    kind = "mpjpeg" if content_type.startswith("multipart/") else None
+    options = {"codec_whitelist": ",".join(CODECS), "format_whitelist": HTTP_FORMATS}
+    try:
+        return av.open(_Available(response), format=kind, options=options)
+    except Exception as error:
+        raise _classify(error) from None
+
+
+# --- Reading --------------------------------------------------------------------------
+
+
+class _Controls:
+    """The parent's commands: whether to decode. EOF: the parent is gone, so is the child."""
+
+    def __init__(self, decode: bool) -> None:
+        self.decode = decode
+
+    def follow(self, stream: BinaryIO) -> None:
+        for line in stream:
+            try:
+                command = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(command, dict) and "decode" in command:
+                self.decode = bool(command["decode"])
+        os._exit(0)
+
+
+class _Jpegs:
+    """Decoded frames as JPEG, scaled to at most MAX_WIDTH, at most max_fps a second."""
+
+    def __init__(self, stream: Any, max_fps: float) -> None:
+        import av
+
+        self.av = av
+        self.stream = stream
+        self.interval = 1.0 / max_fps
+        self.due = 0.0
+        self.decoder: Any = None
+        self.encoder: Any = None
+        self.intra_only = stream.codec_context.name == "mjpeg"
+
+    def stop(self) -> None:
+        self.decoder = None
+
+    def frames(self, packet: Any) -> Iterator[tuple[int, int, int, bytes]]:
+        if self.decoder is None:
+            if not packet.is_keyframe:
+                return  # a decoder starts at a keyframe
+            self.decoder = self.av.CodecContext.create(self.stream.codec_context.name, "r")
+            self.decoder.extradata = self.stream.codec_context.extradata
+            self.decoder.thread_count = 1
+        now = time.monotonic()
+        if self.intra_only and now < self.due:
+            return  # every JPEG frame stands alone: skip decoding it
+        for frame in self.decoder.decode(packet):
+            now = time.monotonic()
+            if now < self.due:
+                continue
+            self.due = now + self.interval if self.due == 0 else max(self.due + self.interval, now + self.interval / 2)
+            yield self.encode(frame)
+
+    def encode(self, frame: Any) -> tuple[int, int, int, bytes]:
+        width, height = frame.width, frame.height
+        if width > MAX_WIDTH:
+            width, height = MAX_WIDTH, max(2, round(height * MAX_WIDTH / width / 2) * 2)
+        image = frame.reformat(width=width, height=height, format="yuvj420p", interpolation="AREA")
+        if self.encoder is None or (self.encoder.width, self.encoder.height) != (width, height):
+            self.encoder = self.av.CodecContext.create("mjpeg", "w")
+            self.encoder.width, self.encoder.height, self.encoder.pix_fmt = width, height, "yuvj420p"
+            self.encoder.time_base = fractions.Fraction(1, 1000)
+            self.encoder.qmin = self.encoder.qmax = JPEG_QSCALE
+            self.count = 0
+        image.pts, image.time_base = self.count, self.encoder.time_base
+        self.count += 1
+        data = b"".join(bytes(packet) for packet in self.encoder.encode(image))
+        return ts(frame.pts), width, height, data
+
+
+def _stream_message(stream: Any) -> bytes:
+    context = stream.codec_context
+    rate = stream.average_rate or stream.guessed_rate
+    info = {
+        "codec": context.name,
+        "width": context.width,
+        "height": context.height,
+        "time_base": [stream.time_base.numerator, stream.time_base.denominator],
+        "rate": [rate.numerator, rate.denominator] if rate else None,
+    }
+    header = json.dumps(info).encode()
+    return JSON_LENGTH.pack(len(header)) + header + bytes(context.extradata or b"")
+
+
+def read(job: Job, out: _Output, controls: _Controls) -> None:
+    container = _open_http(job) if job["connect_url"].startswith("http") else _open_rtsp(job)
+    try:
+        videos = [s for s in container.streams.video if s.codec_context.name in CODECS]
+        if not videos:
+            raise _Failure(UNSUPPORTED, "no supported video stream")
+        video = videos[0]
+        out.send(STREAM, _stream_message(video))
+        jpegs = _Jpegs(video, job["max_fps"])
+        started = False
+        for packet in container.demux(video):
+            if packet.size == 0:
+                continue
+            if not started:
+                if not packet.is_keyframe or packet.pts is None:
+                    continue  # a recording starts at a keyframe with a timestamp
+                started = True
+            flags = KEY if packet.is_keyframe else 0
+            head = PACKET.pack(ts(packet.pts), ts(packet.dts), packet.duration or 0, flags)
+            out.send(PACKET_KIND, head + bytes(packet))
+            if not controls.decode:
+                jpegs.stop()
+                continue
+            for pts, width, height, data in jpegs.frames(packet):
+                out.send(JPEG_KIND, JPEG.pack(pts, width, height) + data)
+    except _Failure:
+        raise
+    except Exception as error:
+        raise _classify(error) from None
+    finally:
+        container.close()
+
+
+def _redirect_tripwire(out: _Output) -> None:
+    """FFmpeg's RTSP client follows a redirect to any address, logging it first: end the
+    child at that log line, before it connects anywhere unchecked."""
+    import logging
+
+    import av
+
+    class Tripwire(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "Redirecting to" in record.getMessage():
+                out.end(NOT_ALLOWED, "redirect")
+                os._exit(3)
+
+    logger = logging.getLogger("libav")
+    logger.addHandler(Tripwire())
+    logger.propagate = False  # FFmpeg's messages may hold the address: never printed
+    logger.setLevel(logging.INFO)
+    av.logging.set_level(av.logging.INFO)
+
+
+def main() -> int:
+    job: Job = json.loads(sys.stdin.buffer.readline())
+    limit_self(job["memory_mb"])
+    out = _Output(sys.stdout.buffer)
+    controls = _Controls(job["decode"])
+    threading.Thread(target=controls.follow, args=(sys.stdin.buffer,), daemon=True).start()
+    try:
+        _redirect_tripwire(out)
+        read(job, out, controls)
+    except _Failure as failure:
+        out.end(failure.outcome, failure.detail)
+        return 0
+    except MemoryError:
+        out.end(FAILED, "MemoryError")
+        return 1
+    out.end(ENDED)
+    return 0
+
+
+if __name__ == "__main__":
+    # os._exit: the thread reading stdin holds its lock, which a normal shutdown would wait for.
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)
