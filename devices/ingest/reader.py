@@ -10,8 +10,11 @@ stops it when it uses more than ``INGEST_READER_MAX_CPU`` of a core over
 ``INGEST_READER_CPU_WINDOW_S``.
 
 ``StreamReader.messages()`` yields what the child sends (``StreamInfo`` once, then
-``Packet``s for stream copy and, while ``set_decoding(True)``, ``JpegFrame``s);
+``Packet``s for stream copy and, while ``set_decoding(True)``, ``JpegFrame``s; with a
+``record`` job, ``SegmentClosed`` for each file it closed in the job's folder);
 ``outcome`` then says how it ended, one of a few ``Outcome``s, never error text.
+``finish()`` asks the child to close its file in progress and end; the messages up to
+its end can still be read.
 """
 
 import asyncio
@@ -19,7 +22,9 @@ import contextlib
 import enum
 import json
 import logging
+import math
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -80,7 +85,21 @@ class JpegFrame:
     data: bytes = field(repr=False)
 
 
-Message = StreamInfo | Packet | JpegFrame
+@dataclass(frozen=True)
+class SegmentClosed:
+    """A file the child closed in the record folder: its name there (checked), the stretch of
+    the stream it holds (stream seconds) and when that started by this host's clock."""
+
+    name: str
+    start: float
+    end: float
+    pictures: int
+    wall_start: float
+
+
+SEGMENT_NAME = re.compile(r"segment-[0-9]{6}\.mp4")
+
+Message = StreamInfo | Packet | JpegFrame | SegmentClosed
 
 
 class ProtocolError(Exception):
@@ -113,6 +132,15 @@ def parse_message(kind: bytes, payload: bytes) -> Message | dict[str, str]:
             rate=rate,
             extradata=payload[start + length :],
         )
+    if kind == protocol.SEGMENT:
+        info = json.loads(payload)
+        name = str(info["name"])
+        if not SEGMENT_NAME.fullmatch(name):
+            raise ProtocolError("segment name")  # never a path outside the folder
+        begins, ends = float(info["start"]), float(info["end"])
+        if not math.isfinite(begins) or not math.isfinite(ends) or ends < begins:
+            raise ProtocolError("segment times")
+        return SegmentClosed(name, begins, ends, int(info["pictures"]), float(info["wall_start"]))
     if kind == protocol.END:
         end = json.loads(payload)
         if not isinstance(end, dict):
@@ -151,9 +179,16 @@ class StreamReader:
     """One child reading one camera. Use as ``async with``; iterate ``messages()`` once."""
 
     def __init__(
-        self, address: CheckedAddress, config: IngestConfig, limits: ReaderLimits, *, decode: bool = False
+        self,
+        address: CheckedAddress,
+        config: IngestConfig,
+        limits: ReaderLimits,
+        *,
+        decode: bool = False,
+        record: protocol.RecordJob | None = None,
     ) -> None:
         self.address = address
+        self.record = record
         self.where = redact(address.connect_url)
         self.config = config
         self.limits = limits
@@ -200,6 +235,7 @@ class StreamReader:
             "read_timeout": self.config.read_timeout,
             "memory_mb": self.limits.memory_mb,
             "decode": self.decoding,
+            "record": self.record,
         }
         await self._send(job)
         self._tasks = [
@@ -297,14 +333,22 @@ class StreamReader:
                 process.kill()
             await process.wait()
 
-    async def stop(self) -> None:
-        """End the child (closing its stdin ends it; it is killed if it lingers)."""
+    def finish(self) -> None:
+        """Ask the child to end: it closes its file in progress (a last ``SegmentClosed``),
+        says so and exits; ``messages()`` reads to that end."""
         process = self._process
         if process is None:
             return
         self._finish(Outcome.STOPPED, "")
         if process.stdin is not None and not process.stdin.is_closing():
             process.stdin.close()
+
+    async def stop(self) -> None:
+        """End the child (closing its stdin ends it; it is killed if it lingers)."""
+        process = self._process
+        if process is None:
+            return
+        self.finish()
         try:
             await asyncio.wait_for(process.wait(), 2)
         except TimeoutError:

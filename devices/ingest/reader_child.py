@@ -21,14 +21,24 @@ gone: the child exits.
   The first packet is a keyframe with a timestamp; earlier ones are dropped.
 - ``J`` JPEG: ``>qHH`` pts, width, height, then a JPEG at most ``MAX_WIDTH`` wide.
   Only while decoding is on, at most ``max_fps`` a second.
+- ``G`` segment: JSON ``{"name", "start", "end", "pictures", "wall_start"}``: a file
+  the child closed in the job's ``record`` folder (recording only, see below).
 - ``E`` end: JSON ``{"outcome": ..., "detail": ...}``: the last message. ``detail``
   is an exception class name, never its text (which may hold the address).
+
+**Recording**: with a ``record`` job, the child also copies the stream into MP4 files
+in the folder the parent made for it (``segments``: no re-encoding, each file from a
+keyframe, consecutive files without a gap), continuously or on motion with pre- and
+post-roll; on motion it decodes to look for change itself, so the parent never parses
+a camera's bytes. A file in progress is closed cleanly when the stream ends or drops
+and when the parent closes stdin (then the child exits, within ``STOP_GRACE_S``).
 """
 
 import contextlib
 import ctypes
 import fractions
 import http.client
+import importlib
 import json
 import os
 import resource
@@ -42,6 +52,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO, TypedDict
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -53,7 +64,8 @@ NO_TS = -(2**63)
 KEY = 1
 MAX_MESSAGE = 32 * 1024 * 1024  # the parent refuses longer messages
 
-STREAM, PACKET_KIND, JPEG_KIND, END = b"S", b"P", b"J", b"E"
+STREAM, PACKET_KIND, JPEG_KIND, SEGMENT, END = b"S", b"P", b"J", b"G", b"E"
+STOP_GRACE_S = 1.5  # after stdin's EOF: time to close the file in progress, then exit
 
 # Outcomes (the camera's status says which one, never more).
 ENDED = "ended"
@@ -72,6 +84,16 @@ HTTP_FORMATS = "mpjpeg,mjpeg,h264,hevc,mpegts,matroska,flv"
 PR_SET_PDEATHSIG = 1
 
 
+class RecordJob(TypedDict):
+    folder: str  # the parent's private folder for this connection's files
+    seconds: float  # about this long each (cut at the first keyframe past it)
+    mode: str  # "continuous" or "motion"
+    pre_roll: float
+    post_roll: float
+    sensitivity: float  # 0..1: higher finds fainter changes
+    min_area_percent: float  # of the picture that must change
+
+
 class Job(TypedDict):
     connect_url: str  # the camera's address, host replaced by the checked IP, credentials included
     host: str  # the name as written (Host header and TLS name for http/https)
@@ -82,6 +104,7 @@ class Job(TypedDict):
     read_timeout: float
     memory_mb: int
     decode: bool
+    record: RecordJob | None
 
 
 def encode_message(kind: bytes, payload: bytes) -> bytes:
@@ -252,10 +275,12 @@ def _open_http(job: Job) -> Any:
 
 
 class _Controls:
-    """The parent's commands: whether to decode. EOF: the parent is gone, so is the child."""
+    """The parent's commands: whether to decode. EOF: the parent stops the child (or is
+    gone): the reading loop closes its file and ends; it is ended anyway after a grace."""
 
     def __init__(self, decode: bool) -> None:
         self.decode = decode
+        self.stopping = False
 
     def follow(self, stream: BinaryIO) -> None:
         for line in stream:
@@ -265,11 +290,14 @@ class _Controls:
                 continue
             if isinstance(command, dict) and "decode" in command:
                 self.decode = bool(command["decode"])
+        self.stopping = True
+        time.sleep(STOP_GRACE_S)
         os._exit(0)
 
 
-class _Jpegs:
-    """Decoded frames as JPEG, scaled to at most MAX_WIDTH, at most max_fps a second."""
+class _Pictures:
+    """Decoding on demand: for JPEG frames (at most ``max_fps`` a second, scaled to at most
+    MAX_WIDTH) and for the motion check, from the next keyframe once started."""
 
     def __init__(self, stream: Any, max_fps: float) -> None:
         import av
@@ -285,22 +313,24 @@ class _Jpegs:
     def stop(self) -> None:
         self.decoder = None
 
-    def frames(self, packet: Any) -> Iterator[tuple[int, int, int, bytes]]:
+    def decoded(self, packet: Any, *, every: bool) -> Iterator[Any]:
+        """The packet's pictures (``every``: all of them, else only when a JPEG is due)."""
         if self.decoder is None:
             if not packet.is_keyframe:
                 return  # a decoder starts at a keyframe
             self.decoder = self.av.CodecContext.create(self.stream.codec_context.name, "r")
             self.decoder.extradata = self.stream.codec_context.extradata
             self.decoder.thread_count = 1
-        now = time.monotonic()
-        if self.intra_only and now < self.due:
+        if self.intra_only and not every and time.monotonic() < self.due:
             return  # every JPEG frame stands alone: skip decoding it
-        for frame in self.decoder.decode(packet):
-            now = time.monotonic()
-            if now < self.due:
-                continue
-            self.due = now + self.interval if self.due == 0 else max(self.due + self.interval, now + self.interval / 2)
-            yield self.encode(frame)
+        yield from self.decoder.decode(packet)
+
+    def jpeg_due(self) -> bool:
+        now = time.monotonic()
+        if now < self.due:
+            return False
+        self.due = now + self.interval if self.due == 0 else max(self.due + self.interval, now + self.interval / 2)
+        return True
 
     def encode(self, frame: Any) -> tuple[int, int, int, bytes]:
         width, height = frame.width, frame.height
@@ -319,6 +349,79 @@ class _Jpegs:
         return ts(frame.pts), width, height, data
 
 
+class _Motion:
+    """Change against a slowly updated background, on a small grey copy of the picture,
+    at most ``LOOKS_PER_S`` pictures a second (stream time)."""
+
+    LOOKS_PER_S = 5
+    SIZE = (96, 54)
+
+    def __init__(self, sensitivity: float, min_area_percent: float) -> None:
+        self.threshold = 8 + (1 - min(max(sensitivity, 0.0), 1.0)) * 40  # grey levels
+        self.min_share = min_area_percent / 100
+        self.background: Any = None
+        self.next_look = float("-inf")
+
+    def moved(self, frame: Any, at: float) -> bool:
+        if at < self.next_look:
+            return False
+        self.next_look = at + 1 / self.LOOKS_PER_S
+        width, height = self.SIZE
+        small = frame.reformat(width=width, height=height, format="gray").to_ndarray().astype("float32")
+        if self.background is None:
+            self.background = small
+            return False
+        changed = abs(small - self.background) > self.threshold
+        self.background = self.background * 0.7 + small * 0.3  # a thing that stops is background within ~1 s
+        return bool(changed.mean() >= self.min_share)
+
+
+class _Recorder:
+    """The stream copied into files (``segments``), continuously or on motion."""
+
+    def __init__(self, stream: Any, job: RecordJob, out: _Output) -> None:
+        # This folder holds ``segments`` (PyAV only); -I left it off the path.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        segments = importlib.import_module("segments")
+        self.out = out
+        self.time_base = stream.time_base
+        self.writer = segments.SegmentWriter(
+            stream, Path(job["folder"]), seconds=job["seconds"], on_closed=self._closed
+        )
+        self.gate: Any = None
+        self.motion: _Motion | None = None
+        if job["mode"] == "motion":
+            self.gate = segments.MotionGate(self.writer, pre_roll=job["pre_roll"], post_roll=job["post_roll"])
+            self.motion = _Motion(job["sensitivity"], job["min_area_percent"])
+        self.clock: tuple[float, float] | None = None  # wall and stream time of the first packet
+
+    def add(self, packet: Any) -> None:
+        if self.clock is None:
+            self.clock = (time.time(), float(packet.pts * self.time_base))
+        (self.gate or self.writer).add(packet)
+
+    def look(self, frame: Any) -> None:
+        if self.motion is None or frame.pts is None:
+            return
+        at = float(frame.pts * self.time_base)
+        if self.motion.moved(frame, at):
+            self.gate.motion(at)
+
+    def close(self) -> None:
+        (self.gate or self.writer).close()
+
+    def _closed(self, segment: Any) -> None:
+        wall, stream_at = self.clock or (time.time(), segment.start)
+        info = {
+            "name": segment.path.name,
+            "start": segment.start,
+            "end": segment.end,
+            "pictures": segment.pictures,
+            "wall_start": wall + (segment.start - stream_at),
+        }
+        self.out.send(SEGMENT, json.dumps(info).encode())
+
+
 def _stream_message(stream: Any) -> bytes:
     context = stream.codec_context
     rate = stream.average_rate or stream.guessed_rate
@@ -335,15 +438,20 @@ def _stream_message(stream: Any) -> bytes:
 
 def read(job: Job, out: _Output, controls: _Controls) -> None:
     container = _open_http(job) if job["connect_url"].startswith("http") else _open_rtsp(job)
+    recorder: _Recorder | None = None
     try:
         videos = [s for s in container.streams.video if s.codec_context.name in CODECS]
         if not videos:
             raise _Failure(UNSUPPORTED, "no supported video stream")
         video = videos[0]
         out.send(STREAM, _stream_message(video))
-        jpegs = _Jpegs(video, job["max_fps"])
+        pictures = _Pictures(video, job["max_fps"])
+        record = job.get("record")
+        recorder = _Recorder(video, record, out) if record else None
         started = False
         for packet in container.demux(video):
+            if controls.stopping:
+                break
             if packet.size == 0:
                 continue
             if not started:
@@ -353,16 +461,25 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
             flags = KEY if packet.is_keyframe else 0
             head = PACKET.pack(ts(packet.pts), ts(packet.dts), packet.duration or 0, flags)
             out.send(PACKET_KIND, head + bytes(packet))
-            if not controls.decode:
-                jpegs.stop()
+            if recorder is not None:
+                recorder.add(packet)
+            watching = recorder is not None and recorder.motion is not None
+            if not (controls.decode or watching):
+                pictures.stop()
                 continue
-            for pts, width, height, data in jpegs.frames(packet):
-                out.send(JPEG_KIND, JPEG.pack(pts, width, height) + data)
+            for frame in pictures.decoded(packet, every=watching):
+                if recorder is not None:
+                    recorder.look(frame)
+                if controls.decode and pictures.jpeg_due():
+                    pts, width, height, data = pictures.encode(frame)
+                    out.send(JPEG_KIND, JPEG.pack(pts, width, height) + data)
     except _Failure:
         raise
     except Exception as error:
         raise _classify(error) from None
     finally:
+        if recorder is not None:
+            recorder.close()  # the file in progress, closed playable (the stream ended or dropped)
         container.close()
 
 

@@ -7,6 +7,9 @@ consecutive files leave no gap: the next file's first picture directly follows t
 previous file's last (``Segment.start`` and ``Segment.end`` are on one stream clock).
 A stream that ends or drops closes its file cleanly (``close``); packets before the
 first keyframe cannot be shown and are not written.
+
+The reader's child imports this file on its own (``segments``, no Django): it needs
+nothing but PyAV.
 """
 
 import fractions
@@ -80,6 +83,8 @@ class SegmentWriter:
         if packet.size == 0 or packet.pts is None:
             return  # the demuxer's flush packet, or one no file could place in time
         if packet.is_keyframe and (self._output is None or self._elapsed(packet.pts) >= self._limit):
+            if self._output is not None:
+                self._last_end = packet.pts  # its last picture lasts until this one: exactly
             self._finish()
             self._open(packet.pts)
         if self._output is None:
@@ -89,12 +94,16 @@ class SegmentWriter:
             self._frame_ticks = packet.pts - self._first_pts
             duration = duration or self._frame_ticks
         dts = packet.dts if packet.dts is not None else packet.pts
-        packet.pts, packet.dts = packet.pts - self._origin, dts - self._origin
-        packet.stream = self._stream
-        self._output.mux(packet)
+        # A copy: the caller's packet may still be decoded (live view, motion) or sent on.
+        copy = av.Packet(bytes(packet))
+        copy.pts, copy.dts, copy.duration = packet.pts - self._origin, dts - self._origin, duration
+        copy.is_keyframe = packet.is_keyframe
+        copy.time_base = self._time_base
+        copy.stream = self._stream
+        self._output.mux(copy)
         self._pictures += 1
         self._keyframes += int(packet.is_keyframe)
-        self._last_end = max(self._last_end, packet.pts + self._origin + duration)
+        self._last_end = max(self._last_end, packet.pts + duration)
 
     def close(self) -> None:
         """Close the file in progress (the stream ended, dropped or is stopped)."""
