@@ -7,9 +7,12 @@ the hooks registered here from the other app's ``AppConfig.ready()``. The
 dependency stays one way: accounts <- devices <- recordings.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
 
 from django import forms
 from django.utils.safestring import SafeString
@@ -46,13 +49,62 @@ class CameraSettings:
     names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RecordPlan:
+    """How a pull camera is recorded (``PullRecorder.plan``): continuously or on motion,
+    in files of about ``seconds``, with the motion tuning the reader's child uses."""
+
+    mode: str  # "continuous" or "motion"
+    seconds: float
+    pre_roll: float
+    post_roll: float
+    sensitivity: float
+    min_area_percent: float
+
+
+class PullRecorder(Protocol):
+    """What the ingest worker needs from the app that records pull cameras.
+
+    The worker reads each camera once, for live view and recording both: it holds the
+    camera's lease while it reads (``claim`` before connecting, ``renew`` every third of
+    ``lease_seconds``, stopping at once when a renewal fails, ``release`` when it stops),
+    asks how to record it (``plan``; None: not recorded), and hands each closed file to
+    ``store``. Each method opens the camera's household scope itself.
+    """
+
+    @property
+    def lease_seconds(self) -> float: ...
+
+    def plan(self, camera_id: uuid.UUID, account_id: uuid.UUID) -> RecordPlan | None: ...
+
+    def claim(self, camera_id: uuid.UUID, account_id: uuid.UUID, holder: str) -> bool: ...
+
+    def renew(self, camera_id: uuid.UUID, account_id: uuid.UUID, holder: str) -> bool: ...
+
+    def release(self, camera_id: uuid.UUID, account_id: uuid.UUID, holder: str) -> None: ...
+
+    def store(
+        self, camera_id: uuid.UUID, account_id: uuid.UUID, path: Path, started_at: datetime, ended_at: datetime
+    ) -> None: ...
+
+
 _settings: list[CameraSettings] = []
+_recorder: list[PullRecorder] = []
 _created: list[Callable[[Camera], None]] = []
 _deleting: list[Callable[[Camera], None]] = []
 
 
 def register_camera_settings(settings: CameraSettings) -> None:
     _settings.append(settings)
+
+
+def register_pull_recorder(recorder: PullRecorder) -> None:
+    """The one recorder of pull cameras (a second registration replaces the first)."""
+    _recorder[:] = [recorder]
+
+
+def pull_recorder() -> PullRecorder | None:
+    return _recorder[0] if _recorder else None
 
 
 def on_camera_created(hook: Callable[[Camera], None]) -> None:

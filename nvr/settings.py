@@ -363,6 +363,9 @@ INGEST_READ_TIMEOUT_S = env_float("INGEST_READ_TIMEOUT_S", 10.0)
 INGEST_BACKOFF_BASE_S = env_float("INGEST_BACKOFF_BASE_S", 1.0)
 INGEST_BACKOFF_MAX_S = env_float("INGEST_BACKOFF_MAX_S", 30.0)
 INGEST_REPORT_EVERY_S = env_float("INGEST_REPORT_EVERY_S", 2.0)  # between two "online, n fps" status updates
+# Where the stream readers write recorded files (plaintext, one private folder per
+# connection) until the recorder stores them encrypted and removes them.
+INGEST_SEGMENTS_DIR = Path(env_str("INGEST_SEGMENTS_DIR", str(DATA_DIR / "segments")))
 # The stream reader child (devices/ingest/reader_child.py): its address-space limit, and the
 # share of one CPU core it may use on average over INGEST_READER_CPU_WINDOW_S before it is stopped.
 INGEST_READER_MEMORY_MB = env_int("INGEST_READER_MEMORY_MB", 1024)
@@ -425,6 +428,9 @@ RECORDINGS_PROCESSING_DIR = Path(env_str("RECORDINGS_PROCESSING_DIR", str(DATA_D
 RECORDINGS_SWEEP_GRACE_MINUTES = env_int("RECORDINGS_SWEEP_GRACE_MINUTES", 60)
 # Rows deleted per transaction by retention and quota pruning.
 RECORDINGS_PRUNE_BATCH = env_int("RECORDINGS_PRUNE_BATCH", 200)
+# One process records a pull camera at a time: its lease lasts this long, renewed every
+# third of it; a dead process's cameras are taken over within about 1.3 times this.
+RECORDER_LEASE_S = env_int("RECORDER_LEASE_S", 30)
 
 # --- Mail ------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -28,6 +28,12 @@ class RecordingsConfig(AppConfig):
         on_camera_created(settings_create)
         on_camera_deleting(camera_recordings_purge_on_commit)
 
+        # Pull cameras: the ingest worker reads them, we record them.
+        from devices.extensions import register_pull_recorder
+        from recordings.recorder.pull import PullCameraRecorder
+
+        register_pull_recorder(PullCameraRecorder())
+
 
 def _visible_recordings(membership: Any) -> Any:
     from devices.selectors import filter_visible_cameras  # imports models: not at app loading

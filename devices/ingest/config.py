@@ -20,6 +20,7 @@ class IngestConfig:
     backoff_base: float = 1.0  # the first reconnection delay; doubled per failed attempt...
     backoff_max: float = 30.0  # ...up to this; back to the base once a frame was read
     report_every: float = 2.0  # between two ONLINE reports with the measured frame rate
+    segments_dir: str = ""  # the reader children's recorded files until stored ("": a private temporary folder)
 
     def __post_init__(self) -> None:
         # "not x > 0" so that NaN, which every comparison refuses, is refused too.
@@ -39,4 +40,5 @@ class IngestConfig:
             backoff_base=settings.INGEST_BACKOFF_BASE_S,
             backoff_max=settings.INGEST_BACKOFF_MAX_S,
             report_every=settings.INGEST_REPORT_EVERY_S,
+            segments_dir=str(settings.INGEST_SEGMENTS_DIR),
         )

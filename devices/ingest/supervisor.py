@@ -1,11 +1,15 @@
 """Which cameras run: every household's enabled pull cameras, followed as they change.
 
 ``run_all`` reads the list every ``reload_seconds`` and starts, stops or
-restarts each camera's loop (``devices.ingest.worker.run_camera``) to match.
+restarts each camera's loop (``devices.ingest.worker.run_camera``) to match: a
+camera whose address or recording plan changed restarts with the new one. The
+recorder registered by ``recordings`` (``devices.extensions.pull_recorder``), if
+any, gives each camera's plan and lease.
 """
 
 import asyncio
 import logging
+import os
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -14,9 +18,10 @@ from channels.db import database_sync_to_async
 
 from accounts.crypto import InvalidToken
 from accounts.tenancy import account_scope, unscoped
+from devices.extensions import PullRecorder, RecordPlan, pull_recorder
 from devices.ingest.config import IngestConfig
 from devices.ingest.redaction import scrub
-from devices.ingest.worker import RELEASE_WAIT_SECONDS, run_camera
+from devices.ingest.worker import RELEASE_WAIT_SECONDS, remove_stale_folders, run_camera
 from devices.models import Camera, CameraKind, CameraStatus
 from devices.services import camera_source_url
 from devices.status import report_in_scope
@@ -31,6 +36,7 @@ class PullSource:
     camera_id: uuid.UUID
     account_id: uuid.UUID
     url: str = field(repr=False)  # decrypted, credentials included: never printed
+    plan: RecordPlan | None = None  # how it is recorded (None: live view only)
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,9 @@ class PullSources:
     unreadable: dict[uuid.UUID, uuid.UUID]  # camera id -> account id, for addresses that do not decrypt
 
 
-def load_pull_sources() -> PullSources:
-    """Every household's enabled pull cameras, with their decrypted addresses (a system job)."""
+def load_pull_sources(recorder: PullRecorder | None = None) -> PullSources:
+    """Every household's enabled pull cameras, with their decrypted addresses and recording
+    plans (a system job)."""
     with unscoped("ingest worker: list pull cameras"):
         cameras = list(
             Camera.objects.filter(kind=CameraKind.PULL, enabled=True)
@@ -57,7 +64,8 @@ def load_pull_sources() -> PullSources:
         except InvalidToken:
             unreadable[camera.pk] = camera.account_id
             continue
-        sources[camera.pk] = PullSource(camera.pk, camera.account_id, url)
+        plan = recorder.plan(camera.pk, camera.account_id) if recorder is not None else None
+        sources[camera.pk] = PullSource(camera.pk, camera.account_id, url, plan)
     return PullSources(sources, unreadable)
 
 
@@ -81,16 +89,20 @@ async def run_all(config: IngestConfig, *, reload_seconds: float = 10, stop: asy
     stopped = asyncio.get_running_loop().create_task(stop.wait())
     running: dict[uuid.UUID, _Running] = {}
     reported_unreadable: set[uuid.UUID] = set()
+    recorder = pull_recorder()
+    holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this worker, in the leases
+    if removed := remove_stale_folders(config):
+        logger.info("ingest worker: removed %d unfinished record folders of stopped workers", removed)
     logger.info("ingest worker: started (at most %g frames a second per camera)", config.max_fps)
     try:
         while not stop.is_set():
             try:
-                loaded: PullSources | None = await database_sync_to_async(load_pull_sources)()
+                loaded: PullSources | None = await database_sync_to_async(load_pull_sources)(recorder)
             except Exception as error:
                 logger.warning("ingest worker: cannot list the pull cameras, keeping the current ones: %r", error)
                 loaded = None
             if loaded is not None:
-                await _follow(running, loaded.sources, stop, config)
+                await _follow(running, loaded.sources, stop, config, recorder, holder)
                 await _report_unreadable(loaded.unreadable, reported_unreadable)
             await asyncio.wait({stopped}, timeout=reload_seconds)
     finally:
@@ -100,7 +112,12 @@ async def run_all(config: IngestConfig, *, reload_seconds: float = 10, stop: asy
 
 
 async def _follow(
-    running: dict[uuid.UUID, _Running], wanted: dict[uuid.UUID, PullSource], stop: asyncio.Event, config: IngestConfig
+    running: dict[uuid.UUID, _Running],
+    wanted: dict[uuid.UUID, PullSource],
+    stop: asyncio.Event,
+    config: IngestConfig,
+    recorder: PullRecorder | None,
+    holder: str,
 ) -> None:
     ending: dict[uuid.UUID, _Running] = {}
     for camera_id, entry in list(running.items()):
@@ -115,7 +132,16 @@ async def _follow(
             continue
         camera_stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(
-            run_camera(camera_id, source.account_id, source.url, config=config, stop=camera_stop),
+            run_camera(
+                camera_id,
+                source.account_id,
+                source.url,
+                config=config,
+                stop=camera_stop,
+                recorder=recorder,
+                plan=source.plan,
+                holder=holder,
+            ),
             name=f"ingest {camera_id}",
         )
         running[camera_id] = _Running(source, camera_stop, task)

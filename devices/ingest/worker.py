@@ -8,21 +8,37 @@ asks the database every ``WATCH_EVERY`` seconds.
 
 The camera's status says only which of a few things happened (``STATUS``),
 never an error's text: the log has the details, without credentials.
+
+Recording (``devices.extensions.PullRecorder``, registered by ``recordings``): the
+loop holds the camera's lease while it reads, so that one process reads a camera
+(cameras cap their stream sessions); a camera another process holds is left to it,
+and taken over once that lease lapses. With a plan, the child writes files into a
+private folder made for each connection; each closed file is handed to the recorder
+and removed. Stopping asks the child to close its file in progress first; a folder
+left by a killed process is removed when the next worker starts.
 """
 
 import asyncio
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from devices.addresses import AddressNotAllowed, check_address
+from devices.extensions import PullRecorder, RecordPlan
 from devices.fanout import publish
 from devices.ingest.config import IngestConfig
-from devices.ingest.reader import JpegFrame, Outcome, Packet, ReaderLimits, StreamReader
+from devices.ingest.reader import JpegFrame, Outcome, Packet, ReaderLimits, SegmentClosed, StreamReader
+from devices.ingest.reader_child import RecordJob
 from devices.ingest.redaction import redact, scrub
 from devices.models import CameraStatus
 from devices.status import report_in_scope, watched_in_scope
@@ -63,8 +79,17 @@ class _CameraRun:
         stop: asyncio.Event,
         limits: ReaderLimits,
         watched: Watched,
+        recorder: PullRecorder | None = None,
+        plan: RecordPlan | None = None,
+        holder: str = "",
     ) -> None:
         self.camera_id = camera_id
+        self.recorder = recorder
+        self.plan = plan
+        self.holder = holder or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.connections = 0
+        self.segments_stored = 0
+        self.previous_file: tuple[float, datetime] | None = None  # its end: stream time, and when
         self.account_id = account_id
         self.url = url
         self.where = redact(url)
@@ -82,10 +107,16 @@ class _CameraRun:
         logger.info("camera %s: reading %s", self.camera_id, self.where)
         try:
             while not self.stop.is_set():
+                if not await self.claim():
+                    # Another process reads it (and reports its status): wait for its lease to lapse.
+                    await asyncio.wait({self.stopped}, timeout=self.lease_retry())
+                    continue
                 try:
                     outcome = await self.connect_once()
                 except _Stopped:
                     break
+                if outcome is None:
+                    continue  # the lease went to another process: back to waiting for it
                 delay = self.next_delay()
                 logger.warning("camera %s: %s (%s); reconnecting in %g s", self.camera_id, outcome, self.where, delay)
                 await self.report(CameraStatus.ERROR, message=f"{STATUS[outcome]}; retrying in {delay:g} s.")
@@ -95,6 +126,7 @@ class _CameraRun:
             logger.info("camera %s: stopped reading %s", self.camera_id, self.where)
         finally:
             self.stopped.cancel()
+            await self.release()
 
     def next_delay(self) -> float:
         delay = min(self.config.backoff_max, self.config.backoff_base * 2.0**self.failures)
@@ -102,25 +134,130 @@ class _CameraRun:
             self.failures += 1
         return delay
 
-    async def connect_once(self) -> Outcome:
-        """Check the address, then read until the stream ends: how it ended."""
+    async def connect_once(self) -> Outcome | None:
+        """Check the address, then read until the stream ends: how it ended (None: the
+        lease was lost to another process)."""
         try:
             address = await self.until_stopped(asyncio.to_thread(check_address, self.url))
         except AddressNotAllowed as refused:
             logger.warning("camera %s: %s refused at connect (%s)", self.camera_id, self.where, refused.reason)
             return Outcome.NOT_ALLOWED
-        reader = StreamReader(address, self.config, self.limits, decode=await self.is_watched(False))
+        folder = self.segment_folder() if self.plan is not None else None
+        self.previous_file = None
+        reader = StreamReader(
+            address, self.config, self.limits, decode=await self.is_watched(False), record=self.record_job(folder)
+        )
         await reader.start()
         watching = self.loop.create_task(self.follow_viewers(reader))
+        consuming = self.loop.create_task(self.consume(reader, folder))
+        renewing = self.loop.create_task(self.keep_lease())
         try:
-            await self.until_stopped(self.consume(reader))
+            await asyncio.wait({consuming, self.stopped, renewing}, return_when=asyncio.FIRST_COMPLETED)
+            if not consuming.done():
+                # Stopped, or the lease lost: the child closes its file in progress, which is stored.
+                reader.finish()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(consuming), RELEASE_WAIT_SECONDS)
         finally:
-            watching.cancel()
+            for task in (watching, consuming, renewing):
+                task.cancel()
+            await asyncio.gather(watching, consuming, renewing, return_exceptions=True)
             await asyncio.wait_for(reader.stop(), RELEASE_WAIT_SECONDS + 5)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)  # a file the child never closed: lost, never half-stored
+        if self.stop.is_set():
+            raise _Stopped
+        if renewing.done() and not renewing.cancelled():
+            logger.warning("camera %s: another process took it over; stopped reading", self.camera_id)
+            return None
         outcome = reader.outcome or Outcome.FAILED
         if reader.detail:
             logger.info("camera %s: reader ended: %s (%s)", self.camera_id, outcome, reader.detail)
         return outcome
+
+    # --- The lease and the files -----------------------------------------------------------
+
+    def lease_retry(self) -> float:
+        return self.recorder.lease_seconds / 3 if self.recorder is not None else 1.0
+
+    async def claim(self) -> bool:
+        if self.recorder is None:
+            return True
+        try:
+            return bool(await database_sync_to_async(self.recorder.claim)(self.camera_id, self.account_id, self.holder))
+        except Exception as error:
+            logger.warning("camera %s: cannot take its lease: %s", self.camera_id, self.describe(error))
+            return False
+
+    async def keep_lease(self) -> None:
+        """Renew the lease every third of its length; return once it is lost (or cannot be renewed)."""
+        recorder = self.recorder
+        if recorder is None:
+            await self.stop.wait()  # no lease to keep (not self.stopped: cancelling this would cancel it)
+            return
+        renew = database_sync_to_async(recorder.renew)
+        while True:
+            await asyncio.sleep(recorder.lease_seconds / 3)
+            try:
+                if not await renew(self.camera_id, self.account_id, self.holder):
+                    return
+            except Exception as error:
+                # Not renewed: it may lapse and go to another process. Stop before it can.
+                logger.warning("camera %s: cannot renew its lease: %s", self.camera_id, self.describe(error))
+                return
+
+    async def release(self) -> None:
+        if self.recorder is None:
+            return
+        try:
+            await database_sync_to_async(self.recorder.release)(self.camera_id, self.account_id, self.holder)
+        except Exception as error:
+            logger.warning("camera %s: cannot release its lease: %s", self.camera_id, self.describe(error))
+
+    def segment_folder(self) -> Path:
+        """This connection's private folder for the child's files (this process's id first:
+        ``remove_stale_folders`` knows a dead process's folders by it)."""
+        self.connections += 1
+        root = segments_root(self.config)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = root / f"{os.getpid()}-{self.camera_id.hex}-{self.connections}"
+        folder.mkdir(mode=0o700)
+        return folder
+
+    def record_job(self, folder: Path | None) -> RecordJob | None:
+        plan = self.plan
+        if plan is None or folder is None:
+            return None
+        return {
+            "folder": str(folder),
+            "seconds": plan.seconds,
+            "mode": plan.mode,
+            "pre_roll": plan.pre_roll,
+            "post_roll": plan.post_roll,
+            "sensitivity": plan.sensitivity,
+            "min_area_percent": plan.min_area_percent,
+        }
+
+    async def store(self, segment: SegmentClosed, folder: Path) -> None:
+        path = folder / segment.name  # a checked plain name: inside the folder
+        duration = timedelta(seconds=segment.end - segment.start)
+        previous = self.previous_file
+        if previous is not None and abs(segment.start - previous[0]) < 1e-6:
+            started_at = previous[1]  # it follows the previous file: exactly where that one ended
+        else:
+            # A connection's first file, by this host's clock (the child's); it never ends in the future.
+            started_at = min(datetime.fromtimestamp(segment.wall_start, UTC), datetime.now(UTC) - duration)
+        self.previous_file = (segment.end, started_at + duration)
+        try:
+            if self.recorder is not None:
+                await database_sync_to_async(self.recorder.store)(
+                    self.camera_id, self.account_id, path, started_at, started_at + duration
+                )
+                self.segments_stored += 1
+        except Exception as error:
+            logger.error("camera %s: a recorded file could not be stored: %s", self.camera_id, self.describe(error))
+        finally:
+            path.unlink(missing_ok=True)
 
     async def until_stopped(self, work: Awaitable[Any]) -> Any:
         """``work``'s result; ``_Stopped`` (and ``work`` cancelled) as soon as the camera is stopped."""
@@ -145,13 +282,17 @@ class _CameraRun:
             await reader.set_decoding(await self.is_watched(reader.decoding))
             await asyncio.sleep(WATCH_EVERY)
 
-    async def consume(self, reader: StreamReader) -> None:
+    async def consume(self, reader: StreamReader, folder: Path | None = None) -> None:
         report_every = self.config.report_every
         window = next_report = time.monotonic()
         count, received = 0, False
         async for message in reader.messages():
             if isinstance(message, JpegFrame):
                 await self.publish(message.data)
+                continue
+            if isinstance(message, SegmentClosed):
+                if folder is not None:
+                    await self.store(message, folder)
                 continue
             if not isinstance(message, Packet):
                 continue
@@ -208,6 +349,9 @@ async def run_camera(
     stop: asyncio.Event,
     limits: ReaderLimits | None = None,
     watched: Watched = someone_watching,
+    recorder: PullRecorder | None = None,
+    plan: RecordPlan | None = None,
+    holder: str = "",
 ) -> None:
     """Read one camera until ``stop`` is set: publish its frames, report its status.
 
@@ -215,7 +359,32 @@ async def run_camera(
     seconds while packets arrive; ERROR with one of the ``STATUS`` messages when
     the connection fails or ends, then a reconnection after ``backoff_base``
     seconds, doubling up to ``backoff_max`` and back to the base once a packet
-    was read. A camera shown online is shown offline when it stops.
+    was read. A camera shown online is shown offline when it stops. With a
+    ``recorder``, only while this process holds the camera's lease; with a
+    ``plan`` too, the camera is recorded.
     """
     limits = limits or ReaderLimits.from_settings()
-    await _CameraRun(camera_id, account_id, url, config, stop, limits, watched).run()
+    await _CameraRun(
+        camera_id, account_id, url, config, stop, limits, watched, recorder=recorder, plan=plan, holder=holder
+    ).run()
+
+
+def segments_root(config: IngestConfig) -> Path:
+    if config.segments_dir:
+        return Path(config.segments_dir)
+    return Path(tempfile.gettempdir()) / f"nvr-segments-{os.getuid()}"
+
+
+def remove_stale_folders(config: IngestConfig) -> int:
+    """Remove the record folders of processes that are gone (a killed worker's unfinished
+    files: never stored, never left). Returns how many went."""
+    root = segments_root(config)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for folder in root.iterdir():
+        pid = folder.name.partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

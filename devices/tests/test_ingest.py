@@ -249,8 +249,10 @@ def test_it_never_shows_the_url_in_a_readers_repr():
 def test_its_config_is_read_from_the_settings(settings):
     settings.INGEST_MAX_FPS = 4.0
     settings.INGEST_BACKOFF_MAX_S = 60.0
+    settings.INGEST_SEGMENTS_DIR = Path("/srv/nvr/segments")
     config = IngestConfig.from_settings()
-    assert config == IngestConfig(max_fps=4.0, backoff_max=60.0)  # the rest: the settings' defaults
+    # The rest: the settings' defaults.
+    assert config == IngestConfig(max_fps=4.0, backoff_max=60.0, segments_dir="/srv/nvr/segments")
 
 
 @pytest.mark.parametrize(

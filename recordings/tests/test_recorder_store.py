@@ -7,6 +7,7 @@ import av
 import pytest
 from django.utils import timezone
 
+from accounts.models import Account
 from accounts.tenancy import account_scope
 from conftest import World
 from devices.ingest.segments import Segment, SegmentWriter
@@ -65,3 +66,15 @@ def test_a_segment_whose_row_fails_leaves_no_file(world: World, tmp_path: Path, 
     with account_scope(camera.account_id), pytest.raises(RuntimeError):
         segment_store(camera=camera, path=segment.path, started_at=timezone.now(), ended_at=timezone.now())
     assert clip_files(camera.account_id) == before
+
+
+def test_a_recorded_clip_makes_room_within_the_quota_like_an_upload(world: World, tmp_path: Path):
+    segment = a_segment(tmp_path)
+    camera = world.a.cameras[0]
+    with account_scope(camera.account_id):
+        older = set(Recording.objects.values_list("pk", flat=True))
+        Account.objects.filter(pk=camera.account_id).update(storage_quota_bytes=segment.path.stat().st_size * 2)
+        recording = segment_store(camera=camera, path=segment.path, started_at=timezone.now(), ended_at=timezone.now())
+        kept = set(Recording.objects.values_list("pk", flat=True))
+    assert older
+    assert kept == {recording.pk}  # the older clips made room; the new one stays
