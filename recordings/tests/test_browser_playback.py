@@ -9,7 +9,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connection
@@ -22,6 +22,7 @@ from nvr.testing import LiveServer, wait_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -58,10 +59,10 @@ def page(asgi_server: LiveServer, session: str) -> Iterator[Any]:
             browser.close()
 
 
-def in_thread(account_id: uuid.UUID, query: Callable[[], int]) -> int:
+def in_thread(account_id: uuid.UUID, query: Callable[[], T]) -> T:
     """Run a query in the household's scope outside Playwright's event loop (Django refuses async contexts)."""
 
-    def run() -> int:
+    def run() -> T:
         try:
             with account_scope(account_id):
                 return query()
@@ -129,3 +130,47 @@ def test_another_households_clip_is_a_404_in_the_browser(page: Any, asgi_server:
     theirs = world.b.recordings[0]
     assert page.goto(f"{asgi_server.http}/recordings/{theirs.pk}/").status == 404
     assert page.goto(f"{asgi_server.http}/recordings/{theirs.pk}/video.mp4").status == 404
+
+
+def test_a_clip_with_a_damaged_stretch_plays_past_it(page: Any, asgi_server: LiveServer, world: World, tmp_path):
+    """Kept READY with a warning (issue 12): Chromium must still play and seek past the damage."""
+    from recordings.models import Recording, RecordingStatus
+    from recordings.tasks import process_recording
+    from recordings.tests.factories import make_recording
+    from tools.synth import make_clip, make_damaged_copy
+
+    clean, damaged = tmp_path / "clean.mp4", tmp_path / "damaged.mp4"
+    make_clip(clean, seconds=6, fps=15, width=320, height=180, faststart=False)
+    make_damaged_copy(clean, damaged, start=0.4, end=0.55)
+
+    def stored() -> Any:
+        return make_recording(world.a.cameras[0], status=RecordingStatus.UPLOADED, clip=damaged.read_bytes())
+
+    recording = in_thread(world.a.account.pk, stored)
+
+    def process() -> Any:
+        try:
+            return process_recording.apply(args=(str(world.a.account.pk), str(recording.pk))).get()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:  # Django refuses Playwright's event loop
+        assert pool.submit(process).result() == "ready"
+    warning = in_thread(world.a.account.pk, lambda: Recording.objects.get(pk=recording.pk).warning)
+    assert "could not be decoded" in warning
+    assert page.goto(f"{asgi_server.http}/recordings/{recording.pk}/").status == 200
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
+    result = page.evaluate(
+        """async () => {
+            const video = document.querySelector('video.player');
+            video.muted = true;
+            video.currentTime = 5.0;
+            await new Promise((resolve) => video.addEventListener('seeked', resolve, {once: true}));
+            await video.play();
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            return {time: video.currentTime, error: video.error && video.error.code, readyState: video.readyState};
+        }"""
+    )
+    assert result["error"] is None, result
+    assert result["readyState"] >= 2, result
+    assert result["time"] > 5.0, result  # playing after the damaged stretch
