@@ -52,6 +52,27 @@ def pictures(camera, recording: Recording) -> int:
     return count
 
 
+async def not_watched(camera_id, account_id) -> bool:
+    return False
+
+
+def worker(camera, url: str, tmp_path: Path, stop: asyncio.Event, holder: str = "") -> "asyncio.Task[None]":
+    """One ingest worker's loop for ``camera``, recording it continuously in 2 s files."""
+    return asyncio.create_task(
+        run_camera(
+            camera.pk,
+            camera.account_id,
+            url,
+            config=config(tmp_path),
+            stop=stop,
+            watched=not_watched,
+            recorder=QuickLease(),
+            plan=PLAN,
+            holder=holder,
+        )
+    )
+
+
 class QuickLease(PullCameraRecorder):
     """A 3 s lease, so that a takeover happens within a test."""
 
@@ -68,23 +89,9 @@ def test_a_pull_camera_records_clips_that_follow_each_other_and_survive_a_drop(w
     url = rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)
     camera = add_pull_camera(world.a, "Drive", url)
 
-    async def watched(camera_id, account_id) -> bool:
-        return False
-
     async def scenario() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            run_camera(
-                camera.pk,
-                camera.account_id,
-                url,
-                config=config(tmp_path),
-                stop=stop,
-                watched=watched,
-                recorder=QuickLease(),
-                plan=PLAN,
-            )
-        )
+        task = worker(camera, url, tmp_path, stop)
         await until(status_is(camera, CameraStatus.ONLINE), 15, "online")
         await asyncio.sleep(7)
         await asyncio.to_thread(rtsp_server.stop)  # the camera drops mid-file
@@ -118,29 +125,11 @@ def test_one_process_records_a_camera_and_another_takes_over_once_its_lease_laps
     with account_scope(camera.account_id):  # a worker on another host holds it, then dies
         assert lease_take(account_id=camera.account_id, camera_id=camera.pk, holder="dead host", seconds=3)
 
-    async def watched(camera_id, account_id) -> bool:
-        return False
-
     async def scenario() -> tuple[float, int]:
         loop = asyncio.get_running_loop()
         started = loop.time()
         stop = asyncio.Event()
-        workers = [
-            asyncio.create_task(
-                run_camera(
-                    camera.pk,
-                    camera.account_id,
-                    url,
-                    config=config(tmp_path),
-                    stop=stop,
-                    watched=watched,
-                    recorder=QuickLease(),
-                    plan=PLAN,
-                    holder=holder,
-                )
-            )
-            for holder in ("worker one", "worker two")
-        ]
+        workers = [worker(camera, url, tmp_path, stop, holder) for holder in ("worker one", "worker two")]
         await until(status_is(camera, CameraStatus.ONLINE), 20, "online under a new holder")
         took_over = loop.time() - started
         await asyncio.sleep(6)

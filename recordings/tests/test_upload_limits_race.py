@@ -11,16 +11,9 @@ from django.db import connection
 
 from conftest import World
 from recordings.models import Upload
-from tools.upload_testing import MIB, clip_bytes, create, remove_partial_files, uploads_of
+from tools.upload_testing import MIB, clip_bytes, create, uploads_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_partial_files():
-    remove_partial_files()
-    yield
-    remove_partial_files()
 
 
 @pytest.fixture

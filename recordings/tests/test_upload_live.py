@@ -10,16 +10,9 @@ from accounts.tenancy import account_scope
 from conftest import World
 from recordings.models import Recording, Upload
 from tools import upload_client
-from tools.upload_testing import MIB, clip_bytes, partial_files, remove_partial_files, stored_clip
+from tools.upload_testing import MIB, clip_bytes, partial_files, stored_clip
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_partial_files():
-    remove_partial_files()
-    yield
-    remove_partial_files()
 
 
 def clip_times():

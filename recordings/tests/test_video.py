@@ -385,10 +385,10 @@ def test_it_keeps_the_parents_secrets_from_the_child(clips: dict[str, Path], mon
 
 
 def test_it_remuxes_and_probes_in_isolation_too(clips: dict[str, Path], tmp_path: Path) -> None:
-    from recordings.video.isolate import faststart_isolated, probe_isolated
+    from recordings.video.isolate import prepare_isolated, probe_isolated
 
     assert probe_isolated(clips["moving"]) == probe(clips["moving"])
-    assert faststart_isolated(clips["end_index"], tmp_path / "fast.mp4") is True
+    assert prepare_isolated(clips["end_index"], tmp_path / "fast.mp4").remuxed is True
     assert moov_before_mdat(tmp_path / "fast.mp4")
     with pytest.raises(VideoError, match="could not be decoded"):
         probe_isolated(clips["truncated"])

@@ -48,7 +48,7 @@ from .results import (
     clip_info_from_json,
 )
 
-__all__ = ["faststart_isolated", "prepare_isolated", "probe_isolated", "run_isolated"]
+__all__ = ["prepare_isolated", "probe_isolated", "run_isolated"]
 
 logger = logging.getLogger("nvr.recordings.isolate")
 
@@ -125,33 +125,6 @@ def prepare_isolated(
         return Prepared.from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
         raise VideoError("checking the clip returned a malformed result", "error") from error
-
-
-def faststart_isolated(
-    src: str | os.PathLike[str],
-    dst: str | os.PathLike[str],
-    *,
-    timeout_s: float = 120,
-    memory_mb: int = 1024,
-    cpu_s: float | None = None,
-) -> bool:
-    """``faststart.ensure_faststart(src, dst)`` in a limited child process (see ``run_isolated``).
-
-    The child may write a file up to twice ``src``'s size plus 64 MB.
-    """
-    if not os.path.isfile(src):
-        raise VideoError("the clip file does not exist")
-    size_mb = math.ceil(2 * os.path.getsize(src) / (1024 * 1024)) + 64
-    answer = _run_child(
-        {"op": "faststart", "path": _absolute(src), "dst": _absolute(dst)},
-        timeout_s=timeout_s,
-        memory_mb=memory_mb,
-        cpu_s=cpu_s,
-        file_mb=size_mb,
-    )
-    if not isinstance(answer, bool):
-        raise VideoError("remuxing returned a malformed result", "error")
-    return answer
 
 
 def _absolute(path: str | os.PathLike[str]) -> str:

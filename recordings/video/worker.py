@@ -13,7 +13,7 @@ the original stdout:
 
 A crash (segfault, abort) or a kill prints nothing; the parent reads the exit status.
 
-The request: ``{"op": "analyse" | "probe" | "prepare" | "faststart", "path": ..., "dst": ...,
+The request: ``{"op": "analyse" | "probe" | "prepare", "path": ..., "dst": ...,
 "settings": {...}, "limits": {"memory_mb": ..., "cpu_s": ..., "wall_s": ...,
 "file_mb": ...}, "hook": "module:function" (tests only)}``.
 """
@@ -95,10 +95,6 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             from .containers import prepare
 
             return {"ok": True, "result": prepare(path, request["dst"]).to_json()}
-        if op == "faststart":
-            from .faststart import ensure_faststart
-
-            return {"ok": True, "result": ensure_faststart(path, request["dst"])}
         return {"ok": False, "kind": "error", "reason": f"unknown operation {op!r}"}
     except VideoError as error:
         return {"ok": False, "kind": error.kind, "reason": str(error)}
