@@ -464,7 +464,8 @@ async def plain_phase(
     # This process does nothing for the baseline but wait: its share is left out.
     result["cpu_pct_per_camera"] = result["children_cpu_pct_per_camera"]
     result["total_cpu_pct_of_machine"] = round(100 * sum(window.children.values()) / window.wall / CORES, 2)
-    del result["own_cpu_pct_per_camera"]
+    # For reference: this process meanwhile (waiting), the floor under the worker's own share.
+    result["idle_bench_cpu_pct_per_camera"] = result.pop("own_cpu_pct_per_camera")
     if not decode:
         result["files_open_at_end"] = files
     return result
