@@ -496,8 +496,8 @@ async def run(args: argparse.Namespace, clip: Path, scratch: Path) -> dict[str, 
         recorder, copy, viewer = entry["recorder"], entry["copy"], entry["viewer"]
         entry["ratio_cpu_recorder_to_copy"] = ratio(recorder, copy)
         # The reader children alone (without the worker's own share) against the same copy.
-        children = recorder["children_cpu_pct_per_camera"]
-        entry["ratio_cpu_children_to_copy"] = round(children / copy["cpu_pct_per_camera"], 3) if children else None
+        children, copied = recorder["children_cpu_pct_per_camera"], copy["cpu_pct_per_camera"]
+        entry["ratio_cpu_children_to_copy"] = round(children / copied, 3) if copied else None
         entry["viewer_adds_cpu_pct_per_camera"] = round(
             viewer["cpu_pct_per_camera"] - recorder["cpu_pct_per_camera"], 2
         )
