@@ -186,9 +186,11 @@ class StreamReader:
         *,
         decode: bool = False,
         record: protocol.RecordJob | None = None,
+        packets: bool = False,
     ) -> None:
         self.address = address
         self.record = record
+        self.packets = packets  # the packets' bytes too (else headers only: enough to count them)
         self.where = redact(address.connect_url)
         self.config = config
         self.limits = limits
@@ -236,6 +238,7 @@ class StreamReader:
             "memory_mb": self.limits.memory_mb,
             "decode": self.decoding,
             "record": self.record,
+            "packets": self.packets,
         }
         await self._send(job)
         self._tasks = [

@@ -17,7 +17,9 @@ gone: the child exits.
 - ``S`` stream: ``>I`` JSON length, JSON (codec, width, height, time_base, rate),
   then the codec's extradata (SPS/PPS). Sent once, before any packet.
 - ``P`` packet: ``>qqqB`` pts, dts, duration (``NO_TS`` when unknown), flags
-  (``KEY``), then the encoded bytes as the camera sent them (for stream copy).
+  (``KEY``), then the encoded bytes as the camera sent them, only with the job's
+  ``packets`` (for a parent that relays the stream itself); without, the header
+  alone, which is all the worker needs to see the stream flow (its frame rate).
   The first packet is a keyframe with a timestamp; earlier ones are dropped.
 - ``J`` JPEG: ``>qHH`` pts, width, height, then a JPEG at most ``MAX_WIDTH`` wide.
   Only while decoding is on, at most ``max_fps`` a second.
@@ -105,6 +107,7 @@ class Job(TypedDict):
     memory_mb: int
     decode: bool
     record: RecordJob | None
+    packets: bool  # send the packets' bytes (else headers only: recording happens here)
 
 
 def encode_message(kind: bytes, payload: bytes) -> bytes:
@@ -449,6 +452,9 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
         record = job.get("record")
         recorder = _Recorder(video, record, out) if record else None
         started = False
+        # Copying ~30 KB a packet through the pipe, for a parent that only counts them, cost
+        # the worker more CPU than the recording itself (bench/ingest).
+        with_bytes = bool(job.get("packets"))
         for packet in container.demux(video):
             if controls.stopping:
                 break
@@ -460,7 +466,7 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
                 started = True
             flags = KEY if packet.is_keyframe else 0
             head = PACKET.pack(ts(packet.pts), ts(packet.dts), packet.duration or 0, flags)
-            out.send(PACKET_KIND, head + bytes(packet))
+            out.send(PACKET_KIND, head + bytes(packet) if with_bytes else head)
             if recorder is not None:
                 recorder.add(packet)
             watching = recorder is not None and recorder.motion is not None

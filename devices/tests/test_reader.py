@@ -33,8 +33,10 @@ MASTER_KEY = "master-key-that-must-stay-in-the-worker-0123456789"
 CONFIG = IngestConfig(max_fps=5, open_timeout=5, read_timeout=5)
 
 
-def reader_for(url: str, *, limits: ReaderLimits | None = None, decode: bool = False) -> StreamReader:
-    return StreamReader(check_address(url), CONFIG, limits or ReaderLimits(), decode=decode)
+def reader_for(
+    url: str, *, limits: ReaderLimits | None = None, decode: bool = False, packets: bool = False
+) -> StreamReader:
+    return StreamReader(check_address(url), CONFIG, limits or ReaderLimits(), decode=decode, packets=packets)
 
 
 async def collect(
@@ -68,7 +70,8 @@ def run(coroutine: Coroutine[Any, Any, T], within: float = 60) -> T:
 
 def test_it_reads_packets_keyframe_first_with_timestamps_that_advance(rtsp_server):
     async def scenario() -> list[tuple[float, Message]]:
-        async with reader_for(rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)) as reader:
+        url = rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)
+        async with reader_for(url, packets=True) as reader:
             return await collect(reader, 5)
 
     received = [message for _at, message in run(scenario())]
@@ -90,6 +93,19 @@ def test_it_reads_packets_keyframe_first_with_timestamps_that_advance(rtsp_serve
     assert all(0 < step <= 2 * frame for step in steps), steps
     keyframes = [p for p in packets if p.keyframe]
     assert len(keyframes) >= 2 or len(packets) < 30
+
+
+def test_without_asking_for_packets_only_their_headers_cross_the_pipe(rtsp_server):
+    """The worker only counts packets (the child records): their bytes stay in the child."""
+
+    async def scenario() -> list[tuple[float, Message]]:
+        async with reader_for(rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)) as reader:
+            return await collect(reader, 3)
+
+    packets = [m for _at, m in run(scenario()) if isinstance(m, Packet)]
+    assert len(packets) >= 10
+    assert packets[0].keyframe
+    assert all(p.data == b"" and p.pts is not None for p in packets)
 
 
 def test_it_sends_jpeg_frames_only_while_decoding_is_on(rtsp_server):
