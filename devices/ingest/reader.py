@@ -99,7 +99,15 @@ class SegmentClosed:
 
 SEGMENT_NAME = re.compile(r"segment-[0-9]{6}\.mp4")
 
-Message = StreamInfo | Packet | JpegFrame | SegmentClosed
+
+@dataclass(frozen=True)
+class PacketCount:
+    """How many packets the child read since its last count (when it keeps their bytes)."""
+
+    packets: int
+
+
+Message = StreamInfo | Packet | JpegFrame | SegmentClosed | PacketCount
 
 
 class ProtocolError(Exception):
@@ -132,6 +140,9 @@ def parse_message(kind: bytes, payload: bytes) -> Message | dict[str, str]:
             rate=rate,
             extradata=payload[start + length :],
         )
+    if kind == protocol.COUNT:
+        (count,) = protocol.COUNT_FORMAT.unpack(payload)
+        return PacketCount(count)
     if kind == protocol.SEGMENT:
         info = json.loads(payload)
         name = str(info["name"])

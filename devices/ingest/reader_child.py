@@ -18,9 +18,11 @@ gone: the child exits.
   then the codec's extradata (SPS/PPS). Sent once, before any packet.
 - ``P`` packet: ``>qqqB`` pts, dts, duration (``NO_TS`` when unknown), flags
   (``KEY``), then the encoded bytes as the camera sent them, only with the job's
-  ``packets`` (for a parent that relays the stream itself); without, the header
-  alone, which is all the worker needs to see the stream flow (its frame rate).
+  ``packets`` (for a parent that relays the stream itself); without, only the
+  first packet's header, then ``C``.
   The first packet is a keyframe with a timestamp; earlier ones are dropped.
+- ``C`` count: ``>I`` packets read since the last count, every ``COUNT_EVERY_S``
+  (without ``packets``): all the worker needs to see the stream flow (its rate).
 - ``J`` JPEG: ``>qHH`` pts, width, height, then a JPEG at most ``MAX_WIDTH`` wide.
   Only while decoding is on, at most ``max_fps`` a second.
 - ``G`` segment: JSON ``{"name", "start", "end", "pictures", "wall_start"}``: a file
@@ -66,7 +68,9 @@ NO_TS = -(2**63)
 KEY = 1
 MAX_MESSAGE = 32 * 1024 * 1024  # the parent refuses longer messages
 
-STREAM, PACKET_KIND, JPEG_KIND, SEGMENT, END = b"S", b"P", b"J", b"G", b"E"
+STREAM, PACKET_KIND, JPEG_KIND, SEGMENT, COUNT, END = b"S", b"P", b"J", b"G", b"C", b"E"
+COUNT_FORMAT = struct.Struct(">I")
+COUNT_EVERY_S = 0.5
 STOP_GRACE_S = 1.5  # after stdin's EOF: time to close the file in progress, then exit
 
 # Outcomes (the camera's status says which one, never more).
@@ -452,9 +456,10 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
         record = job.get("record")
         recorder = _Recorder(video, record, out) if record else None
         started = False
-        # Copying ~30 KB a packet through the pipe, for a parent that only counts them, cost
-        # the worker more CPU than the recording itself (bench/ingest).
+        # A message per packet (~30 KB, 15 a second), for a parent that only counts them, cost
+        # the worker more CPU than the recording itself (bench/ingest): a count twice a second.
         with_bytes = bool(job.get("packets"))
+        counted, unsent, next_count = False, 0, 0.0
         for packet in container.demux(video):
             if controls.stopping:
                 break
@@ -466,7 +471,14 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
                 started = True
             flags = KEY if packet.is_keyframe else 0
             head = PACKET.pack(ts(packet.pts), ts(packet.dts), packet.duration or 0, flags)
-            out.send(PACKET_KIND, head + bytes(packet) if with_bytes else head)
+            if with_bytes or not counted:
+                out.send(PACKET_KIND, head + bytes(packet) if with_bytes else head)
+                counted = True
+            else:
+                unsent += 1
+                if (now := time.monotonic()) >= next_count:
+                    out.send(COUNT, COUNT_FORMAT.pack(unsent))
+                    unsent, next_count = 0, now + COUNT_EVERY_S
             if recorder is not None:
                 recorder.add(packet)
             watching = recorder is not None and recorder.motion is not None

@@ -37,7 +37,15 @@ from devices.addresses import AddressNotAllowed, check_address
 from devices.extensions import PullRecorder, RecordPlan
 from devices.fanout import publish
 from devices.ingest.config import IngestConfig
-from devices.ingest.reader import JpegFrame, Outcome, Packet, ReaderLimits, SegmentClosed, StreamReader
+from devices.ingest.reader import (
+    JpegFrame,
+    Outcome,
+    Packet,
+    PacketCount,
+    ReaderLimits,
+    SegmentClosed,
+    StreamReader,
+)
 from devices.ingest.reader_child import RecordJob
 from devices.ingest.redaction import redact, scrub
 from devices.models import CameraStatus
@@ -294,17 +302,17 @@ class _CameraRun:
                 if folder is not None:
                     await self.store(message, folder)
                 continue
-            if not isinstance(message, Packet):
+            if not isinstance(message, Packet | PacketCount):
                 continue
             now = time.monotonic()
-            if not received:
+            if not received and isinstance(message, Packet):
                 received = True
                 self.failures = 0  # a successful read: the next outage starts again at the base delay
                 logger.info("camera %s: receiving from %s", self.camera_id, self.where)
                 # The rate is measured between packets: from this one on. Shown online soon after.
                 window, next_report = now, now + min(1.0, report_every)
                 continue
-            count += 1
+            count += message.packets if isinstance(message, PacketCount) else 1
             if now >= next_report:
                 await self.report(CameraStatus.ONLINE, fps=count / (now - window))
                 window, count, next_report = now, 0, now + report_every

@@ -274,7 +274,7 @@ def read_stream(
 
     async def scenario() -> tuple[list[Message], StreamReader]:
         received: list[Message] = []
-        async with StreamReader(check_address(url), config, ReaderLimits(), decode=decode) as reader:
+        async with StreamReader(check_address(url), config, ReaderLimits(), decode=decode, packets=True) as reader:
             try:
                 async with asyncio.timeout(seconds):
                     async for message in reader.messages():
