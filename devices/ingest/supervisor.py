@@ -9,7 +9,6 @@ any, gives each camera's plan and lease.
 
 import asyncio
 import logging
-import os
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from accounts.tenancy import account_scope, unscoped
 from devices.extensions import PullRecorder, RecordPlan, pull_recorder
 from devices.ingest.config import IngestConfig
 from devices.ingest.redaction import scrub
-from devices.ingest.worker import RELEASE_WAIT_SECONDS, remove_stale_folders, run_camera
+from devices.ingest.worker import RELEASE_WAIT_SECONDS, holder_name, remove_stale_folders, run_camera
 from devices.models import Camera, CameraKind, CameraStatus
 from devices.services import camera_source_url
 from devices.status import report_in_scope
@@ -90,7 +89,7 @@ async def run_all(config: IngestConfig, *, reload_seconds: float = 10, stop: asy
     running: dict[uuid.UUID, _Running] = {}
     reported_unreadable: set[uuid.UUID] = set()
     recorder = pull_recorder()
-    holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this worker, in the leases
+    holder = holder_name()  # this worker, in the leases
     if removed := remove_stale_folders(config):
         logger.info("ingest worker: removed %d unfinished record folders of stopped workers", removed)
     logger.info("ingest worker: started (at most %g frames a second per camera)", config.max_fps)

@@ -94,7 +94,7 @@ class _CameraRun:
         self.camera_id = camera_id
         self.recorder = recorder
         self.plan = plan
-        self.holder = holder or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = holder or holder_name()
         self.connections = 0
         self.segments_stored = 0
         self.previous_file: tuple[float, datetime] | None = None  # its end: stream time, and when
@@ -375,6 +375,12 @@ async def run_camera(
     await _CameraRun(
         camera_id, account_id, url, config, stop, limits, watched, recorder=recorder, plan=plan, holder=holder
     ).run()
+
+
+def holder_name() -> str:
+    """This worker's name in the camera leases: its host and pid say where it runs; the
+    random part, that a restarted process (same pid) is another holder."""
+    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def segments_root(config: IngestConfig) -> Path:

@@ -7,8 +7,6 @@ recorder whose host dies stops renewing; its lease lapses after ``seconds`` and 
 next recorder to ask takes the camera over.
 """
 
-import os
-import socket
 import uuid
 from datetime import timedelta
 
@@ -20,13 +18,7 @@ from django.db.models.functions import Now
 from accounts.tenancy import require_account_scope
 from recordings.models import RecorderLease
 
-__all__ = ["holder_name", "lease_release", "lease_renew", "lease_take"]
-
-
-def holder_name() -> str:
-    """This recorder run's name: its host and pid say where it runs, the random part that
-    a restarted process (same pid) is another holder."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+__all__ = ["lease_release", "lease_renew", "lease_take"]
 
 
 def _until(seconds: float) -> ExpressionWrapper[CombinedExpression]:

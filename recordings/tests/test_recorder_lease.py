@@ -9,9 +9,10 @@ from django_scopes.exceptions import ScopeError
 
 from accounts.tenancy import account_scope
 from conftest import World
+from devices.ingest.worker import holder_name
 from devices.models import Camera, CameraKind
 from devices.services import camera_create
-from recordings.recorder.lease import holder_name, lease_release, lease_renew, lease_take
+from recordings.recorder.lease import lease_release, lease_renew, lease_take
 
 
 def take(world: World, camera: Camera, holder: str, seconds: float = 30) -> bool:
