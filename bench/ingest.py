@@ -309,6 +309,7 @@ async def worker_phase(
     from devices.ingest import worker
     from devices.ingest.config import IngestConfig
     from devices.ingest.reader import ReaderLimits, SegmentClosed
+    from devices.selectors import Watching
 
     plan = RecordPlan(mode=mode, seconds=segment, pre_roll=2.0, post_roll=2.0, sensitivity=0.5, min_area_percent=0.5)
     recorder = BenchRecorder(plan)
@@ -328,8 +329,8 @@ async def worker_phase(
         segments.append(Stored(run.camera_id, closed.start, closed.end, closed.pictures))
         await original_store(run, closed, folder)
 
-    async def watched(camera_id: uuid.UUID, account_id: uuid.UUID) -> bool:
-        return watching
+    async def watched(camera_id: uuid.UUID, account_id: uuid.UUID) -> Watching:
+        return Watching(jpeg=watching)
 
     folder = scratch / f"segments-{mode}-{len(urls)}-{int(watching)}"
     config = IngestConfig.from_settings()

@@ -2,16 +2,21 @@
 
 ``DeviceConsumer`` (``/ws/device/``): a camera authenticated by its token in an
 ``Authorization: Bearer`` header (cameras have no cookies and send no Origin).
-It sends binary JPEG frames; a frame that is too large, not a JPEG, or over the
-rate cap closes that connection with a code saying why, and no other. One socket
-per token: a newer connection with the same token closes the older one (4409).
+It sends binary frames, JPEG pictures or H.264 access units (README, "Device
+protocol"); a frame that is too large, of neither format (or of the other format
+than the socket's first), or over the rate cap closes that connection with a code
+saying why, and no other. One socket per token: a newer connection with the same
+token closes the older one (4409).
 
 ``LiveViewerConsumer`` (``/ws/live/<camera id>/``): a signed-in person, origin
-checked, accepted only after the same scoped lookup the pages use. It receives
-binary JPEG frames and sends the text ``ack`` after drawing each one.
+checked, accepted only after the same scoped lookup the pages use. With
+``?format=mp4`` (a browser with Media Source Extensions) it receives H.264 as
+fragmented MP4 where the camera sends H.264, else JPEG frames; text messages are
+the camera's status (JSON). It sends the text ``ack`` after drawing each frame.
 """
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -24,14 +29,16 @@ from django.conf import settings
 from accounts.auth.client import address_of
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.realtime import member_group, session_group, user_group
-from devices import credentials
-from devices.fanout import ViewerSlot, get_hub, publish
+from devices import credentials, h264
+from devices.fanout import GopKeeper, ViewerSlot, get_hub, publish, publish_status
+from devices.fmp4 import TIMESCALE, Fragmenter
 from devices.groups import (
     GROUP_RENEW_SECONDS,
     camera_control_group,
     camera_viewer_group,
     device_control_group,
     device_token_group,
+    live_source_group,
 )
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
@@ -47,12 +54,17 @@ CLOSE_TOO_FAST = 4429
 # A newer socket opened with the same device token replaced this one.
 CLOSE_SUPERSEDED = 4409
 
+FORMAT_NAMES = {"jpeg": "a JPEG frame", "h264": "an H.264 access unit"}
 JPEG_START = b"\xff\xd8\xff"
 JPEG_END = b"\xff\xd9"
 
 
 def is_jpeg(data: bytes) -> bool:
     return data.startswith(JPEG_START) and data.rstrip(b"\x00").endswith(JPEG_END)
+
+
+def is_h264(data: bytes) -> bool:
+    return data.startswith((b"\x00\x00\x00\x01", b"\x00\x00\x01"))
 
 
 class RateLimit:
@@ -154,6 +166,9 @@ class DeviceConsumer(FrameConsumer):
     principal: credentials.DevicePrincipal | None = None
     stamp: tuple[int, str] = (0, "")
     superseded = False
+    format = ""  # the socket's first frame decides: "jpeg" or "h264"
+    fragmenter: Fragmenter | None = None
+    keeper: GopKeeper | None = None
 
     async def connect(self) -> None:
         headers = dict(self.scope.get("headers") or [])
@@ -168,7 +183,12 @@ class DeviceConsumer(FrameConsumer):
             return
         principal = self.principal
         token_group = device_token_group(principal.token_id)
-        groups = [camera_control_group(principal.camera_id), device_control_group(principal.camera_id), token_group]
+        groups = [
+            camera_control_group(principal.camera_id),
+            device_control_group(principal.camera_id),
+            token_group,
+            live_source_group(principal.camera_id),
+        ]
         if not await self.join_and_guard(groups, lambda: database_sync_to_async(credentials.still_valid)(principal)):
             await self.leave()
             await self.close()
@@ -177,8 +197,10 @@ class DeviceConsumer(FrameConsumer):
         self.rate = RateLimit(settings.LIVE_MAX_FPS)
         self.frames_since_report = 0
         self.reported_at = time.monotonic()
+        self.started = time.monotonic()
         await self.accept()
         await self.report(CameraStatus.ONLINE)
+        await publish_status(camera_id=principal.camera_id, account_id=principal.account_id, state="online")
         await self.channel_layer.group_send(
             token_group, {"type": "device.connected", "at": self.stamp[0], "channel": self.stamp[1]}
         )
@@ -195,20 +217,27 @@ class DeviceConsumer(FrameConsumer):
         if bytes_data is None:
             if text_data == "ping":
                 return
-            await self.close(code=CLOSE_NOT_JPEG, reason="Send binary JPEG frames.")
+            await self.close(code=CLOSE_NOT_JPEG, reason="Send binary frames: JPEG pictures or H.264 access units.")
             return
         if len(bytes_data) > settings.LIVE_MAX_FRAME_BYTES:
             await self.close(
                 code=CLOSE_TOO_LARGE, reason=f"Frames are limited to {settings.LIVE_MAX_FRAME_BYTES} bytes."
             )
             return
-        if not is_jpeg(bytes_data):
-            await self.close(code=CLOSE_NOT_JPEG, reason="Not a JPEG frame.")
+        kind = "jpeg" if is_jpeg(bytes_data) else "h264" if is_h264(bytes_data) else ""
+        if not kind or (self.format and kind != self.format):
+            expected = FORMAT_NAMES.get(self.format, "a JPEG or H.264 frame")
+            await self.close(code=CLOSE_NOT_JPEG, reason=f"Not {expected}.")
             return
+        self.format = kind
         if not self.rate.allow():
             await self.close(code=CLOSE_TOO_FAST, reason=f"Frames are limited to {settings.LIVE_MAX_FPS} a second.")
             return
-        await publish(camera_id=self.principal.camera_id, account_id=self.principal.account_id, frame=bytes_data)
+        if kind == "h264":
+            if not await self.relay_h264(bytes_data):
+                return
+        else:
+            await publish(camera_id=self.principal.camera_id, account_id=self.principal.account_id, frame=bytes_data)
         self.frames_since_report += 1
         elapsed = time.monotonic() - self.reported_at
         if elapsed >= 2:
@@ -216,12 +245,37 @@ class DeviceConsumer(FrameConsumer):
             self.frames_since_report, self.reported_at = 0, time.monotonic()
             await self.report(CameraStatus.ONLINE, fps)
 
+    async def relay_h264(self, data: bytes) -> bool:
+        """Fragment one access unit for viewers, stamped with its arrival (the camera sends no
+        B-frames); False if the socket was closed because the bytes are not usable H.264."""
+        principal = self.principal
+        assert principal is not None
+        if self.fragmenter is None or self.keeper is None:
+            self.fragmenter = Fragmenter()
+            self.keeper = GopKeeper(camera_id=principal.camera_id, account_id=principal.account_id)
+        try:
+            fragment = self.fragmenter.push(data, dts=round((time.monotonic() - self.started) * TIMESCALE))
+        except h264.BadStream as error:
+            await self.close(code=CLOSE_NOT_JPEG, reason=str(error)[:120])
+            return False
+        if fragment is not None:
+            await self.keeper.publish(fragment)
+        return True
+
+    async def live_replay(self, event: dict[str, Any]) -> None:
+        """A process began showing this camera: send it the pictures since the last keyframe."""
+        if self.keeper is not None:
+            await self.keeper.replay(str(event.get("reply_to", "")))
+
     async def disconnect(self, code: int) -> None:
         if self.principal is None:
             return
         await self.leave()
         if not self.superseded:  # the newer socket has reported the camera online
             await self.report(CameraStatus.OFFLINE)
+            await publish_status(
+                camera_id=self.principal.camera_id, account_id=self.principal.account_id, state="offline"
+            )
 
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
         assert self.principal is not None
@@ -238,6 +292,7 @@ class WatchingConsumer(FrameConsumer):
 
     view: Any = None
     slot: ViewerSlot | None = None
+    plays_mp4 = False  # ?format=mp4: the browser plays H.264 in MP4 (Media Source Extensions)
 
     async def start_view(self, user: Any, session_key: str) -> Any:
         raise NotImplementedError
@@ -258,6 +313,7 @@ class WatchingConsumer(FrameConsumer):
             await self.close()
             return
         self.ip, self.user_agent = client_of(self.scope)
+        self.plays_mp4 = b"format=mp4" in (self.scope.get("query_string") or b"").split(b"&")
         self.view = view = await self.start_view(user, session.session_key)
         if view is None:
             await self.close()  # another household's, missing or disabled camera: refused before accept
@@ -270,16 +326,22 @@ class WatchingConsumer(FrameConsumer):
             await self.close()
             return
         await self.accept()
+        await self.send(text_data=json.dumps(view.status))  # offline cameras say so at once
         self.slot = ViewerSlot(
             camera_id=view.camera_id,
             account_id=view.account_id,
             send=self._send_frame,
+            send_text=self._send_text,
             credits=settings.LIVE_VIEWER_CREDITS,
+            mp4=self.plays_mp4,
         )
         await get_hub().attach(self.slot)
 
     async def _send_frame(self, frame: bytes) -> None:
         await self.send(bytes_data=frame)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:
@@ -308,6 +370,7 @@ class LiveViewerConsumer(WatchingConsumer):
             camera_id=self.scope["url_route"]["kwargs"]["camera_id"],
             ip=self.ip,
             user_agent=self.user_agent,
+            plays_mp4=self.plays_mp4,
         )
         return view
 

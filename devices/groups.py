@@ -30,3 +30,9 @@ def camera_viewer_group(membership_id: uuid.UUID, camera_id: uuid.UUID) -> str:
 def device_token_group(token_id: uuid.UUID) -> str:
     """The sockets opened with one device token: a newer one closes the older (one per token)."""
     return f"token.{token_id.hex}"
+
+
+def live_source_group(camera_id: uuid.UUID) -> str:
+    """The camera's publisher (its device socket or pull worker): asked to replay its current
+    group of pictures when a process subscribes to its frames."""
+    return f"livesrc.{camera_id.hex}"

@@ -17,8 +17,8 @@ from accounts.middleware import choose_active_membership
 from accounts.models import AccessKind, Membership, User
 from accounts.selectors import memberships_for_user
 from accounts.tenancy import account_scope, user_scope
-from devices.models import LiveSession
-from devices.selectors import cameras_visible
+from devices.models import Camera, LiveSession
+from devices.selectors import cameras_visible, shows_online
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,18 @@ class LiveView:
     session_id: uuid.UUID
     camera_name: str
     session_key: str
+    status: dict[str, Any]  # the camera's status when the view started (sent to the viewer first)
+
+
+def camera_status(camera: Camera) -> dict[str, Any]:
+    """The status message a viewer's socket starts with: is the camera sending, and since when."""
+    online = shows_online(camera)
+    return {
+        "type": "status",
+        "state": "online" if online else "offline",
+        "message": "" if online else camera.status_message,
+        "last_seen": camera.last_seen_at.isoformat() if camera.last_seen_at else None,
+    }
 
 
 def session_data(session_key: str) -> dict[str, Any]:
@@ -60,6 +72,7 @@ def start_live_view(
     camera_id: uuid.UUID,
     ip: str | None,
     user_agent: str,
+    plays_mp4: bool = False,
 ) -> LiveView | None:
     """The viewer's active household, then the camera inside its scope: None
     (refuse before accepting) for another household's camera, one an owner kept
@@ -73,8 +86,19 @@ def start_live_view(
         camera = cameras_visible(viewer=membership).filter(pk=camera_id, enabled=True).first()
         if camera is None:
             return None
-        session = LiveSession.objects.create(account_id=camera.account_id, camera=camera, user=user)
-        view = LiveView(camera.account_id, camera.pk, user.pk, membership.pk, session.pk, camera.name, session_key)
+        session = LiveSession.objects.create(
+            account_id=camera.account_id, camera=camera, user=user, plays_mp4=plays_mp4
+        )
+        view = LiveView(
+            camera.account_id,
+            camera.pk,
+            user.pk,
+            membership.pk,
+            session.pk,
+            camera.name,
+            session_key,
+            camera_status(camera),
+        )
         _record(view, AccessKind.LIVE_START, user, membership, ip=ip, user_agent=user_agent)
         return view
 

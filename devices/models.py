@@ -84,6 +84,9 @@ class LiveSession(TenantModel):
     # Refreshed while the socket is open; rows not refreshed for a minute are stale
     # (a process that died could not delete them).
     seen_at = models.DateTimeField(default=timezone.now)
+    # The browser plays H.264 as MP4 (Media Source Extensions); else it needs JPEG pictures,
+    # which a pull worker makes (decoding) only while such a viewer watches.
+    plays_mp4 = models.BooleanField(default=False)
 
     objects = AccountRowManager["LiveSession"]()
 

@@ -8,6 +8,7 @@ clips with ``filter_visible_cameras`` for the same reason.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -60,9 +61,36 @@ def watchers(*, camera: Camera) -> list[str]:
     return sorted({f"Support: {s.user.display_name}" if s.user.is_staff else s.user.display_name for s in sessions})
 
 
-def camera_watched(*, camera_id: uuid.UUID) -> bool:
-    """Whether someone watches the camera live now (the pull reader decodes only then)."""
-    return LiveSession.objects.filter(camera_id=camera_id, seen_at__gte=timezone.now() - STALE_AFTER).exists()
+# A camera that reported itself online but has not been seen for this long shows offline
+# (its worker or socket died without saying so).
+ONLINE_WITHIN_SECONDS = 30
+
+
+def shows_online(camera: Camera) -> bool:
+    seen = camera.last_seen_at
+    return camera.is_online and seen is not None and (timezone.now() - seen).total_seconds() < ONLINE_WITHIN_SECONDS
+
+
+@dataclass(frozen=True)
+class Watching:
+    """Who watches a camera live now: what a pull worker must make for them."""
+
+    mp4: bool = False  # someone whose browser plays the camera's H.264 (as MP4)
+    jpeg: bool = False  # someone who needs JPEG pictures
+
+    @property
+    def anyone(self) -> bool:
+        return self.mp4 or self.jpeg
+
+
+def camera_watched(*, camera_id: uuid.UUID) -> Watching:
+    """Whether someone watches the camera live now, and in which format."""
+    kinds = set(
+        LiveSession.objects.filter(camera_id=camera_id, seen_at__gte=timezone.now() - STALE_AFTER)
+        .values_list("plays_mp4", flat=True)
+        .distinct()
+    )
+    return Watching(mp4=True in kinds, jpeg=False in kinds)
 
 
 def camera_access_of(*, membership: Membership) -> tuple[bool, list[uuid.UUID]]:

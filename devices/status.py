@@ -6,7 +6,7 @@ import uuid
 
 from accounts.tenancy import account_scope
 from devices.models import CameraStatus
-from devices.selectors import camera_watched
+from devices.selectors import Watching, camera_watched
 from devices.services import device_report
 
 
@@ -17,6 +17,6 @@ def report_in_scope(
         device_report(camera_id=camera_id, status=status, fps=fps, message=message)
 
 
-def watched_in_scope(*, camera_id: uuid.UUID, account_id: uuid.UUID) -> bool:
+def watched_in_scope(*, camera_id: uuid.UUID, account_id: uuid.UUID) -> Watching:
     with account_scope(account_id):
         return camera_watched(camera_id=camera_id)

@@ -32,6 +32,7 @@ class SupportLiveConsumer(WatchingConsumer):
             camera_id=uuid.UUID(str(kwargs["camera_id"])),
             ip=self.ip,
             user_agent=self.user_agent,
+            plays_mp4=self.plays_mp4,
         )
         return view
 

@@ -5,6 +5,7 @@ session that used its second factor, an active grant, a camera it covers."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
@@ -13,7 +14,7 @@ from accounts.audit import record_access
 from accounts.models import AccessKind, AccessVia, User
 from accounts.staff import staff_session_ready
 from accounts.tenancy import account_scope
-from devices.live import session_data, still_signed_in
+from devices.live import camera_status, session_data, still_signed_in
 from devices.models import LiveSession
 from support.access import grant_access, grant_access_in_scope, granted_cameras
 
@@ -28,10 +29,18 @@ class SupportView:
     camera_name: str
     session_key: str
     expires_at: datetime
+    status: dict[str, Any]  # the camera's status when the view started (sent to the viewer first)
 
 
 def start_support_view(
-    *, user: User, session_key: str, grant_id: uuid.UUID, camera_id: uuid.UUID, ip: str | None, user_agent: str
+    *,
+    user: User,
+    session_key: str,
+    grant_id: uuid.UUID,
+    camera_id: uuid.UUID,
+    ip: str | None,
+    user_agent: str,
+    plays_mp4: bool = False,
 ) -> SupportView | None:
     """None (refuse before accepting) without an active grant covering an enabled camera."""
     try:
@@ -42,9 +51,17 @@ def start_support_view(
         camera = granted_cameras(access).filter(pk=camera_id, enabled=True).first()
         if camera is None:
             return None
-        live = LiveSession.objects.create(account_id=access.account_id, camera=camera, user=user)
+        live = LiveSession.objects.create(account_id=access.account_id, camera=camera, user=user, plays_mp4=plays_mp4)
         view = SupportView(
-            access.account_id, camera.pk, user.pk, access.grant_id, live.pk, camera.name, session_key, access.expires_at
+            access.account_id,
+            camera.pk,
+            user.pk,
+            access.grant_id,
+            live.pk,
+            camera.name,
+            session_key,
+            access.expires_at,
+            camera_status(camera),
         )
         _record(view, AccessKind.LIVE_START, user, ip=ip, user_agent=user_agent)
         return view

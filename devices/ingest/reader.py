@@ -265,6 +265,12 @@ class StreamReader:
             process.stdin.write(json.dumps(command).encode() + b"\n")
             await process.stdin.drain()
 
+    async def set_packets(self, on: bool) -> None:
+        """Ask for the packets' bytes (for live MP4; from the last keyframe) or headers only."""
+        if on != self.packets:
+            self.packets = on
+            await self._send({"packets": on})
+
     async def set_decoding(self, on: bool) -> None:
         """Ask for JPEG frames (someone watches) or for packets only."""
         if on != self.decoding:

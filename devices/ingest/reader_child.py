@@ -9,17 +9,18 @@ reads anything from the network, so the camera's bytes are parsed under those
 limits.
 
 **Parent to child (stdin)**: JSON lines. The first is the job (``Job`` below);
-the next ones are ``{"decode": true|false}``. EOF on stdin means the parent is
-gone: the child exits.
+the next ones are commands, ``{"decode": true|false}`` and ``{"packets": true|false}``.
+EOF on stdin means the parent is gone: the child exits.
 
 **Child to parent (stdout)**: messages ``>IB`` (payload length, kind) + payload:
 
 - ``S`` stream: ``>I`` JSON length, JSON (codec, width, height, time_base, rate),
   then the codec's extradata (SPS/PPS). Sent once, before any packet.
 - ``P`` packet: ``>qqqB`` pts, dts, duration (``NO_TS`` when unknown), flags
-  (``KEY``), then the encoded bytes as the camera sent them, only with the job's
-  ``packets`` (for a parent that relays the stream itself); without, only the
-  first packet's header, then ``C``.
+  (``KEY``), then the encoded bytes as the camera sent them, only while ``packets``
+  is on (the parent relays the stream to live viewers); off, only the first packet's
+  header, then ``C``. Turned on, the child first sends the packets it kept since the
+  last keyframe, so live video starts at once.
   The first packet is a keyframe with a timestamp; earlier ones are dropped.
 - ``C`` count: ``>I`` packets read since the last count, every ``COUNT_EVERY_S``
   (without ``packets``): all the worker needs to see the stream flow (its rate).
@@ -71,6 +72,10 @@ MAX_MESSAGE = 32 * 1024 * 1024  # the parent refuses longer messages
 STREAM, PACKET_KIND, JPEG_KIND, SEGMENT, COUNT, END = b"S", b"P", b"J", b"G", b"C", b"E"
 COUNT_FORMAT = struct.Struct(">I")
 COUNT_EVERY_S = 0.5
+# The packets since the last keyframe, kept for a live view that starts; a camera whose
+# keyframes are further apart than this waits for its next one instead.
+GOP_MAX_BYTES = 8 * 1024 * 1024
+GOP_MAX_PACKETS = 600
 STOP_GRACE_S = 1.5  # after stdin's EOF: time to close the file in progress, then exit
 
 # Outcomes (the camera's status says which one, never more).
@@ -111,7 +116,7 @@ class Job(TypedDict):
     memory_mb: int
     decode: bool
     record: RecordJob | None
-    packets: bool  # send the packets' bytes (else headers only: recording happens here)
+    packets: bool  # send the packets' bytes at first (else headers only: recording happens here)
 
 
 def encode_message(kind: bytes, payload: bytes) -> bytes:
@@ -282,11 +287,13 @@ def _open_http(job: Job) -> Any:
 
 
 class _Controls:
-    """The parent's commands: whether to decode. EOF: the parent stops the child (or is
-    gone): the reading loop closes its file and ends; it is ended anyway after a grace."""
+    """The parent's commands: whether to decode, whether to send packets. EOF: the parent
+    stops the child (or is gone): the reading loop closes its file and ends; it is ended
+    anyway after a grace."""
 
-    def __init__(self, decode: bool) -> None:
+    def __init__(self, decode: bool, packets: bool = False) -> None:
         self.decode = decode
+        self.packets = packets
         self.stopping = False
 
     def follow(self, stream: BinaryIO) -> None:
@@ -295,8 +302,11 @@ class _Controls:
                 command = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(command, dict) and "decode" in command:
-                self.decode = bool(command["decode"])
+            if isinstance(command, dict):
+                if "decode" in command:
+                    self.decode = bool(command["decode"])
+                if "packets" in command:
+                    self.packets = bool(command["packets"])
         self.stopping = True
         time.sleep(STOP_GRACE_S)
         os._exit(0)
@@ -429,6 +439,28 @@ class _Recorder:
         self.out.send(SEGMENT, json.dumps(info).encode())
 
 
+class _KeptPictures:
+    """The packets since the last keyframe (bounded), for a live view that starts."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.size = 0
+
+    def add(self, message: bytes, key: bool) -> None:
+        if key:
+            self.messages, self.size = [], 0
+        elif not self.messages:
+            return  # dropped for size: wait for the next keyframe
+        self.messages.append(message)
+        self.size += len(message)
+        if self.size > GOP_MAX_BYTES or len(self.messages) > GOP_MAX_PACKETS:
+            self.messages, self.size = [], 0
+
+    def before_last(self) -> list[bytes]:
+        """The kept packets but the newest (which the caller sends itself)."""
+        return self.messages[:-1]
+
+
 def _stream_message(stream: Any) -> bytes:
     context = stream.codec_context
     rate = stream.average_rate or stream.guessed_rate
@@ -457,8 +489,10 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
         recorder = _Recorder(video, record, out) if record else None
         started = False
         # A message per packet (~30 KB, 15 a second), for a parent that only counts them, cost
-        # the worker more CPU than the recording itself (bench/ingest): a count twice a second.
-        with_bytes = bool(job.get("packets"))
+        # the worker more CPU than the recording itself (bench/ingest): a count twice a second,
+        # and the packets' bytes only while the parent relays them.
+        sending = False
+        kept = _KeptPictures()
         counted, unsent, next_count = False, 0, 0.0
         for packet in container.demux(video):
             if controls.stopping:
@@ -471,8 +505,16 @@ def read(job: Job, out: _Output, controls: _Controls) -> None:
                 started = True
             flags = KEY if packet.is_keyframe else 0
             head = PACKET.pack(ts(packet.pts), ts(packet.dts), packet.duration or 0, flags)
-            if with_bytes or not counted:
-                out.send(PACKET_KIND, head + bytes(packet) if with_bytes else head)
+            message = head + bytes(packet)
+            kept.add(message, packet.is_keyframe)
+            if not controls.packets:
+                sending = False
+            elif not sending and kept.messages:  # else: wait for the next keyframe
+                for earlier in kept.before_last():
+                    out.send(PACKET_KIND, earlier)  # a live view starts at the last keyframe
+                sending = True
+            if sending or not counted:
+                out.send(PACKET_KIND, message if sending else head)
                 counted = True
             else:
                 unsent += 1
@@ -525,7 +567,7 @@ def main() -> int:
     job: Job = json.loads(sys.stdin.buffer.readline())
     limit_self(job["memory_mb"])
     out = _Output(sys.stdout.buffer)
-    controls = _Controls(job["decode"])
+    controls = _Controls(job["decode"], bool(job.get("packets")))
     threading.Thread(target=controls.follow, args=(sys.stdin.buffer,), daemon=True).start()
     try:
         _redirect_tripwire(out)

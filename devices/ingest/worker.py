@@ -2,9 +2,12 @@
 
 Each connection is one child process (``devices.ingest.reader``). Before each
 one the address is checked again (``devices.addresses``): a name may resolve
-elsewhere since it was saved. The child sends the camera's packets; it decodes
-(JPEG for live viewers) only while someone watches the camera, which this loop
-asks the database every ``WATCH_EVERY`` seconds.
+elsewhere since it was saved. Only while someone watches the camera (this loop asks
+the database every ``WATCH_EVERY`` seconds) does the child send more than a count
+of packets: for an H.264 camera and a browser that plays MP4, the packets
+themselves, which this loop cuts into MP4 fragments (``devices.fmp4``, no decoding
+or re-encoding) and publishes with the current group of pictures kept for joiners
+(``GopKeeper``); for other cameras or browsers, JPEG pictures it decodes and encodes.
 
 The camera's status says only which of a few things happened (``STATUS``),
 never an error's text: the log has the details, without credentials.
@@ -33,9 +36,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from devices import h264
 from devices.addresses import AddressNotAllowed, check_address
 from devices.extensions import PullRecorder, RecordPlan
-from devices.fanout import publish
+from devices.fanout import GopKeeper, publish, publish_status
+from devices.fmp4 import TIMESCALE, Fragmenter
 from devices.ingest.config import IngestConfig
 from devices.ingest.reader import (
     JpegFrame,
@@ -44,11 +49,13 @@ from devices.ingest.reader import (
     PacketCount,
     ReaderLimits,
     SegmentClosed,
+    StreamInfo,
     StreamReader,
 )
 from devices.ingest.reader_child import RecordJob
 from devices.ingest.redaction import redact, scrub
 from devices.models import CameraStatus
+from devices.selectors import Watching
 from devices.status import report_in_scope, watched_in_scope
 
 logger = logging.getLogger("nvr.ingest")
@@ -66,11 +73,12 @@ STATUS = {
 RELEASE_WAIT_SECONDS = 3.0
 WATCH_EVERY = 1.0  # seconds between two "is someone watching?" checks
 
-Watched = Callable[[uuid.UUID, uuid.UUID], Awaitable[bool]]
+Watched = Callable[[uuid.UUID, uuid.UUID], Awaitable[Watching]]
 
 
-async def someone_watching(camera_id: uuid.UUID, account_id: uuid.UUID) -> bool:
-    return bool(await database_sync_to_async(watched_in_scope)(camera_id=camera_id, account_id=account_id))
+async def someone_watching(camera_id: uuid.UUID, account_id: uuid.UUID) -> Watching:
+    watching: Watching = await database_sync_to_async(watched_in_scope)(camera_id=camera_id, account_id=account_id)
+    return watching
 
 
 class _Stopped(Exception):
@@ -108,6 +116,11 @@ class _CameraRun:
         self.failures = 0
         self.last_status: CameraStatus | None = None
         self.publish_errors = 0
+        self.watching = Watching()
+        self.stream: StreamInfo | None = None
+        self.fragmenter: Fragmenter | None = None  # H.264 cameras only
+        self.relay_failed = False
+        self.keeper = GopKeeper(camera_id=camera_id, account_id=account_id)
         self.loop = asyncio.get_running_loop()
         self.stopped: asyncio.Task[Any] = self.loop.create_task(stop.wait())
 
@@ -152,13 +165,17 @@ class _CameraRun:
             return Outcome.NOT_ALLOWED
         folder = self.segment_folder() if self.plan is not None else None
         self.previous_file = None
+        self.stream, self.fragmenter, self.relay_failed = None, None, False
+        self.watching = await self.is_watched(Watching())
+        # The codec is not known yet: JPEG for whoever watches, until the stream says it is H.264.
         reader = StreamReader(
-            address, self.config, self.limits, decode=await self.is_watched(False), record=self.record_job(folder)
+            address, self.config, self.limits, decode=self.watching.anyone, record=self.record_job(folder)
         )
         await reader.start()
         watching = self.loop.create_task(self.follow_viewers(reader))
         consuming = self.loop.create_task(self.consume(reader, folder))
         renewing = self.loop.create_task(self.keep_lease())
+        replaying = self.loop.create_task(self.keeper.answer_replays())
         try:
             await asyncio.wait({consuming, self.stopped, renewing}, return_when=asyncio.FIRST_COMPLETED)
             if not consuming.done():
@@ -167,9 +184,10 @@ class _CameraRun:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(consuming), RELEASE_WAIT_SECONDS)
         finally:
-            for task in (watching, consuming, renewing):
+            self.keeper.reset()
+            for task in (watching, consuming, renewing, replaying):
                 task.cancel()
-            await asyncio.gather(watching, consuming, renewing, return_exceptions=True)
+            await asyncio.gather(watching, consuming, renewing, replaying, return_exceptions=True)
             await asyncio.wait_for(reader.stop(), RELEASE_WAIT_SECONDS + 5)
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)  # a file the child never closed: lost, never half-stored
@@ -277,7 +295,7 @@ class _CameraRun:
             raise _Stopped
         return task.result()
 
-    async def is_watched(self, current: bool) -> bool:
+    async def is_watched(self, current: Watching) -> Watching:
         try:
             return await self.watched(self.camera_id, self.account_id)
         except Exception as error:
@@ -285,10 +303,26 @@ class _CameraRun:
             return current
 
     async def follow_viewers(self, reader: StreamReader) -> None:
-        """Decoding on while someone watches, off otherwise."""
         while True:
-            await reader.set_decoding(await self.is_watched(reader.decoding))
+            self.watching = await self.is_watched(self.watching)
+            await self.serve_viewers(reader)
             await asyncio.sleep(WATCH_EVERY)
+
+    async def serve_viewers(self, reader: StreamReader) -> None:
+        """Packets for MP4 viewers of an H.264 camera; decoding for everyone else who watches."""
+        watching, stream = self.watching, self.stream
+        relays = self.relays_h264 and watching.mp4
+        if relays and not reader.packets:
+            assert stream is not None
+            # Packets start again at a keyframe: a new fragmenter, whose pictures follow on.
+            self.fragmenter = Fragmenter(extradata=stream.extradata, default_duration=self.frame_ticks(stream))
+        await reader.set_packets(relays)
+        await reader.set_decoding(watching.jpeg or (watching.mp4 and not relays))
+
+    @staticmethod
+    def frame_ticks(stream: StreamInfo) -> int:
+        rate = stream.rate if stream.rate and 1 <= stream.rate <= 120 else 15
+        return round(TIMESCALE / rate)
 
     async def consume(self, reader: StreamReader, folder: Path | None = None) -> None:
         report_every = self.config.report_every
@@ -298,6 +332,12 @@ class _CameraRun:
             if isinstance(message, JpegFrame):
                 await self.publish(message.data)
                 continue
+            if isinstance(message, StreamInfo):
+                self.stream = message
+                await self.serve_viewers(reader)  # now that the codec is known
+                continue
+            if isinstance(message, Packet) and message.data:
+                await self.relay(message)
             if isinstance(message, SegmentClosed):
                 if folder is not None:
                     await self.store(message, folder)
@@ -317,18 +357,55 @@ class _CameraRun:
                 await self.report(CameraStatus.ONLINE, fps=count / (now - window))
                 window, count, next_report = now, 0, now + report_every
 
+    async def relay(self, packet: Packet) -> None:
+        """One H.264 packet to MP4 viewers, as a fragment (the bytes as the camera sent them)."""
+        stream, fragmenter = self.stream, self.fragmenter
+        if stream is None or fragmenter is None:
+            return
+        base = stream.time_base
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if dts is None:
+            return  # no timestamp: cannot be placed on the timeline
+
+        def ticks(value: int) -> int:
+            return value * base.numerator * TIMESCALE // base.denominator
+
+        try:
+            fragment = fragmenter.push(
+                packet.data,
+                dts=ticks(dts),
+                pts=None if packet.pts is None else ticks(packet.pts),
+                key=packet.keyframe,
+            )
+            if fragment is not None:
+                await self.keeper.publish(fragment)
+        except h264.BadStream as error:
+            # Until the next connection, everyone gets JPEG (the next ``serve_viewers``).
+            self.relay_failed = True
+            logger.warning("camera %s: cannot relay its H.264 (%s); JPEG instead", self.camera_id, error)
+        except Exception as error:
+            self.count_publish_error(error)
+
+    @property
+    def relays_h264(self) -> bool:
+        return self.stream is not None and self.stream.codec == "h264" and not self.relay_failed
+
     async def publish(self, frame: bytes) -> None:
         try:
-            await publish(camera_id=self.camera_id, account_id=self.account_id, frame=frame)
+            # From an H.264 camera, JPEG is made only for viewers who cannot play MP4.
+            await publish(camera_id=self.camera_id, account_id=self.account_id, frame=frame, fallback=self.relays_h264)
         except Exception as error:
-            self.publish_errors += 1
-            if self.publish_errors == 1 or self.publish_errors % 100 == 0:
-                logger.warning(
-                    "camera %s: cannot publish frames (%d so far): %s",
-                    self.camera_id,
-                    self.publish_errors,
-                    self.describe(error),
-                )
+            self.count_publish_error(error)
+
+    def count_publish_error(self, error: Exception) -> None:
+        self.publish_errors += 1
+        if self.publish_errors == 1 or self.publish_errors % 100 == 0:
+            logger.warning(
+                "camera %s: cannot publish frames (%d so far): %s",
+                self.camera_id,
+                self.publish_errors,
+                self.describe(error),
+            )
 
     async def report(self, status: CameraStatus, *, fps: float | None = None, message: str = "") -> None:
         try:
@@ -342,7 +419,18 @@ class _CameraRun:
         except Exception as error:
             logger.warning("camera %s: cannot save its status: %s", self.camera_id, self.describe(error))
             return
+        if (status == CameraStatus.ONLINE) != (self.last_status == CameraStatus.ONLINE):
+            await self.tell_viewers("online" if status == CameraStatus.ONLINE else "offline", message)
         self.last_status = status
+
+    async def tell_viewers(self, state: str, message: str) -> None:
+        """Tiles say at once that the camera went online or offline (not at their next poll)."""
+        try:
+            await publish_status(
+                camera_id=self.camera_id, account_id=self.account_id, state=state, message=scrub(message, self.url)
+            )
+        except Exception as error:
+            self.count_publish_error(error)
 
     def describe(self, error: BaseException) -> str:
         return scrub(f"{type(error).__name__}: {error}", self.url)

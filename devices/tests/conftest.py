@@ -1,6 +1,7 @@
 """Cameras for the two households of the root conftest, and socket helpers."""
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,12 +79,43 @@ def session_cookie(client: Client) -> str:
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
-async def open_viewer(server: LiveServer, camera_id: Any, cookie: str) -> Any:
-    return await websockets.connect(
-        f"{server.ws}/ws/live/{camera_id}/",
-        additional_headers=[("Cookie", cookie)],
-        origin=Origin(server.origin),
-        open_timeout=5,
+class ViewerSocket:
+    """A live viewer's socket whose ``recv`` returns the next frame; the camera's status
+    messages (text) that came before it are kept in ``statuses``."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.statuses: list[dict[str, Any]] = []
+
+    async def recv(self) -> bytes:
+        while True:
+            message = await self.socket.recv()
+            if isinstance(message, bytes):
+                return message
+            self.statuses.append(json.loads(message))
+
+    async def status(self) -> dict[str, Any]:
+        """The next status message (frames before it are dropped)."""
+        while True:
+            message = await self.socket.recv()
+            if isinstance(message, str):
+                status: dict[str, Any] = json.loads(message)
+                self.statuses.append(status)
+                return status
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.socket, name)
+
+
+async def open_viewer(server: LiveServer, camera_id: Any, cookie: str, *, mp4: bool = False) -> Any:
+    query = "?format=mp4" if mp4 else ""
+    return ViewerSocket(
+        await websockets.connect(
+            f"{server.ws}/ws/live/{camera_id}/{query}",
+            additional_headers=[("Cookie", cookie)],
+            origin=Origin(server.origin),
+            open_timeout=5,
+        )
     )
 
 

@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 
-from devices.fanout import LiveHub, ViewerSlot, _Feed
+from devices.fanout import JPEG, LiveFrame, LiveHub, ViewerSlot, _Feed
 
 
 def test_a_slow_viewer_gets_the_newest_frame_and_never_more_than_its_credits():
@@ -17,7 +17,7 @@ def test_a_slow_viewer_gets_the_newest_frame_and_never_more_than_its_credits():
 
         slot = ViewerSlot(camera_id=uuid.uuid4(), account_id=uuid.uuid4(), send=slow_send, credits=2)
         for n in range(100):
-            slot.offer(bytes([n]))
+            slot.offer(LiveFrame(JPEG, bytes([n])))
             await asyncio.sleep(0)
         in_flight = len(sent)
         gate.set()
@@ -41,7 +41,7 @@ def test_a_viewer_that_never_acks_stops_receiving_after_its_credits():
 
         slot = ViewerSlot(camera_id=uuid.uuid4(), account_id=uuid.uuid4(), send=send, credits=2)
         for n in range(50):
-            slot.offer(bytes([n]))
+            slot.offer(LiveFrame(JPEG, bytes([n])))
             await asyncio.sleep(0)
         slot.close()
         return len(sent)

@@ -36,6 +36,7 @@ from devices.ingest.reader import (
 )
 from devices.ingest.worker import STATUS, run_camera
 from devices.models import CameraStatus
+from devices.selectors import Watching
 from devices.tests.test_ingest import add_pull_camera, fresh, status_is, until
 
 T = TypeVar("T")
@@ -308,8 +309,8 @@ def test_live_view_decodes_only_while_watched_and_the_worker_reconnects_after_th
     watching = asyncio.Event()
     frames: list[float] = []
 
-    async def watched(camera_id, account_id) -> bool:
-        return watching.is_set()
+    async def watched(camera_id, account_id) -> Watching:
+        return Watching(jpeg=watching.is_set())
 
     async def viewer(frame: bytes) -> None:
         assert is_jpeg(frame)

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
@@ -22,10 +21,8 @@ from accounts.models import Membership
 from devices.extensions import settings_summaries, settings_values
 from devices.forms import CameraAddForm, CameraEditForm
 from devices.models import Camera, CameraKind
-from devices.selectors import camera_get, cameras_list, watchers
+from devices.selectors import camera_get, cameras_list, shows_online, watchers
 from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
-
-ONLINE_WITHIN_SECONDS = 30
 
 
 def _membership(request: TenantRequest) -> Membership:
@@ -86,11 +83,7 @@ def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
 def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     """What the camera page refreshes every two seconds."""
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)
-    online = (
-        camera.is_online
-        and camera.last_seen_at is not None
-        and (timezone.now() - camera.last_seen_at).total_seconds() < ONLINE_WITHIN_SECONDS
-    )
+    online = shows_online(camera)
     return JsonResponse(
         {
             "id": str(camera.pk),

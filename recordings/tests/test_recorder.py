@@ -17,6 +17,7 @@ from devices.extensions import RecordPlan, pull_recorder
 from devices.ingest.config import IngestConfig
 from devices.ingest.worker import run_camera
 from devices.models import CameraStatus
+from devices.selectors import Watching
 from devices.tests.test_ingest import add_pull_camera, status_is, until
 from recordings.models import RecorderLease, Recording
 from recordings.recorder.lease import lease_take
@@ -52,8 +53,8 @@ def pictures(camera, recording: Recording) -> int:
     return count
 
 
-async def not_watched(camera_id, account_id) -> bool:
-    return False
+async def not_watched(camera_id, account_id) -> Watching:
+    return Watching()
 
 
 def worker(camera, url: str, tmp_path: Path, stop: asyncio.Event, holder: str = "") -> "asyncio.Task[None]":
