@@ -174,6 +174,7 @@ class Fragmenter:
         self.info: h264.SequenceInfo | None = None
         self.sequence = 0
         self.previous_dts: int | None = None
+        self.origin: int | None = None  # the first decode time: a live timeline starts at 0
         self.duration = default_duration
 
     @property
@@ -206,10 +207,12 @@ class Fragmenter:
         if self.previous_dts is not None and 0 < dts - self.previous_dts <= MAX_DURATION:
             self.duration = dts - self.previous_dts  # the next picture's delay is likely this one's
         self.previous_dts = dts
+        if self.origin is None:
+            self.origin = dts  # encoders with B-frames start decode times below zero
         self.sequence += 1
         fragment = media_fragment(
             sequence=self.sequence,
-            decode_time=max(0, dts),
+            decode_time=max(0, dts - self.origin),
             duration=self.duration,
             composition_offset=0 if pts is None else pts - dts,
             key=key,

@@ -1,9 +1,11 @@
 """The in-process fan-out: newest frame wins, bounded in flight, wrong frames never sent."""
 
 import asyncio
+import json
 import uuid
 
-from devices.fanout import JPEG, LiveFrame, LiveHub, ViewerSlot, _Feed
+from devices import fanout
+from devices.fanout import JPEG, MP4, LiveFrame, LiveHub, ViewerSlot, _Feed
 
 
 def test_a_slow_viewer_gets_the_newest_frame_and_never_more_than_its_credits():
@@ -70,3 +72,193 @@ def test_a_frame_for_another_camera_or_household_is_counted_and_dropped():
     sent, wrong = asyncio.run(scenario())
     assert sent == [b"mine"]
     assert wrong == 2
+
+
+# --- MP4: groups of pictures --------------------------------------------------------------------
+
+
+def mp4(seq: int, *, key: bool = False, stream: str = "s.1") -> LiveFrame:
+    return LiveFrame(MP4, f"{stream}:{seq}".encode(), key, stream, seq, b"INIT:" if key else b"")
+
+
+class Viewer:
+    """A slot's socket that records what it was sent and acks only when told."""
+
+    def __init__(self, *, mp4: bool = True, credits: int = 2) -> None:
+        self.sent: list[bytes] = []
+        self.texts: list[str] = []
+
+        async def send(frame: bytes) -> None:
+            self.sent.append(frame)
+
+        async def send_text(text: str) -> None:
+            self.texts.append(text)
+
+        self.slot = ViewerSlot(
+            camera_id=CAMERA, account_id=ACCOUNT, send=send, send_text=send_text, credits=credits, mp4=mp4
+        )
+
+
+CAMERA, ACCOUNT = uuid.uuid4(), uuid.uuid4()
+
+
+def message(frame: LiveFrame, *, account: uuid.UUID = ACCOUNT) -> dict:
+    return frame.message(CAMERA, account)
+
+
+def test_an_mp4_viewer_starts_at_a_keyframe_with_its_init_once():
+    async def scenario() -> list[bytes]:
+        viewer = Viewer(credits=100)
+        for frame in [mp4(1), mp4(2), mp4(3, key=True), mp4(4), mp4(5, key=True)]:
+            viewer.slot.offer(frame)
+            await asyncio.sleep(0)
+        viewer.slot.close()
+        return viewer.sent
+
+    assert asyncio.run(scenario()) == [b"INIT:s.1:3", b"s.1:4", b"s.1:5"]
+
+
+def test_a_slow_mp4_viewer_skips_to_the_newest_keyframe_and_never_holds_more():
+    async def scenario() -> tuple[list[bytes], int]:
+        viewer = Viewer(credits=1)
+        viewer.slot.offer(mp4(1, key=True))
+        await asyncio.sleep(0)  # sent: the one credit is used
+        for seq in range(2, 40):
+            viewer.slot.offer(mp4(seq, key=seq % 10 == 0))
+        viewer.slot.ack()
+        await asyncio.sleep(0)
+        viewer.slot.close()
+        return viewer.sent, viewer.slot.skipped
+
+    sent, skipped = asyncio.run(scenario())
+    # What piled up goes as one message: from the newest keyframe (30) on, no init again.
+    assert sent == [b"INIT:s.1:1", b"".join(f"s.1:{seq}".encode() for seq in range(30, 40))]
+    assert skipped == 28
+
+
+def test_a_missing_picture_makes_the_viewer_wait_for_the_next_keyframe():
+    async def scenario() -> list[bytes]:
+        viewer = Viewer(credits=100)
+        for frame in [mp4(1, key=True), mp4(2), mp4(4), mp4(5), mp4(6, key=True)]:
+            viewer.slot.offer(frame)
+            await asyncio.sleep(0)
+        viewer.slot.close()
+        return viewer.sent
+
+    assert asyncio.run(scenario()) == [b"INIT:s.1:1", b"s.1:2", b"s.1:6"]
+
+
+def test_a_new_stream_sends_its_init_again():
+    async def scenario() -> list[bytes]:
+        viewer = Viewer(credits=100)
+        for frame in [mp4(1, key=True), mp4(2), mp4(1, key=True, stream="s.2")]:
+            viewer.slot.offer(frame)
+            await asyncio.sleep(0)
+        viewer.slot.close()
+        return viewer.sent
+
+    assert asyncio.run(scenario()) == [b"INIT:s.1:1", b"s.1:2", b"INIT:s.2:1"]
+
+
+def test_jpeg_made_for_others_skips_mp4_viewers_and_a_jpeg_viewer_is_told_it_cannot_play(monkeypatch):
+    monkeypatch.setattr(fanout, "UNPLAYABLE_AFTER_S", 0.0)
+
+    async def scenario() -> tuple[Viewer, Viewer]:
+        plays, cannot = Viewer(credits=100), Viewer(mp4=False, credits=100)
+        hub = LiveHub()
+        feed = _Feed(channel="test", slots={plays.slot, cannot.slot})
+        hub.dispatch(CAMERA, feed, message(mp4(1, key=True)))
+        hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback=True)))
+        hub.dispatch(CAMERA, feed, message(mp4(2)))
+        await asyncio.sleep(0.01)
+        for viewer in (plays, cannot):
+            viewer.slot.close()
+        return plays, cannot
+
+    plays, cannot = asyncio.run(scenario())
+    assert b"".join(plays.sent) == b"INIT:s.1:1s.1:2"
+    assert cannot.sent == [b"fallback"]
+    assert cannot.texts == []  # it gets pictures
+
+    async def only_mp4() -> Viewer:
+        cannot = Viewer(mp4=False, credits=100)
+        for seq in (1, 2):
+            cannot.slot.offer(mp4(seq, key=seq == 1))
+        await asyncio.sleep(0.01)
+        cannot.slot.close()
+        return cannot
+
+    cannot = asyncio.run(only_mp4())
+    assert cannot.sent == []
+    assert [json.loads(text)["state"] for text in cannot.texts] == ["unplayable"]
+
+
+def test_mp4_and_status_for_another_household_are_dropped():
+    async def scenario() -> tuple[Viewer, int]:
+        viewer = Viewer(credits=100)
+        hub = LiveHub()
+        feed = _Feed(channel="test", slots={viewer.slot})
+        hub.dispatch(CAMERA, feed, message(mp4(1, key=True), account=uuid.uuid4()))
+        status = {"type": fanout.STATUS_MESSAGE, "camera": CAMERA.hex, "account": uuid.uuid4().hex, "state": "x"}
+        hub.dispatch(CAMERA, feed, status)
+        await asyncio.sleep(0.01)
+        viewer.slot.close()
+        return viewer, hub.wrong_socket_frames
+
+    viewer, wrong = asyncio.run(scenario())
+    assert viewer.sent == []
+    assert viewer.texts == []
+    assert wrong == 2
+
+
+def test_a_replayed_group_of_pictures_is_completed_by_what_arrived_meanwhile():
+    async def scenario() -> list[bytes]:
+        viewer = Viewer(credits=100)
+        hub = LiveHub()
+        feed = _Feed(channel="test", slots={viewer.slot})
+        hub.dispatch(CAMERA, feed, message(mp4(4)))  # live, before the replay's answer
+        replay = {
+            "type": fanout.GOP_MESSAGE,
+            "camera": CAMERA.hex,
+            "account": ACCOUNT.hex,
+            "frames": [message(mp4(2, key=True)), message(mp4(3))],
+        }
+        hub.dispatch(CAMERA, feed, replay)
+        hub.dispatch(CAMERA, feed, message(mp4(5)))
+        hub.dispatch(CAMERA, feed, replay)  # a second answer (two publishers): ignored
+        await asyncio.sleep(0.01)
+        viewer.slot.close()
+        return viewer.sent
+
+    assert b"".join(asyncio.run(scenario())) == b"INIT:s.1:2s.1:3s.1:4s.1:5"
+
+
+def test_a_viewer_joining_late_gets_the_current_group_of_pictures_at_once(settings):
+    """Over the channel layer: the publisher keeps the group of pictures; a process that
+    subscribes asks for it; a second viewer in that process gets it from the hub."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    from devices.fmp4 import Fragment
+
+    def fragment(seq: int, key: bool) -> Fragment:
+        return Fragment(f"s.1:{seq}".encode(), key, "s.1", seq, b"INIT:" if key else b"", "avc1.42c01e", 16, 16)
+
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        keeper = fanout.GopKeeper(camera_id=CAMERA, account_id=ACCOUNT)
+        replies = asyncio.create_task(keeper.answer_replays())
+        await asyncio.sleep(0.01)
+        for seq in range(1, 8):
+            await keeper.publish(fragment(seq, key=seq in (1, 5)))
+        hub = LiveHub()
+        first, second = Viewer(credits=100), Viewer(credits=100)
+        await hub.attach(first.slot)
+        await asyncio.sleep(0.05)
+        await hub.attach(second.slot)
+        await asyncio.sleep(0.01)
+        for viewer in (first, second):
+            await hub.detach(viewer.slot)
+        replies.cancel()
+        return first.sent, second.sent
+
+    first, second = asyncio.run(scenario())
+    assert b"".join(first) == b"INIT:s.1:5s.1:6s.1:7"
+    assert b"".join(second) == b"INIT:s.1:5s.1:6s.1:7"

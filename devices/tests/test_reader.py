@@ -7,6 +7,8 @@ or arguments, its limits), and the worker's reconnect when the server goes away.
 
 import asyncio
 import contextlib
+import io
+import json
 import socket
 import threading
 import time
@@ -15,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
+import av
 import pytest
 from channels.db import database_sync_to_async
 
@@ -306,20 +309,38 @@ def test_a_child_using_more_cpu_than_allowed_is_stopped(rtsp_server):
 def test_live_view_decodes_only_while_watched_and_the_worker_reconnects_after_the_server_went_away(world, rtsp_server):
     url = rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)
     camera = add_pull_camera(world.a, "Drive", url)
-    watching = asyncio.Event()
+    watching = Watching()
     frames: list[float] = []
+    fragments: list[bytes] = []
+    statuses: list[str] = []
 
     async def watched(camera_id, account_id) -> Watching:
-        return Watching(jpeg=watching.is_set())
+        return watching
 
     async def viewer(frame: bytes) -> None:
         assert is_jpeg(frame)
         frames.append(time.monotonic())
 
+    async def mp4_viewer(fragment: bytes) -> None:
+        fragments.append(fragment)
+
+    async def status(text: str) -> None:
+        statuses.append(json.loads(text)["state"])
+
     async def scenario() -> None:
+        nonlocal watching
         hub = get_hub()
         slot = ViewerSlot(camera_id=camera.pk, account_id=camera.account_id, send=viewer, credits=1000)
+        plays_mp4 = ViewerSlot(
+            camera_id=camera.pk,
+            account_id=camera.account_id,
+            send=mp4_viewer,
+            send_text=status,
+            credits=1000,
+            mp4=True,
+        )
         await hub.attach(slot)
+        await hub.attach(plays_mp4)
         stop = asyncio.Event()
         config = IngestConfig(max_fps=5, backoff_base=0.2, backoff_max=0.5, report_every=0.5)
         task = asyncio.create_task(
@@ -328,16 +349,27 @@ def test_live_view_decodes_only_while_watched_and_the_worker_reconnects_after_th
         await until(status_is(camera, CameraStatus.ONLINE), 15, "online")
         await asyncio.sleep(1.5)
         assert frames == [], "no picture while nobody watches"
-        watching.set()
+        assert fragments == []
+        watching = Watching(jpeg=True)  # a browser without Media Source Extensions
         await until(_count(frames, 3), 10, "pictures for the viewer")
-        watching.clear()
+        assert fragments == [], "JPEG made for others is not sent to who plays MP4"
+        watching = Watching(mp4=True)
+        await until(lambda: _true(sum(f.count(b"moof") for f in fragments) >= 20), 10, "MP4 for the viewer")
+        watching = Watching()
         await asyncio.sleep(1.5)  # the next check turns decoding off
-        quiet_from = time.monotonic()
+        quiet_from, relayed = time.monotonic(), len(fragments)
         await asyncio.sleep(1.5)
         assert [t for t in frames if t > quiet_from] == [], "pictures after the viewer left"
+        assert len(fragments) == relayed
+        container = av.open(io.BytesIO(b"".join(fragments)), "r")
+        pictures = list(container.decode(video=0))  # whole, no transcoding: the camera's own stream
+        container.close()
+        assert len(pictures) >= 20
+        assert (pictures[0].width, pictures[0].height) == (640, 360)  # rtsp_clip's
 
         await asyncio.to_thread(rtsp_server.stop)  # the camera goes away mid-stream
         await until(status_is(camera, CameraStatus.ERROR), 15, "the error status")
+        assert statuses[-1] == "offline"  # told to viewers, not only written down
         row = await database_sync_to_async(fresh)(camera)
         assert row.status_message.split(";")[0] in {STATUS[Outcome.ENDED], STATUS[Outcome.UNREACHABLE]}
         await asyncio.to_thread(rtsp_server.start)  # and comes back on the same port
@@ -345,11 +377,16 @@ def test_live_view_decodes_only_while_watched_and_the_worker_reconnects_after_th
         stop.set()
         await asyncio.wait_for(task, 10)
         await hub.detach(slot)
+        await hub.detach(plays_mp4)
 
     run(scenario(), 90)
     row = fresh(camera)
     assert row.status == CameraStatus.OFFLINE
     assert RTSP_PASSWORD not in row.status_message
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 def _count(items: list[float], n: int) -> Callable[[], Awaitable[bool]]:

@@ -1,0 +1,142 @@
+"""H.264 access units to fragmented MP4: what FFmpeg reads back is what the camera sent."""
+
+import io
+import itertools
+
+import av
+import numpy as np
+import pytest
+
+from devices import h264
+from devices.fmp4 import TIMESCALE, Fragment, Fragmenter
+from devices.tests.h264_streams import encode
+
+
+def as_file(fragments: list[Fragment]) -> list[av.VideoFrame]:
+    """The fragments as one MP4 (init of the first, then each fragment), decoded by FFmpeg."""
+    data = fragments[0].init + b"".join(fragment.data for fragment in fragments)
+    container = av.open(io.BytesIO(data), "r")
+    try:
+        return list(container.decode(video=0))
+    finally:
+        container.close()
+
+
+def fragment_all(units: list[tuple[bytes, int, int, bool]], fragmenter: Fragmenter) -> list[Fragment]:
+    tick = TIMESCALE // 15
+    out = [fragmenter.push(data, dts=dts * tick, pts=pts * tick, key=key) for data, pts, dts, key in units]
+    return [fragment for fragment in out if fragment is not None]
+
+
+def test_every_picture_comes_back_with_its_colour_size_and_time():
+    units, _ = encode(count=12)
+    fragments = fragment_all(units, Fragmenter())
+    assert len(fragments) == 12
+    assert [f.key for f in fragments] == [n % 6 == 0 for n in range(12)]
+    assert all(f.init for f in fragments if f.key)
+    assert not any(f.init for f in fragments if not f.key)
+    assert {f.stream for f in fragments} == {fragments[0].stream}
+    assert [f.seq for f in fragments] == list(range(1, 13))
+    frames = as_file(fragments)
+    assert len(frames) == 12
+    assert (frames[0].width, frames[0].height) == (160, 96)
+    assert [frame.pts for frame in frames] == [n * (TIMESCALE // 15) for n in range(12)]
+    blue, green, red = frames[5].to_ndarray(format="bgr24")[48, 100]
+    assert red > 180
+    assert max(blue, green) < 40
+    assert fragments[0].codec.startswith("avc1.42")  # baseline
+
+
+def test_pictures_before_the_first_keyframe_are_dropped():
+    units, _ = encode(count=12)
+    fragments = fragment_all(units[2:], Fragmenter())
+    assert len(fragments) == 6  # from the second keyframe on
+    assert fragments[0].key
+    assert len(as_file(fragments)) == 6
+
+
+def test_b_frames_keep_their_presentation_order():
+    units, _ = encode(count=12, bframes=2, profile="main")
+    assert any(pts != dts for _, pts, dts, _ in units)
+    frames = as_file(fragment_all(units, Fragmenter()))
+    shown = sorted(frame.pts for frame in frames)
+    assert len(shown) == 12
+    assert [later - earlier for earlier, later in itertools.pairwise(shown)] == [TIMESCALE // 15] * 11
+
+
+def test_mp4_style_packets_with_an_avcc_record_are_read_too():
+    """Demuxers of Matroska or FLV give length-prefixed packets and the parameter sets in
+    the extradata (an avcC record), not in the stream."""
+    source = io.BytesIO()
+    with av.open(source, "w", format="matroska") as output:
+        stream = output.add_stream("libx264", rate=15, options={"preset": "ultrafast", "bf": "0"})
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for n in range(6):
+            frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 20, np.uint8), format="bgr24")
+            output.mux(stream.encode(frame.reformat(format="yuv420p")))
+        output.mux(stream.encode(None))
+    source.seek(0)
+    with av.open(source, "r") as container:
+        video = container.streams.video[0]
+        extradata = bytes(video.codec_context.extradata or b"")
+        units = [(bytes(p), int(p.pts or 0), int(p.dts or 0), p.is_keyframe) for p in container.demux(video) if p.size]
+    assert extradata[0] == 1
+    assert not units[0][0].startswith(b"\x00\x00\x00\x01")
+    frames = as_file(fragment_all(units, Fragmenter(extradata=extradata)))
+    assert len(frames) == 6
+
+
+def test_new_parameter_sets_start_a_new_stream_with_its_own_init():
+    small, _ = encode(width=160, height=96, count=6)
+    large, _ = encode(width=320, height=192, count=6)
+    fragmenter = Fragmenter()
+    fragments = fragment_all(small, fragmenter) + fragment_all(large, fragmenter)
+    streams = [f.stream for f in fragments]
+    assert len(set(streams)) == 2
+    assert streams[5] != streams[6]
+    assert fragments[6].key
+    assert fragments[6].init != fragments[0].init
+    assert (fragments[6].width, fragments[6].height) == (320, 192)
+    assert (as_file(fragments[6:])[0].width, as_file(fragments[6:])[0].height) == (320, 192)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "profile"),
+    [(1280, 720, "high"), (1920, 1080, "high"), (642, 362, "main"), (176, 144, "baseline")],
+)
+def test_the_sequence_parameter_set_gives_the_displayed_size(width, height, profile):
+    units, _ = encode(width=width, height=height, count=1, profile=profile)
+    sps, pps = h264.parameter_sets(h264.split_annexb(units[0][0]))
+    assert sps is not None
+    assert pps is not None
+    info = h264.parse_sps(sps)
+    assert (info.width, info.height) == (width, height)
+    assert info.profile == {"baseline": 66, "main": 77, "high": 100}[profile]
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"\xff\xd8\xff\xe0 not h264", "start code"),
+        (b"junk before\x00\x00\x00\x01\x65\x88", "start code"),
+        (b"\x00\x00\x00\x01" + b"\x00\x00\x01\x09" * 600, "NAL units"),
+    ],
+)
+def test_what_is_not_annex_b_is_refused(data, says):
+    with pytest.raises(h264.BadStream, match=says):
+        Fragmenter().push(data, dts=0)
+
+
+def test_a_length_that_runs_past_the_packet_is_refused():
+    with pytest.raises(h264.BadStream, match="runs past"):
+        h264.split_length_prefixed(b"\x00\x00\x10\x00\x65\x88", 4)
+
+
+def test_an_impossible_sequence_parameter_set_is_refused():
+    units, _ = encode(count=1)
+    sps, _pps = h264.parameter_sets(h264.split_annexb(units[0][0]))
+    assert sps is not None
+    with pytest.raises(h264.BadStream):
+        h264.parse_sps(sps[:5])  # cut off
+    with pytest.raises(h264.BadStream):
+        h264.parse_sps(bytes([0x67, 66, 0, 30]) + b"\x00" * 8)  # an Exp-Golomb number with no end
