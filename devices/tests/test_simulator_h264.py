@@ -1,0 +1,160 @@
+"""The simulated camera's H.264: what the device protocol asks of each websocket message, checked by decoding.
+
+One message is one access unit in Annex B; no B-frames (each access unit
+decodes to one picture at once, in the order sent); SPS and PPS before every
+IDR; a keyframe exactly every keyframe interval; about the target bitrate.
+"""
+
+import av
+import numpy as np
+import pytest
+from django.conf import settings
+
+from tools.simulator.h264 import (
+    MAX_BITRATE,
+    NAL_IDR,
+    NAL_PPS,
+    NAL_SLICE,
+    NAL_SPS,
+    H264Encoder,
+    default_bitrate,
+    keyframe_interval,
+    nal_unit_types,
+    solid_colour_access_units,
+)
+from tools.simulator.stream import Scene
+
+START_CODES = (b"\x00\x00\x00\x01", b"\x00\x00\x01")
+
+
+def decoder() -> av.VideoCodecContext:
+    context = av.CodecContext.create("h264", "r")
+    context.thread_type = "SLICE"  # frame threads would hold pictures back: slices show the stream's own delay
+    return context
+
+
+def decode_each(access_units: list[bytes]) -> list[list[av.VideoFrame]]:
+    """The pictures each access unit gives as it is fed, alone, to the decoder."""
+    context = decoder()
+    out = []
+    for n, unit in enumerate(access_units):
+        packet = av.Packet(unit)
+        packet.pts = n
+        out.append(list(context.decode(packet)))
+    return out
+
+
+def scene_units(width: int, height: int, *, fps: float, count: int, **options: object) -> list[bytes]:
+    scene = Scene(width, height)
+    encoder = H264Encoder(width, height, fps=fps, **options)  # type: ignore[arg-type]
+    return [encoder.encode(scene.render(n / fps)) for n in range(count)]
+
+
+def keyframes(access_units: list[bytes]) -> list[int]:
+    return [n for n, unit in enumerate(access_units) if NAL_IDR in nal_unit_types(unit)]
+
+
+def test_each_access_unit_decodes_at_once_to_one_picture_of_the_size_in_the_order_sent():
+    """No B-frames: nothing waits for a later picture, so display order is the order of the messages."""
+    units = scene_units(160, 96, fps=10, count=25)
+    assert all(unit.startswith(START_CODES) for unit in units)
+    pictures = decode_each(units)
+    assert [len(p) for p in pictures] == [1] * 25
+    assert [p[0].pts for p in pictures] == list(range(25))
+    assert {(p[0].width, p[0].height) for p in pictures} == {(160, 96)}
+    assert [p[0].key_frame for p in pictures] == [n % 20 == 0 for n in range(25)]
+
+
+def test_every_keyframe_carries_its_sps_and_pps_before_the_idr_slice():
+    units = scene_units(96, 64, fps=10, count=45, keyframe_every=1.0)
+    assert keyframes(units) == [0, 10, 20, 30, 40]
+    for n, unit in enumerate(units):
+        types = nal_unit_types(unit)
+        if n % 10 == 0:
+            assert NAL_SPS in types
+            assert NAL_PPS in types
+            assert types.index(NAL_SPS) < types.index(NAL_PPS) < types.index(NAL_IDR), types
+            # A decoder that starts at this access unit, without anything before it, shows it.
+            assert len(decode_each([unit])[0]) == 1
+        else:
+            assert NAL_SLICE in types
+            assert not {NAL_SPS, NAL_PPS, NAL_IDR} & set(types), types
+
+
+@pytest.mark.parametrize(
+    ("fps", "every", "interval"),
+    [(10, 2.0, 20), (15, 2.0, 30), (10, 0.5, 5), (7.5, 2.0, 15), (12.5, 2.0, 25), (3, 0.2, 1)],
+)
+def test_keyframes_come_exactly_every_interval(fps, every, interval):
+    assert keyframe_interval(fps, every) == interval
+    count = 3 * interval + 2
+    units = scene_units(64, 48, fps=fps, count=count, keyframe_every=every)
+    assert keyframes(units) == list(range(0, count, interval))
+
+
+def test_a_camera_that_skips_slots_still_sends_a_keyframe_within_the_interval():
+    """Slots count time: after skipped slots the keyframe comes on time, not after 20 more pictures."""
+    scene = Scene(64, 48)
+    encoder = H264Encoder(64, 48, fps=10, keyframe_every=2.0)
+    slots = [0, 1, 2, 6, 7, 15, 19, 20, 21, 30, 38, 41, 42, 60, 61]
+    units = {slot: encoder.encode(scene.render(slot / 10), index=slot) for slot in slots}
+    assert [slot for slot, unit in units.items() if NAL_IDR in nal_unit_types(unit)] == [0, 20, 41, 61]
+    assert all(len(p) == 1 for p in decode_each(list(units.values())))
+    with pytest.raises(ValueError, match="must increase"):
+        encoder.encode(scene.render(0), index=61)
+
+
+def test_the_bitrate_of_the_moving_scene_at_720p_is_near_the_target():
+    """10 s at 1280x720, 15 fps: within 35% of 2 Mbit/s; no message near the server's size cap."""
+    assert default_bitrate(1280, 720) == 2_000_000
+    units = scene_units(1280, 720, fps=15, count=150)
+    rate = sum(len(unit) for unit in units) * 8 / 10
+    assert 0.65 * 2_000_000 <= rate <= 1.35 * 2_000_000, rate
+    assert max(len(unit) for unit in units) <= settings.LIVE_MAX_FRAME_BYTES // 2
+    assert keyframes(units) == [0, 30, 60, 90, 120]
+
+
+def test_even_noise_at_the_highest_bitrate_stays_far_below_the_servers_frame_size_cap():
+    """The VBV buffer bounds each access unit; without it a keyframe of noise at 20 Mbit/s passes 1 MB."""
+    rng = np.random.default_rng(1)
+    encoder = H264Encoder(1280, 720, fps=15, bitrate=MAX_BITRATE, keyframe_every=0.2)
+    sizes = [len(encoder.encode(rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8))) for _ in range(6)]
+    assert max(sizes) <= settings.LIVE_MAX_FRAME_BYTES // 2, sizes
+
+
+def test_an_explicit_bitrate_is_the_target():
+    units = scene_units(320, 180, fps=10, count=40, bitrate=400_000)
+    rate = sum(len(unit) for unit in units) * 8 / 4
+    assert 0.65 * 400_000 <= rate <= 1.35 * 400_000, rate
+
+
+def test_the_default_bitrate_scales_with_the_pixel_count():
+    assert default_bitrate(640, 360) == 500_000
+    assert default_bitrate(1920, 1080) == 4_500_000
+    assert default_bitrate(16, 16) == 50_000  # the floor
+    assert default_bitrate(4096, 4096) == 20_000_000  # the ceiling
+
+
+@pytest.mark.parametrize("colour", [(30, 160, 220), (255, 255, 255), (0, 0, 0), (200, 40, 90)])
+def test_the_solid_colour_stream_decodes_to_its_colour(colour):
+    units = solid_colour_access_units(64, 48, 10, 2.5, colour, keyframe_every=1.0)
+    assert len(units) == 25
+    assert keyframes(units) == [0, 10, 20]
+    for pictures in decode_each(units):
+        [picture] = pictures
+        assert (picture.width, picture.height) == (64, 48)
+        pixels = picture.to_ndarray(format="bgr24").reshape(-1, 3).astype(int)
+        assert np.abs(pixels - colour).max() <= 4, (colour, pixels.min(axis=0), pixels.max(axis=0))
+
+
+def test_the_encoder_refuses_what_it_cannot_encode():
+    with pytest.raises(ValueError, match=r"even width and height, not 161x90"):
+        H264Encoder(161, 90, fps=10)
+    with pytest.raises(ValueError, match="fps must be positive"):
+        H264Encoder(160, 90, fps=0)
+    with pytest.raises(ValueError, match="keyframe interval must be positive"):
+        H264Encoder(160, 90, fps=10, keyframe_every=0)
+    with pytest.raises(ValueError, match="bitrate must be between"):
+        H264Encoder(160, 90, fps=10, bitrate=1000)
+    with pytest.raises(ValueError, match=r"Expected a 160x90 BGR picture"):
+        H264Encoder(160, 90, fps=10).encode(np.zeros((90, 161, 3), np.uint8))
