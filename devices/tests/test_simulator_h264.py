@@ -2,13 +2,21 @@
 
 One message is one access unit in Annex B; no B-frames (each access unit
 decodes to one picture at once, in the order sent); SPS and PPS before every
-IDR; a keyframe exactly every keyframe interval; about the target bitrate.
+IDR; a keyframe exactly every keyframe interval; about the target bitrate;
+and what push sends. The camera side only: a small websocket server here
+stands in for the site.
 """
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
 
 import av
 import numpy as np
 import pytest
 from django.conf import settings
+from websockets.asyncio.server import ServerConnection, serve
 
 from tools.simulator.h264 import (
     MAX_BITRATE,
@@ -22,7 +30,7 @@ from tools.simulator.h264 import (
     nal_unit_types,
     solid_colour_access_units,
 )
-from tools.simulator.stream import Scene
+from tools.simulator.stream import Scene, push, push_forever
 
 START_CODES = (b"\x00\x00\x00\x01", b"\x00\x00\x01")
 
@@ -158,3 +166,100 @@ def test_the_encoder_refuses_what_it_cannot_encode():
         H264Encoder(160, 90, fps=10, bitrate=1000)
     with pytest.raises(ValueError, match=r"Expected a 160x90 BGR picture"):
         H264Encoder(160, 90, fps=10).encode(np.zeros((90, 161, 3), np.uint8))
+
+
+# --- push, against a stand-in for the device websocket ----------------------
+
+
+class Site:
+    """Records each connection's binary messages and its Authorization header."""
+
+    def __init__(self, close_after: int | None = None) -> None:
+        self.connections: list[list[bytes]] = []
+        self.headers: list[str | None] = []
+        self.close_after = close_after
+        self.url = ""
+
+    async def handler(self, connection: ServerConnection) -> None:
+        assert connection.request is not None
+        self.headers.append(connection.request.headers.get("Authorization"))
+        messages: list[bytes] = []
+        self.connections.append(messages)
+        async for message in connection:
+            assert isinstance(message, bytes)
+            messages.append(message)
+            if self.close_after is not None and len(messages) >= self.close_after:
+                await connection.close(4429)
+                return
+
+
+@contextlib.asynccontextmanager
+async def site(close_after: int | None = None) -> AsyncIterator[Site]:
+    stand_in = Site(close_after)
+    async with serve(stand_in.handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        stand_in.url = f"ws://127.0.0.1:{port}/ws/device/"
+        yield stand_in
+
+
+def test_push_sends_one_access_unit_a_message_starting_with_a_keyframe():
+    async def scenario() -> tuple[int, Site]:
+        async with site() as stand_in:
+            sent = await push(stand_in.url, "tok", fps=20, scene=Scene(96, 64), seconds=1.2, codec="h264")
+            await asyncio.sleep(0.1)
+        return sent, stand_in
+
+    sent, stand_in = asyncio.run(scenario())
+    [messages] = stand_in.connections
+    assert stand_in.headers == ["Bearer tok"]
+    assert len(messages) == sent
+    assert 18 <= sent <= 24
+    first = nal_unit_types(messages[0])
+    assert first.index(NAL_SPS) < first.index(NAL_PPS) < first.index(NAL_IDR)
+    assert all(message.startswith(START_CODES) for message in messages)
+    assert all(len(p) == 1 for p in decode_each(messages))
+
+
+def test_push_still_sends_jpegs_when_asked():
+    async def scenario() -> Site:
+        async with site() as stand_in:
+            await push(stand_in.url, "tok", fps=10, scene=Scene(96, 64), seconds=0.3, codec="jpeg")
+            await asyncio.sleep(0.1)
+        return stand_in
+
+    [messages] = asyncio.run(scenario()).connections
+    assert messages
+    assert all(message.startswith(b"\xff\xd8\xff") for message in messages)
+
+
+def test_push_refuses_an_odd_size_for_h264_before_connecting():
+    async def scenario() -> None:
+        await push("ws://127.0.0.1:9/ws/device/", "tok", fps=10, scene=Scene(97, 64), seconds=1, codec="h264")
+
+    with pytest.raises(ValueError, match="even width and height"):
+        asyncio.run(scenario())
+
+
+def test_every_new_connection_starts_a_new_stream_with_a_keyframe():
+    """After the server closes the socket the camera reconnects; the new socket begins with SPS, PPS and an IDR."""
+
+    async def scenario() -> Site:
+        async with site(close_after=5) as stand_in:
+            camera = asyncio.create_task(
+                push_forever(stand_in.url, "tok", fps=20, scene=Scene(96, 64), codec="h264", min_backoff=0.05)
+            )
+            deadline = time.monotonic() + 10
+            while len(stand_in.connections) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            camera.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await camera
+        return stand_in
+
+    stand_in = asyncio.run(scenario())
+    assert len(stand_in.connections) >= 3
+    for messages in stand_in.connections[:2]:
+        assert len(messages) == 5
+        assert [NAL_IDR in nal_unit_types(m) for m in messages] == [True, False, False, False, False]
+        assert NAL_SPS in nal_unit_types(messages[0])
+        assert all(len(p) == 1 for p in decode_each(messages))
