@@ -3,21 +3,25 @@
 One message is one access unit in Annex B; no B-frames (each access unit
 decodes to one picture at once, in the order sent); SPS and PPS before every
 IDR; a keyframe exactly every keyframe interval; about the target bitrate;
-and what push sends. The camera side only: a small websocket server here
-stands in for the site.
+what push sends, and the command's options for it. The camera side only: a
+small websocket server here stands in for the site.
 """
 
 import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from io import StringIO
 
 import av
 import numpy as np
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from websockets.asyncio.server import ServerConnection, serve
 
+from nvr.testing import free_port
 from tools.simulator.h264 import (
     MAX_BITRATE,
     NAL_IDR,
@@ -168,7 +172,7 @@ def test_the_encoder_refuses_what_it_cannot_encode():
         H264Encoder(160, 90, fps=10).encode(np.zeros((90, 161, 3), np.uint8))
 
 
-# --- push, against a stand-in for the device websocket ----------------------
+# --- push and the command, against a stand-in for the device websocket ----------------------
 
 
 class Site:
@@ -263,3 +267,79 @@ def test_every_new_connection_starts_a_new_stream_with_a_keyframe():
         assert [NAL_IDR in nal_unit_types(m) for m in messages] == [True, False, False, False, False]
         assert NAL_SPS in nal_unit_types(messages[0])
         assert all(len(p) == 1 for p in decode_each(messages))
+
+
+def test_the_command_pushes_h264_by_default_and_says_so():
+    out = StringIO()
+
+    async def scenario() -> Site:
+        async with site() as stand_in:
+            await asyncio.to_thread(
+                call_command,
+                "simulate_camera",
+                *("--token", "tok", "--label", "Porch", "--url", stand_in.url),
+                *("--size", "320x180", "--fps", "10", "--seconds", "0.5", "--clip-every", "0"),
+                stdout=out,
+            )
+            await asyncio.sleep(0.1)
+        return stand_in
+
+    [messages] = asyncio.run(scenario()).connections
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        f"Porch: pushing 320x180 at 10 fps (H.264, 125 kbit/s, a keyframe every 2 s) to {lines[0].split(' to ')[1]}"
+    )
+    assert lines[0].endswith("for 0.5 s")
+    assert NAL_IDR in nal_unit_types(messages[0])
+    assert lines[1] == f"Porch: sent {len(messages)} frames"
+
+
+def test_the_command_says_the_bitrate_and_keyframe_interval_it_was_given():
+    out = StringIO()
+
+    async def scenario() -> Site:
+        async with site() as stand_in:
+            await asyncio.to_thread(
+                call_command,
+                "simulate_camera",
+                *("--token", "tok", "--url", stand_in.url, "--size", "160x96", "--fps", "10", "--seconds", "1.2"),
+                *("--bitrate", "300", "--keyframe-every", "0.5", "--clip-every", "0"),
+                stdout=out,
+            )
+            await asyncio.sleep(0.1)
+        return stand_in
+
+    [messages] = asyncio.run(scenario()).connections
+    assert "(H.264, 300 kbit/s, a keyframe every 0.5 s)" in out.getvalue()
+    assert keyframes(messages)[:3] == [0, 5, 10]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--size", "161x90"), r"--size needs even numbers for H.264.*'161x90'.*--codec jpeg"),
+        (("--codec", "vp8"), r"argument --codec: invalid choice: 'vp8' \(choose from '?h264'?, '?jpeg'?\)"),
+        (("--bitrate", "0"), r"--bitrate must be between 50 and 20000 kbit/s; got 0"),
+        (("--bitrate", "fast"), r"argument --bitrate: invalid int value: 'fast'"),
+        (("--keyframe-every", "0"), r"--keyframe-every must be more than 0 and at most 2 seconds"),
+        (("--keyframe-every", "5"), r"at most 2 seconds \(the device protocol's longest keyframe interval\); got 5"),
+        (("--quality", "50"), r"--quality is for --codec jpeg"),
+        (("--codec", "jpeg", "--bitrate", "500"), r"--bitrate and --keyframe-every are for --codec h264"),
+        (("--codec", "jpeg", "--quality", "0"), r"--quality must be between 1 and 100; got 0"),
+    ],
+)
+def test_the_command_refuses_codec_options_it_cannot_honour(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("simulate_camera", "--token", "nvr1.x.y.z", "--clip-every", "0", *args)
+
+
+def test_the_command_takes_an_odd_size_for_jpeg():
+    """The even-size rule is H.264's: a JPEG camera may still have any size (it fails only to connect here)."""
+    with pytest.raises(CommandError, match="1 of 1 cameras failed"):
+        call_command(
+            "simulate_camera",
+            *("--token", "nvr1.x.y.z", "--codec", "jpeg", "--size", "161x91", "--seconds", "0.2"),
+            *("--url", f"ws://127.0.0.1:{free_port()}/ws/device/", "--clip-every", "0"),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
