@@ -105,11 +105,11 @@ def test_it_runs_several_cameras_from_the_command(asgi_server, cams):
         "simulate_camera",
         *("--token", cams["a"].token, "--token", cams["b"].token, "--label", "Porch"),
         *("--url", f"{asgi_server.ws}/ws/device/", "--size", "320x240", "--fps", "10", "--seconds", "0.5"),
-        *("--clip-every", "0"),
+        *("--clip-every", "0", "--codec", "jpeg"),  # the JPEG path; H.264: test_simulator_h264.py
         stdout=out,
     )
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("Porch: pushing 320x240 at 10 fps")
+    assert lines[0].startswith("Porch: pushing 320x240 at 10 fps (JPEG, quality 80)")
     assert lines[1].startswith("Camera 2: pushing 320x240 at 10 fps")
     # 5 slots in 0.5 s each; a missed slot is skipped, never sent late.
     assert [re.fullmatch(r"(Camera 2|Porch): sent [3-5] frames", line) is not None for line in lines[2:]] == [
@@ -325,7 +325,7 @@ def test_it_uploads_clips_from_the_command_while_it_streams(asgi_server, world):
     call_command(
         "simulate_camera",
         *("--token", world.a.tokens[0], "--label", "Porch", "--url", f"{asgi_server.ws}/ws/device/"),
-        *("--size", "160x120", "--fps", "5", "--seconds", "2.5"),
+        *("--size", "160x120", "--fps", "5", "--seconds", "2.5", "--codec", "jpeg"),
         *("--clip-every", "2", "--clip-seconds", "1", "--clip-size", "160x96", "--clip-fps", "5"),
         stdout=out,
     )

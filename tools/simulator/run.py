@@ -7,9 +7,18 @@ its options; it reports counts and failures and leaves the printing to the calle
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
 from tools.simulator.clips import ClipRecorder
-from tools.simulator.stream import Scene, push, push_forever
+from tools.simulator.h264 import DEFAULT_KEYFRAME_EVERY
+from tools.simulator.stream import DEFAULT_QUALITY, Codec, Scene, push, push_forever
+
+
+class PushOptions(TypedDict):
+    codec: Codec
+    quality: int
+    bitrate: int | None
+    keyframe_every: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,23 +36,30 @@ async def run_cameras(
     recorders: list[ClipRecorder],
     *,
     fps: float,
-    quality: int,
+    quality: int = DEFAULT_QUALITY,
     seconds: float | None,
+    codec: Codec = "jpeg",
+    bitrate: int | None = None,
+    keyframe_every: float = DEFAULT_KEYFRAME_EVERY,
 ) -> RunReport:
     """Push ``scenes[i]`` with ``tokens[i]`` and run every recorder beside them.
+
+    ``codec``, ``quality``, ``bitrate`` and ``keyframe_every`` are ``push``'s;
+    ``bitrate`` None scales the default with each scene's pixel count.
 
     With ``seconds`` None the cameras reconnect for ever (this returns only by
     cancellation or an error); otherwise each stops after ``seconds``. A failed
     camera is reported, not raised, so the others finish. The recorders' clips
     are removed at the end either way.
     """
+    options = PushOptions(codec=codec, quality=quality, bitrate=bitrate, keyframe_every=keyframe_every)
     started = time.monotonic()
     clips = [asyncio.create_task(recorder.run(started=started, seconds=seconds)) for recorder in recorders]
     try:
         if seconds is None:
             await asyncio.gather(
                 *(
-                    push_forever(url, token, fps=fps, scene=scene, quality=quality)
+                    push_forever(url, token, fps=fps, scene=scene, **options)
                     for token, scene in zip(tokens, scenes, strict=True)
                 ),
                 *clips,
@@ -51,7 +67,7 @@ async def run_cameras(
             return RunReport(clips=[], frames=[])  # not reached: push_forever never returns
         results = await asyncio.gather(
             *(
-                push(url, token, fps=fps, scene=scene, seconds=seconds, quality=quality)
+                push(url, token, fps=fps, scene=scene, seconds=seconds, **options)
                 for token, scene in zip(tokens, scenes, strict=True)
             ),
             return_exceptions=True,

@@ -1,4 +1,4 @@
-"""A simulated push camera: renders a moving scene and streams it as JPEG frames.
+"""A simulated push camera: renders a moving scene and streams it as H.264 or JPEG.
 
 ``Scene`` draws a street (sky, buildings, a textured pavement), a bouncing ball,
 a car driving by and an overlay with the camera's label and the local time.
@@ -7,9 +7,12 @@ clock text, so tests can compare frames.
 
 ``push`` connects to ``/ws/device/`` the way a real camera does (its token in an
 ``Authorization: Bearer`` header, no cookie, no Origin) and sends one binary
-JPEG per frame on a monotonic schedule. ``push_forever`` reconnects with
-exponential backoff; ``manage.py simulate_camera`` runs either for a set of
-tokens.
+message per frame on a monotonic schedule: with ``codec="h264"`` one H.264
+access unit (Annex B, SPS and PPS before every IDR, no B-frames; see
+``tools.simulator.h264``), with ``codec="jpeg"`` one JPEG. One socket carries
+one format, and each connection starts a new encoder, so an H.264 socket
+always begins with a keyframe. ``push_forever`` reconnects with exponential
+backoff; ``manage.py simulate_camera`` runs either for a set of tokens.
 """
 
 import asyncio
@@ -18,7 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 import cv2
 import numpy as np
@@ -26,9 +29,13 @@ import numpy.typing as npt
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from tools.simulator.h264 import DEFAULT_KEYFRAME_EVERY, H264Encoder
+
 logger = logging.getLogger("nvr.simulator")
 
 Image = npt.NDArray[np.uint8]
+Codec = Literal["h264", "jpeg"]
+CODECS: tuple[Codec, ...] = ("h264", "jpeg")
 
 DEFAULT_QUALITY = 80
 MIN_BACKOFF = 1.0
@@ -181,7 +188,7 @@ CLOSE_CODES = {
     1000: "normal closure",
     1001: "server going away",
     1011: "server error",
-    4400: "not a JPEG frame, or a text message",
+    4400: "not a JPEG or H.264 frame, a change of format on the socket, or a text message",
     4401: "access ended: token revoked, camera disabled or deleted",
     4409: "a newer connection with this camera's token replaced this one",
     4413: "frame too large",
@@ -198,17 +205,39 @@ def _closed(error: ConnectionClosed) -> ServerClosed:
     return ServerClosed(f"The server closed the connection: code {code} ({meaning}){said}.", code=code, reason=reason)
 
 
-def _frame(scene: Scene, t: float, quality: int) -> bytes:
-    return encode_jpeg(scene.render(t), quality)
+Frames = Callable[[int], bytes]  # frame slot -> the message for it
+
+
+def frames_for(
+    scene: Scene,
+    *,
+    fps: float,
+    codec: Codec,
+    quality: int = DEFAULT_QUALITY,
+    bitrate: int | None = None,
+    keyframe_every: float = DEFAULT_KEYFRAME_EVERY,
+) -> Frames:
+    """What one connection sends for each frame slot: a JPEG, or the next access unit of a new H.264 stream.
+
+    Raises ValueError for options the codec cannot honour (an odd size for
+    H.264, a quality outside 1-100...), before anything is sent.
+    """
+    if codec == "jpeg":
+        if not 1 <= quality <= 100:
+            raise ValueError(f"JPEG quality must be between 1 and 100, not {quality}.")
+        return lambda slot: encode_jpeg(scene.render(slot / fps), quality)
+    if codec == "h264":
+        encoder = H264Encoder(scene.width, scene.height, fps=fps, bitrate=bitrate, keyframe_every=keyframe_every)
+        return lambda slot: encoder.encode(scene.render(slot / fps), index=slot)
+    raise ValueError(f"The codec must be one of {', '.join(CODECS)}, not {codec!r}.")
 
 
 async def _stream(
     ws: ClientConnection,
     *,
     fps: float,
-    scene: Scene,
+    frames: Frames,
     seconds: float | None,
-    quality: int,
     on_frame: Callable[[int], None] | None,
 ) -> int:
     start = time.monotonic()
@@ -219,7 +248,7 @@ async def _stream(
         if delay > 0:
             await asyncio.sleep(delay)
         # Render off the event loop so several cameras in one process do not delay each other.
-        frame = await asyncio.to_thread(_frame, scene, slot / fps, quality)
+        frame = await asyncio.to_thread(frames, slot)
         await ws.send(frame)
         sent += 1
         if on_frame is not None:
@@ -239,20 +268,28 @@ async def push(
     seconds: float | None = None,
     quality: int = DEFAULT_QUALITY,
     on_frame: Callable[[int], None] | None = None,
+    codec: Codec = "jpeg",
+    bitrate: int | None = None,
+    keyframe_every: float = DEFAULT_KEYFRAME_EVERY,
 ) -> int:
     """Send ``scene`` to ``url`` as a camera with ``token``, ``fps`` frames a second.
 
+    ``codec`` "jpeg" sends JPEGs of ``quality``; "h264" sends H.264 access
+    units at ``bitrate`` bits a second (default: 2 Mbit/s at 1280x720, scaled
+    with the pixel count) with a keyframe every ``keyframe_every`` seconds.
     Runs for ``seconds`` (forever if None) and returns the number of frames sent.
-    ``on_frame`` is called with that running count after each frame. Raises a
+    ``on_frame`` is called with that running count after each frame. Raises
+    ValueError for options the codec cannot honour (before connecting), and a
     ``PushError`` if the handshake is refused, the server cannot be reached or
     the server closes the connection.
     """
     if not fps > 0:
         raise ValueError(f"fps must be positive, not {fps}.")
+    frames = frames_for(scene, fps=fps, codec=codec, quality=quality, bitrate=bitrate, keyframe_every=keyframe_every)
     headers = [("Authorization", f"Bearer {token}")]
     try:
         async with connect(url, additional_headers=headers, open_timeout=10) as ws:
-            sent = await _stream(ws, fps=fps, scene=scene, seconds=seconds, quality=quality, on_frame=on_frame)
+            sent = await _stream(ws, fps=fps, frames=frames, seconds=seconds, on_frame=on_frame)
             await ws.close()
             closed = ws.protocol.close_exc
             if closed.rcvd_then_sent:  # the server closed first, e.g. right after the last frame
@@ -283,10 +320,15 @@ async def push_forever(
     on_frame: Callable[[int], None] | None = None,
     min_backoff: float = MIN_BACKOFF,
     max_backoff: float = MAX_BACKOFF,
+    codec: Codec = "jpeg",
+    bitrate: int | None = None,
+    keyframe_every: float = DEFAULT_KEYFRAME_EVERY,
 ) -> NoReturn:
     """``push`` for ever: after each failure, log it and reconnect after 1 s, 2 s, 4 s ... up to 30 s.
 
-    A connection that stayed up for ``STABLE_SECONDS`` resets the wait to ``min_backoff``.
+    A connection that stayed up for ``STABLE_SECONDS`` resets the wait to
+    ``min_backoff``. Each connection starts a new H.264 stream (a keyframe first).
+    Options the codec cannot honour raise ValueError at once (no retry).
     """
     backoff = min_backoff
     while True:
@@ -300,7 +342,17 @@ async def push_forever(
                 on_frame(n)
 
         try:
-            await push(url, token, fps=fps, scene=scene, quality=quality, on_frame=counted)
+            await push(
+                url,
+                token,
+                fps=fps,
+                scene=scene,
+                quality=quality,
+                on_frame=counted,
+                codec=codec,
+                bitrate=bitrate,
+                keyframe_every=keyframe_every,
+            )
         except PushError as error:
             if connected_at is not None and time.monotonic() - connected_at >= STABLE_SECONDS:
                 backoff = min_backoff

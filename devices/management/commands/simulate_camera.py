@@ -1,6 +1,7 @@
 """Simulated push cameras: ``manage.py simulate_camera --token TOKEN [--token TOKEN2 ...]``.
 
-Each camera streams live frames to the device websocket and, every
+Each camera streams live frames to the device websocket, H.264 access units
+by default (``--codec jpeg`` for JPEGs), and, every
 ``--clip-every`` seconds, uploads a ``--clip-seconds`` H.264 clip through the
 upload API; ``--clip-every 0`` turns clips off. A thin wrapper: the cameras
 are ``tools.simulator`` (development tooling, not part of the app).
@@ -8,6 +9,7 @@ are ``tools.simulator`` (development tooling, not part of the app).
 
 import asyncio
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,11 +22,13 @@ from tools.simulator.clips import (
     ClipRecorder,
     http_base_url,
 )
+from tools.simulator.h264 import DEFAULT_KEYFRAME_EVERY, MAX_BITRATE, MIN_BITRATE, default_bitrate
 from tools.simulator.run import run_cameras
-from tools.simulator.stream import DEFAULT_QUALITY, PushError, Scene
+from tools.simulator.stream import CODECS, DEFAULT_QUALITY, Codec, PushError, Scene
 
 SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 MIN_SIDE, MAX_SIDE = 16, 4096
+REFERENCE_KBITS = default_bitrate(1280, 720) // 1000
 
 
 def parse_size(value: str, *, option: str = "--size") -> tuple[int, int]:
@@ -38,8 +42,27 @@ def parse_size(value: str, *, option: str = "--size") -> tuple[int, int]:
     return width, height
 
 
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How the cameras encode: ``codec`` and its options (``bitrate`` in bit/s, for H.264 only)."""
+
+    codec: Codec
+    quality: int = DEFAULT_QUALITY
+    bitrate: int | None = None
+    keyframe_every: float = DEFAULT_KEYFRAME_EVERY
+
+    def __str__(self) -> str:
+        if self.codec == "jpeg":
+            return f"JPEG, quality {self.quality}"
+        assert self.bitrate is not None
+        return f"H.264, {self.bitrate // 1000} kbit/s, a keyframe every {self.keyframe_every:g} s"
+
+
 class Command(BaseCommand):
-    help = "Run simulated push cameras: each token streams a moving scene as JPEG frames to the device websocket."
+    help = (
+        "Run simulated push cameras: each token streams a moving scene to the device websocket "
+        "as H.264 (default) or JPEG frames."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,7 +72,27 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="ws://127.0.0.1:8000/ws/device/", help="The device websocket URL.")
         parser.add_argument("--fps", type=float, default=10.0, help="Frames a second (default 10).")
         parser.add_argument("--size", default="1280x720", help="Frame size, WIDTHxHEIGHT (default 1280x720).")
-        parser.add_argument("--quality", type=int, default=DEFAULT_QUALITY, help="JPEG quality 1-100 (default 80).")
+        parser.add_argument(
+            "--codec",
+            choices=CODECS,
+            default="h264",
+            help="h264 (default): one H.264 access unit a message; jpeg: one JPEG a message.",
+        )
+        parser.add_argument(
+            "--bitrate",
+            type=int,
+            default=None,
+            help=f"H.264 target in kbit/s (default {REFERENCE_KBITS} at 1280x720, scaled with the pixel count).",
+        )
+        parser.add_argument(
+            "--keyframe-every",
+            type=float,
+            default=None,
+            help=f"H.264: seconds from one keyframe to the next (default {DEFAULT_KEYFRAME_EVERY:g}, at most 2).",
+        )
+        parser.add_argument(
+            "--quality", type=int, default=None, help=f"JPEG quality 1-100 (default {DEFAULT_QUALITY})."
+        )
         parser.add_argument(
             "--seconds", type=float, default=None, help="Stop after this many seconds (default: run until Ctrl-C)."
         )
@@ -87,13 +130,12 @@ class Command(BaseCommand):
         labels: list[str] = options["label"]
         width, height = parse_size(options["size"])
         fps: float = options["fps"]
-        quality: int = options["quality"]
+        codec: Codec = options["codec"]
         seconds: float | None = options["seconds"]
         url: str = options["url"]
         if not fps > 0:
             raise CommandError(f"--fps must be positive; got {fps}.")
-        if not 1 <= quality <= 100:
-            raise CommandError(f"--quality must be between 1 and 100; got {quality}.")
+        encoding = self._encoding(options, codec, width, height)
         if seconds is not None and not seconds > 0:
             raise CommandError(f"--seconds must be positive; got {seconds}.")
         if len(labels) > len(tokens):
@@ -103,9 +145,7 @@ class Command(BaseCommand):
         recorders = self._recorders(options, url, tokens, labels)
         for scene in scenes:
             until = f"for {seconds:g} s" if seconds is not None else "until Ctrl-C"
-            self.stdout.write(
-                f"{scene.label}: pushing {width}x{height} at {fps:g} fps (quality {quality}) to {url} {until}"
-            )
+            self.stdout.write(f"{scene.label}: pushing {width}x{height} at {fps:g} fps ({encoding}) to {url} {until}")
         for recorder in recorders:
             scene = recorder.scene
             self.stdout.write(
@@ -113,7 +153,20 @@ class Command(BaseCommand):
                 f"every {recorder.every:g} s to {recorder.base_url}"
             )
         try:
-            report = asyncio.run(run_cameras(url, tokens, scenes, recorders, fps=fps, quality=quality, seconds=seconds))
+            report = asyncio.run(
+                run_cameras(
+                    url,
+                    tokens,
+                    scenes,
+                    recorders,
+                    fps=fps,
+                    seconds=seconds,
+                    codec=encoding.codec,
+                    quality=encoding.quality,
+                    bitrate=encoding.bitrate,
+                    keyframe_every=encoding.keyframe_every,
+                )
+            )
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
             return
@@ -130,6 +183,38 @@ class Command(BaseCommand):
                 self.stdout.write(f"{scene.label}: sent {result} frames")
         if failed:
             raise CommandError(f"{failed} of {len(scenes)} cameras failed.")
+
+    def _encoding(self, options: dict[str, Any], codec: Codec, width: int, height: int) -> Encoding:
+        """The options of ``codec``, checked; the other codec's options are refused, not ignored."""
+        quality: int | None = options["quality"]
+        kbits: int | None = options["bitrate"]
+        keyframe_every: float | None = options["keyframe_every"]
+        if codec == "jpeg":
+            if kbits is not None or keyframe_every is not None:
+                raise CommandError("--bitrate and --keyframe-every are for --codec h264; JPEG has --quality.")
+            quality = DEFAULT_QUALITY if quality is None else quality
+            if not 1 <= quality <= 100:
+                raise CommandError(f"--quality must be between 1 and 100; got {quality}.")
+            return Encoding(codec, quality=quality)
+        if quality is not None:
+            raise CommandError("--quality is for --codec jpeg; H.264 has --bitrate (kbit/s).")
+        if width % 2 or height % 2:
+            raise CommandError(
+                f"--size needs even numbers for H.264 (4:2:0 halves both sides); got {options['size']!r}. "
+                "Use an even size, or --codec jpeg."
+            )
+        bitrate = default_bitrate(width, height) if kbits is None else kbits * 1000
+        if not MIN_BITRATE <= bitrate <= MAX_BITRATE:
+            raise CommandError(
+                f"--bitrate must be between {MIN_BITRATE // 1000} and {MAX_BITRATE // 1000} kbit/s; got {kbits}."
+            )
+        keyframe_every = DEFAULT_KEYFRAME_EVERY if keyframe_every is None else keyframe_every
+        if not 0 < keyframe_every <= DEFAULT_KEYFRAME_EVERY:
+            raise CommandError(
+                f"--keyframe-every must be more than 0 and at most {DEFAULT_KEYFRAME_EVERY:g} seconds "
+                f"(the device protocol's longest keyframe interval); got {keyframe_every:g}."
+            )
+        return Encoding(codec, bitrate=bitrate, keyframe_every=keyframe_every)
 
     def _recorders(self, options: dict[str, Any], url: str, tokens: list[str], labels: list[str]) -> list[ClipRecorder]:
         every: float = options["clip_every"]
