@@ -56,11 +56,14 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bool = False) -> Iterator[LiveServer]:
+def daphne_server(
+    extra_env: dict[str, str] | None = None, *, second_address: bool = False, ingest: bool = False
+) -> Iterator[LiveServer]:
     """Run ``daphne nvr.asgi:application`` on a free port against the test database.
 
     Tests that use it must commit their data (``django_db(transaction=True)``). With
-    ``second_address``, the server also listens on [::1] (see ``LiveServer.http_other``).
+    ``second_address``, the server also listens on [::1] (see ``LiveServer.http_other``);
+    with ``ingest``, it reads the pull cameras too, as ``bin/demo`` runs it (``nvr.serve``).
     """
     # The port is bound and listening here, then handed to daphne: nothing else can take it
     # between choosing and binding it, and no other process can answer the readiness check.
@@ -68,7 +71,7 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     port = int(listener.getsockname()[1])
-    command = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno())]
+    command = [sys.executable, "-m", "nvr.serve" if ingest else "daphne", "--fd", str(listener.fileno())]
     # The site's exact origins are this server's: the live sockets accept nothing else.
     origin = f"http://127.0.0.1:{port}"
     origins = [origin]
@@ -87,6 +90,7 @@ def daphne_server(extra_env: dict[str, str] | None = None, *, second_address: bo
         "DATABASE_URL": test_database_url(),
         "DATABASE_OWNER_URL": "",
         "NVR_ALLOWED_ORIGINS": ",".join(origins),
+        "NVR_INGEST_IN_WEB": "1" if ingest else "",
         **(extra_env or {}),
     }
     log = open(Path(os.environ["NVR_DATA_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115

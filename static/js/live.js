@@ -1,58 +1,237 @@
-// Live pictures: one websocket per <img data-live-camera>, binary JPEG frames in,
-// the text "ack" out after each frame is drawn (the server sends at most two
-// frames ahead of what we have drawn, newest first, so a slow tab skips frames
-// instead of falling behind). On the camera page, the status refreshes every 2 s.
+// Live pictures: one websocket per [data-live-camera] box.
+//
+// A browser that plays H.264 in MP4 through Media Source Extensions (or
+// ManagedMediaSource, as on iPhone Safari) asks for ?format=mp4 and gets the
+// camera's own H.264 as fragments, shown in a <video>; any other browser, and any
+// camera that sends JPEG, gets JPEG pictures shown in an <img>. Binary messages are
+// an init segment ("ftyp"), fragments ("moof") or a JPEG; each is acknowledged with
+// the text "ack" once appended or drawn (the server sends at most two ahead, so a
+// slow tab skips ahead instead of falling behind). Text messages are the camera's
+// status. The state line says "live", "last picture N s ago" (greyed) or "offline":
+// never a frozen picture labelled live, never a broken image.
 (function () {
   "use strict";
   const ACCESS_ENDED = 4401;
+  const STALE_MS = 3000; // no picture for this long: greyed, with its age
+  const PROBE = 'video/mp4; codecs="avc1.42E01E"';
+  const Source = window.ManagedMediaSource || window.MediaSource;
+  const PLAYS_MP4 = Boolean(Source && Source.isTypeSupported && Source.isTypeSupported(PROBE));
 
-  function setState(cameraId, text) {
-    document.querySelectorAll('[data-live-state="' + cameraId + '"]').forEach(function (el) { el.textContent = text; });
+  function boxType(bytes) {
+    return bytes.length >= 8 ? String.fromCharCode(bytes[4], bytes[5], bytes[6], bytes[7]) : "";
   }
 
-  function watch(img) {
-    const cameraId = img.dataset.liveCamera;
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    let delay = 1000;
-    let previousUrl = null;
+  function hex(byte) { return (byte < 16 ? "0" : "") + byte.toString(16); }
+
+  // The codec string MSE asks for, from the init segment's avcC record (profile, compatibility, level).
+  function codecOf(bytes) {
+    for (let i = 4; i + 8 < bytes.length; i++) {
+      if (bytes[i] === 0x61 && bytes[i + 1] === 0x76 && bytes[i + 2] === 0x63 && bytes[i + 3] === 0x43) {
+        return "avc1." + hex(bytes[i + 5]) + hex(bytes[i + 6]) + hex(bytes[i + 7]);
+      }
+    }
+    return null;
+  }
+
+  function age(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 120) { return s + " s"; }
+    if (s < 7200) { return Math.round(s / 60) + " min"; }
+    return Math.round(s / 3600) + " h";
+  }
+
+  // Plays fragments in a <video>; calls done() after each append (the ack), fail() on an error.
+  function Mp4Player(box, done, fail) {
+    let video = null;
+    let buffer = null;
+    let pending = [];
+    let trimmedAt = 0;
+
+    function start(codec) {
+      stop();
+      video = document.createElement("video");
+      video.className = "live-picture";
+      video.muted = true;
+      video.autoplay = true;
+      video.playsInline = true;
+      video.disableRemotePlayback = true; // ManagedMediaSource requires it (or an AirPlay source)
+      const source = new Source();
+      video.src = URL.createObjectURL(source);
+      source.addEventListener("sourceopen", function () {
+        URL.revokeObjectURL(video.src);
+        try {
+          buffer = source.addSourceBuffer('video/mp4; codecs="' + codec + '"');
+        } catch (error) { fail(); return; }
+        buffer.mode = "segments";
+        buffer.addEventListener("updateend", appended);
+        buffer.addEventListener("error", fail);
+        next();
+      });
+      box.replaceChildren(video);
+    }
+
+    function appended() {
+      done(true);
+      const ranges = buffer.buffered;
+      if (ranges.length) {
+        const end = ranges.end(ranges.length - 1);
+        // Live means the newest picture: jump when behind (after a skip ahead, or a stall).
+        if (end - video.currentTime > 1.0 || video.currentTime < ranges.start(ranges.length - 1)) {
+          video.currentTime = Math.max(ranges.start(ranges.length - 1), end - 0.1);
+        }
+        if (video.paused) { video.play().catch(function () {}); }
+        if (!buffer.updating && video.currentTime - ranges.start(0) > 30 && Date.now() - trimmedAt > 10000) {
+          trimmedAt = Date.now();
+          buffer.remove(0, video.currentTime - 10); // bounded memory over hours of live
+          return;
+        }
+      }
+      next();
+    }
+
+    function next() {
+      if (buffer && !buffer.updating && pending.length) {
+        try { buffer.appendBuffer(pending.shift()); } catch (error) { fail(); }
+      }
+    }
+
+    function stop() {
+      if (video) { video.removeAttribute("src"); video.load(); }
+      video = null;
+      buffer = null;
+      pending = [];
+    }
+
+    return {
+      push: function (bytes) {
+        if (boxType(bytes) === "ftyp") {
+          const codec = codecOf(bytes);
+          if (!codec || !Source.isTypeSupported('video/mp4; codecs="' + codec + '"')) { fail(); return; }
+          start(codec); // a new stream: a new source (its times start again)
+        } else if (!video) {
+          done(false);
+          return; // a fragment without its init segment: nothing to append it to
+        }
+        pending.push(bytes);
+        next();
+      },
+      stop: stop,
+    };
+  }
+
+  // Draws JPEG pictures in an <img>, created on the first one that loads.
+  function JpegPlayer(box, done) {
+    let img = null;
+    let shownUrl = null;
     let loadingUrl = null;
+    return {
+      push: function (blob) {
+        const url = URL.createObjectURL(blob);
+        if (loadingUrl) {
+          // A newer frame arrived before the last one was drawn: drop it, but still
+          // acknowledge it, or its credit would be lost for good.
+          URL.revokeObjectURL(loadingUrl);
+          done();
+        }
+        loadingUrl = url;
+        const next = img || document.createElement("img");
+        next.onload = function () {
+          if (!img) { img = next; img.className = "live-picture"; img.alt = ""; box.replaceChildren(img); }
+          if (shownUrl) { URL.revokeObjectURL(shownUrl); }
+          shownUrl = url;
+          loadingUrl = null;
+          done(true);
+        };
+        next.onerror = function () { URL.revokeObjectURL(url); loadingUrl = null; done(); };
+        next.src = url;
+      },
+      stop: function () {},
+    };
+  }
+
+  function watch(box) {
+    const cameraId = box.dataset.liveCamera;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const states = document.querySelectorAll('[data-live-state="' + cameraId + '"]');
+    let delay = 1000;
+    let lastPicture = 0; // when the newest picture arrived (ms)
+    let lastSeen = null; // the server's last_seen, when no picture arrived in this page
+    let status = "connecting";
+    let ended = null;
+    let mp4 = PLAYS_MP4;
+
+    function describe(now, stale) {
+      if (ended) { return ended; }
+      if (!stale) { return "live"; }
+      if (status === "unplayable") { return "this browser cannot play this camera's live video"; }
+      const picture = lastPicture ? "last picture " + age(now - lastPicture) + " ago" : "";
+      if (status === "offline") {
+        const seen = lastSeen ? "last seen " + age(now - Date.parse(lastSeen)) + " ago" : "";
+        return "offline" + (picture || seen ? " · " + (picture || seen) : "");
+      }
+      if (status === "online") { return picture || "waiting for a picture"; }
+      return status === "reconnecting" ? "reconnecting…" : "connecting…";
+    }
+
+    function render() {
+      const now = Date.now();
+      const stale = !lastPicture || now - lastPicture > STALE_MS;
+      const text = describe(now, stale);
+      box.classList.toggle("stale", Boolean(lastPicture) && (stale || Boolean(ended)));
+      box.dataset.liveStatus = ended ? "ended" : stale ? (status === "offline" ? "offline" : "stale") : "live";
+      if (!box.querySelector(".live-picture")) { box.dataset.placeholder = text; }
+      states.forEach(function (el) { if (el.textContent !== text) { el.textContent = text; } });
+    }
 
     function connect() {
       // The support viewer names its own socket (the grant's); members use the camera's.
-      const path = img.dataset.liveSocket || ("/ws/live/" + cameraId + "/");
-      const socket = new WebSocket(scheme + location.host + path);
-      socket.binaryType = "blob";
-      function ack() { if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); } }
-      socket.onopen = function () { delay = 1000; setState(cameraId, "live"); };
+      const path = box.dataset.liveSocket || ("/ws/live/" + cameraId + "/");
+      const socket = new WebSocket(scheme + location.host + path + (mp4 ? "?format=mp4" : ""));
+      socket.binaryType = "arraybuffer";
+      function ack(drawn) {
+        if (drawn) { lastPicture = Date.now(); render(); }
+        if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); }
+      }
+      const mp4Player = Mp4Player(box, ack, function () {
+        // This browser cannot play this stream after all: JPEG from now on.
+        mp4 = false;
+        socket.close();
+      });
+      const jpegPlayer = JpegPlayer(box, ack);
+      socket.onopen = function () { delay = 1000; };
       socket.onmessage = function (event) {
-        if (typeof event.data === "string") { return; }
-        const url = URL.createObjectURL(event.data);
-        if (loadingUrl) {
-          // A newer frame arrived before the last one was drawn: drop it, but
-          // still acknowledge it, or its credit would be lost for good.
-          URL.revokeObjectURL(loadingUrl);
-          ack();
-        }
-        loadingUrl = url;
-        img.onload = function () {
-          if (previousUrl) { URL.revokeObjectURL(previousUrl); }
-          previousUrl = url;
-          loadingUrl = null;
-          ack();
-        };
-        img.src = url;
-      };
-      socket.onclose = function (event) {
-        if (event.code === ACCESS_ENDED) {
-          setState(cameraId, "access ended (" + (event.reason || "revoked") + ")");
-          img.classList.add("ended");
+        if (typeof event.data === "string") {
+          const message = JSON.parse(event.data);
+          if (message.type === "status") {
+            status = message.state;
+            if (message.last_seen) { lastSeen = message.last_seen; }
+            render();
+          }
           return;
         }
-        setState(cameraId, "reconnecting…");
+        const bytes = new Uint8Array(event.data);
+        const kind = boxType(bytes);
+        if (kind === "ftyp" || kind === "moof") {
+          mp4Player.push(bytes);
+        } else {
+          jpegPlayer.push(new Blob([bytes], { type: "image/jpeg" }));
+        }
+      };
+      socket.onclose = function (event) {
+        mp4Player.stop();
+        if (event.code === ACCESS_ENDED) {
+          ended = "access ended (" + (event.reason || "revoked") + ")";
+          render();
+          return;
+        }
+        status = "reconnecting";
+        render();
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 30000);
       };
     }
+    render();
+    setInterval(render, 1000);
     connect();
   }
 
@@ -81,6 +260,6 @@
     refresh();
   }
 
-  document.querySelectorAll("img[data-live-camera]").forEach(watch);
+  document.querySelectorAll("[data-live-camera]").forEach(watch);
   document.querySelectorAll("[data-status-url]").forEach(pollStatus);
 })();

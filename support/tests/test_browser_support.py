@@ -27,7 +27,7 @@ def test_staff_watch_under_a_grant_until_the_owner_ends_it(asgi_server: LiveServ
         sign_in(page, asgi_server, staff_session)
         assert page.goto(f"{asgi_server.http}/support-viewer/{grant.pk}/").status == 200
         page.get_by_role("link", name="Watch live").click()
-        wait_in_page(page, "document.querySelector('img[data-live-camera]').naturalWidth === 320", 15000)
+        wait_in_page(page, "(document.querySelector('[data-live-camera] img') || {}).naturalWidth === 320", 15000)
         household = browser.new_page()
         sign_in(household, asgi_server, owner_session)
         household.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
