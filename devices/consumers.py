@@ -136,7 +136,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
         await asyncio.sleep(random.uniform(0, interval))  # noqa: S311  (not security)
         while True:
             if not await still_allowed():
-                await self.close(code=CLOSE_REVOKED, reason="access ended")
+                await self.end_access("access ended")
                 return
             if time.monotonic() - renewed > GROUP_RENEW_SECONDS:
                 for group in self.control_groups:
@@ -146,7 +146,10 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
 
     async def force_disconnect(self, event: dict[str, Any]) -> None:
         """A message to a control group (``close_sockets_on_commit``): access ended."""
-        await self.close(code=CLOSE_REVOKED, reason=event.get("reason", "access ended"))
+        await self.end_access(str(event.get("reason", "access ended")))
+
+    async def end_access(self, reason: str) -> None:
+        await self.close(code=CLOSE_REVOKED, reason=reason)
 
     async def leave(self) -> None:
         if self.guard is not None:
@@ -342,6 +345,11 @@ class WatchingConsumer(FrameConsumer):
 
     async def _send_text(self, text: str) -> None:
         await self.send(text_data=text)
+
+    async def end_access(self, reason: str) -> None:
+        # Said in a message first: the close frame's reason does not reach every browser.
+        await self.send(text_data=json.dumps({"type": "status", "state": "ended", "message": reason}))
+        await super().end_access(reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ack" and self.slot is not None:

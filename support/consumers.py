@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from accounts.realtime import session_group, user_group
-from devices.consumers import CLOSE_REVOKED, WatchingConsumer
+from devices.consumers import WatchingConsumer
 from devices.groups import camera_control_group
 from support.groups import grant_group
 from support.live import SupportView, end_support_view, start_support_view, still_allowed
@@ -55,7 +55,7 @@ class SupportLiveConsumer(WatchingConsumer):
 
     async def _close_at_expiry(self, view: SupportView) -> None:
         await asyncio.sleep(max(0.0, (view.expires_at - timezone.now()).total_seconds()))
-        await self.close(code=CLOSE_REVOKED, reason="support access expired")
+        await self.end_access("support access expired")
 
     async def leave(self) -> None:
         if self.deadline is not None:

@@ -20,6 +20,7 @@ from conftest import RTSP_PASSWORD, RTSP_USER, World
 from devices.tests.conftest import open_device
 from devices.tests.test_browser import sign_in
 from devices.tests.test_ingest import add_pull_camera
+from devices.tests.test_revocation import browser as http_client_of
 from nvr.testing import LiveServer, chromium, daphne_server, session_cookies, wait_in_page
 from tools.rtsp_testing import RtspServer
 from tools.simulator.h264 import solid_colour_access_units
@@ -91,6 +92,7 @@ def test_h264_from_a_push_camera_plays_then_freezes_then_goes_offline(asgi_serve
     camera, token = world.a.cameras[0], world.a.tokens[0]
     session = session_cookies({"viewer": world.a.viewer})["viewer"]
     units = solid_colour_access_units(320, 180, 15, 4, MAGENTA, keyframe_every=4)
+    owner = http_client_of(asgi_server, world.a.owner)  # before Playwright's loop: Django's client is sync
     with chromium() as browser:
         page = browser.new_page()
         sign_in(page, asgi_server, session)
@@ -114,6 +116,11 @@ def test_h264_from_a_push_camera_plays_then_freezes_then_goes_offline(asgi_serve
         wait_in_page(page, f"{STATE}.textContent.startsWith('offline')", 3000)
         assert time.monotonic() - started < 1.5  # a second, plus the page's own tick
         assert page.evaluate("document.querySelector('[data-live-camera]').dataset.liveStatus") == "offline"
+
+        assert owner.post(f"/cameras/{camera.pk}/edit/", {"name": camera.name}) == 302  # unticked: disabled
+        started = time.monotonic()
+        wait_in_page(page, f"{STATE}.textContent === 'disabled'", 3000)
+        assert time.monotonic() - started < 1.5
 
 
 def test_an_offline_camera_shows_offline_and_no_broken_image(asgi_server: LiveServer, world: World):

@@ -109,19 +109,24 @@ def test_disabling_a_camera_closes_its_viewers_and_the_camera(events_only, world
     owner = browser(asgi_server, world.a.owner)
     cookie = session_cookie(client_for(world.a.member))
 
-    async def scenario() -> tuple[int | None, int | None, float]:
+    async def scenario() -> tuple[int | None, int | None, float, dict[str, Any]]:
         viewer = await open_viewer(asgi_server, camera.pk, cookie)
         device = await open_device(asgi_server, world.a.tokens[0])
         status = await asyncio.to_thread(owner.post, f"/cameras/{camera.pk}/edit/", {"name": camera.name})
         assert status == 302
         started = time.monotonic()
+        said = await asyncio.wait_for(viewer.status(), WITHIN + 1)
+        while said["state"] != "ended":  # the camera's own online/offline come first
+            said = await asyncio.wait_for(viewer.status(), WITHIN + 1)
         viewer_code = await wait_closed(viewer, WITHIN + 1)
         device_code = await wait_closed(device, WITHIN + 1)
-        return viewer_code, device_code, time.monotonic() - started
+        return viewer_code, device_code, time.monotonic() - started, said
 
-    viewer_code, device_code, elapsed = asyncio.run(scenario())
+    viewer_code, device_code, elapsed, said = asyncio.run(scenario())
     assert (viewer_code, device_code) == (CLOSE_REVOKED, CLOSE_REVOKED)
     assert elapsed < WITHIN
+    # Said in a message before the close: a tile shows "disabled", not a frozen picture.
+    assert said == {"type": "status", "state": "ended", "message": "camera disabled"}
 
 
 def test_deleting_a_camera_closes_its_viewers(events_only, world: World):

@@ -202,11 +202,13 @@
       socket.onmessage = function (event) {
         if (typeof event.data === "string") {
           const message = JSON.parse(event.data);
-          if (message.type === "status") {
+          if (message.type === "status" && message.state === "ended") {
+            ended = message.message === "camera disabled" ? "disabled" : "access ended (" + message.message + ")";
+          } else if (message.type === "status") {
             status = message.state;
             if (message.last_seen) { lastSeen = message.last_seen; }
-            render();
           }
+          render();
           return;
         }
         const bytes = new Uint8Array(event.data);
@@ -220,7 +222,7 @@
       socket.onclose = function (event) {
         mp4Player.stop();
         if (event.code === ACCESS_ENDED) {
-          ended = "access ended (" + (event.reason || "revoked") + ")";
+          ended = ended || "access ended (" + (event.reason || "revoked") + ")";
           render();
           return;
         }
