@@ -1,6 +1,7 @@
 """Live view across daphne processes on the Redis channel layer (CI runs it; it needs REDIS_URL)."""
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,7 @@ import pytest
 
 from conftest import World
 from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie
+from devices.tests.h264_streams import encode
 from nvr.testing import LiveServer, daphne_server
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -54,3 +56,32 @@ def test_a_camera_on_one_process_reaches_its_household_on_another_and_nobody_els
     received, stray_here, stray_there = asyncio.run(scenario())
     assert received == [jpeg(n) for n in range(5)]
     assert stray_here == stray_there == []
+
+
+def test_a_viewer_on_another_process_starts_at_once_from_the_cameras_last_keyframe(two_servers, world: World):
+    """The process that subscribes asks the camera's socket, on the other process, for the
+    pictures since its last keyframe (a replay over Redis); nothing of it reaches B."""
+    one, two = two_servers
+    units, _ = encode(count=8, keyint=5)  # keyframes at 0 and 5: 5, 6 and 7 are the current group
+    a_viewer = session_cookie(client_for(world.a.viewer))
+    b_viewer = session_cookie(client_for(world.b.viewer))
+
+    async def scenario() -> tuple[bytes, list[bytes]]:
+        camera = await open_device(one, world.a.tokens[0])
+        for data, *_ in units:
+            await camera.send(data)
+        await asyncio.sleep(0.5)
+        mine = await open_viewer(two, world.a.cameras[0].pk, a_viewer, mp4=True)
+        theirs = await open_viewer(two, world.b.cameras[0].pk, b_viewer, mp4=True)
+        first = await asyncio.wait_for(mine.recv(), 5)  # the camera sends nothing more meanwhile
+        stray = []
+        with contextlib.suppress(TimeoutError):
+            stray.append(await asyncio.wait_for(theirs.recv(), 1))
+        for socket in (camera, mine, theirs):
+            await socket.close()
+        return first, stray
+
+    first, stray = asyncio.run(scenario())
+    assert first[4:8] == b"ftyp"
+    assert first.count(b"moof") == 3
+    assert stray == []

@@ -710,10 +710,12 @@ def test_websockets_for_another_households_object_are_refused(asgi_server, world
             theirs = "/" + route_path(route, kwargs(world.b))
             mine = "/" + route_path(route, kwargs(world.a))
             for label in actors:
-                ATTACKS["websocket"] += 1
-                assert not await opens(theirs, [("Cookie", cookies[label])], asgi_server.origin), (
-                    f"{label} opened {theirs}"
-                )
+                # Both formats: JPEG, and MP4 for browsers with Media Source Extensions.
+                for query in ("", "?format=mp4"):
+                    ATTACKS["websocket"] += 1
+                    assert not await opens(theirs + query, [("Cookie", cookies[label])], asgi_server.origin), (
+                        f"{label} opened {theirs}{query}"
+                    )
             # The same socket opens for A's own object (the check is not vacuous),
             # and a foreign Origin is refused even with a valid session.
             assert await opens(mine, [("Cookie", cookies[str(Role.VIEWER)])], asgi_server.origin)
