@@ -54,6 +54,9 @@ MAX_GOP_BYTES = 8 * 1024 * 1024
 MAX_GOP_FRAMES = 600
 # A viewer who cannot play MP4 is told so once its camera has sent only MP4 for this long.
 UNPLAYABLE_AFTER_S = 3.0
+# A kept group of pictures whose newest arrived longer ago than this is not handed to a
+# joiner: its camera stopped (a process that died says nothing), and it would look live.
+GOP_FRESH_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,11 @@ class GopKeeper:
         self.account_id = account_id
         self.gop: list[LiveFrame] = []
         self.gop_bytes = 0
+        self.published_at = 0.0
 
     async def publish(self, fragment: Fragment) -> None:
         frame = from_fragment(fragment)
+        self.published_at = time.monotonic()
         if frame.key:
             self.gop, self.gop_bytes = [], 0
         if frame.key or self.gop:
@@ -145,7 +150,7 @@ class GopKeeper:
         self.gop, self.gop_bytes = [], 0
 
     async def replay(self, reply_to: str) -> None:
-        if not self.gop or not reply_to:
+        if not self.gop or not reply_to or time.monotonic() - self.published_at > GOP_FRESH_S:
             return
         layer = get_channel_layer()
         assert layer is not None
@@ -308,12 +313,14 @@ class _Feed:
     # The camera's current group of pictures, for viewers who join (from its last keyframe).
     gop: list[LiveFrame] = field(default_factory=list)
     gop_bytes: int = 0
+    gop_at: float = 0.0  # when its newest picture arrived
     # Pictures received before any keyframe: they complete a replayed group of pictures.
     early: list[LiveFrame] = field(default_factory=list)
 
     def remember(self, frame: LiveFrame) -> None:
         if frame.format != MP4:
             return
+        self.gop_at = time.monotonic()
         if frame.key:
             self.gop, self.gop_bytes, self.early = [], 0, []
         elif not self.gop:
@@ -339,7 +346,15 @@ class _Feed:
                 gop.append(frame)
         self.early = []
         self.gop, self.gop_bytes = gop, sum(len(frame.data) for frame in gop)
+        self.gop_at = time.monotonic()
         return gop
+
+    def forget(self) -> None:
+        """The camera stopped: nothing of it is shown to a joiner as live."""
+        self.gop, self.gop_bytes, self.early = [], 0, []
+
+    def current_gop(self) -> list[LiveFrame]:
+        return self.gop if time.monotonic() - self.gop_at <= GOP_FRESH_S else []
 
 
 class LiveHub:
@@ -357,7 +372,7 @@ class LiveHub:
                 feed = await self._subscribe(slot.camera_id)
             feed.slots.add(slot)
             if slot.mp4:
-                for frame in feed.gop:  # a joiner starts at the last keyframe, at once
+                for frame in feed.current_gop():  # a joiner starts at the last keyframe, at once
                     slot.offer(frame)
 
     async def detach(self, slot: ViewerSlot) -> None:
@@ -438,7 +453,10 @@ class LiveHub:
             frames = feed.adopt(replayed) if camera == camera_id else []
             if not frames:
                 return
-        elif kind != STATUS_MESSAGE:
+        elif kind == STATUS_MESSAGE:
+            if camera == camera_id and note["state"] == "offline":
+                feed.forget()
+        else:
             frames = [frame]
             if camera == camera_id:
                 feed.remember(frame)

@@ -262,3 +262,29 @@ def test_a_viewer_joining_late_gets_the_current_group_of_pictures_at_once(settin
     first, second = asyncio.run(scenario())
     assert b"".join(first) == b"INIT:s.1:5s.1:6s.1:7"
     assert b"".join(second) == b"INIT:s.1:5s.1:6s.1:7"
+
+
+def test_a_joiner_gets_no_kept_pictures_of_a_camera_that_stopped(monkeypatch):
+    """Said offline, or silent past GOP_FRESH_S (its process died): a kept group of
+    pictures would look live."""
+
+    async def joiner_after(event: dict | None) -> list[bytes]:
+        hub = LiveHub()
+        first, joiner = Viewer(credits=100), Viewer(credits=100)
+        feed = _Feed(channel="test", slots={first.slot})
+        hub._feeds[CAMERA] = feed
+        for frame in (mp4(1, key=True), mp4(2)):
+            hub.dispatch(CAMERA, feed, message(frame))
+        if event is not None:
+            hub.dispatch(CAMERA, feed, event)
+        await hub.attach(joiner.slot)  # the feed is there: no subscription
+        await asyncio.sleep(0.01)
+        for viewer in (first, joiner):
+            viewer.slot.close()
+        return joiner.sent
+
+    offline = {"type": fanout.STATUS_MESSAGE, "camera": CAMERA.hex, "account": ACCOUNT.hex, "state": "offline"}
+    assert b"".join(asyncio.run(joiner_after(None))) == b"INIT:s.1:1s.1:2"  # the check can fail
+    assert asyncio.run(joiner_after(offline)) == []
+    monkeypatch.setattr(fanout, "GOP_FRESH_S", -1.0)
+    assert asyncio.run(joiner_after(None)) == []
