@@ -23,6 +23,7 @@ TRACK = 1
 KEY_FLAGS = 0x02000000
 DELTA_FLAGS = 0x01010000
 MAX_DURATION = TIMESCALE  # a picture is shown at most a second before the next one replaces it
+MIN_STEP = TIMESCALE // 1000  # between two decode times
 MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 
 
@@ -204,7 +205,11 @@ class Fragmenter:
         sample = b"".join(struct.pack(">I", len(nal)) + nal for nal in h264.picture_nals(nals))
         if not sample:
             return None  # parameter sets only
-        if self.previous_dts is not None and 0 < dts - self.previous_dts <= MAX_DURATION:
+        if self.previous_dts is not None and dts <= self.previous_dts:
+            # Decode times must increase: pictures a network burst delivered together (a push
+            # camera's are stamped on arrival), or a camera's clock stepping back.
+            dts = self.previous_dts + MIN_STEP
+        if self.previous_dts is not None and dts - self.previous_dts <= MAX_DURATION:
             self.duration = dts - self.previous_dts  # the next picture's delay is likely this one's
         self.previous_dts = dts
         if self.origin is None:

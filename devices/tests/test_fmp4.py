@@ -140,3 +140,16 @@ def test_an_impossible_sequence_parameter_set_is_refused():
         h264.parse_sps(sps[:5])  # cut off
     with pytest.raises(h264.BadStream):
         h264.parse_sps(bytes([0x67, 66, 0, 30]) + b"\x00" * 8)  # an Exp-Golomb number with no end
+
+
+def test_decode_times_always_increase():
+    """A push camera's pictures are stamped on arrival: a burst can bring two at once."""
+    units, _ = encode(count=4)
+    fragmenter = Fragmenter()
+    fragments = [
+        fragmenter.push(data, dts=dts) for data, dts in zip([u[0] for u in units], [0, 6000, 6000, 3000], strict=True)
+    ]
+    frames = as_file([f for f in fragments if f is not None])
+    times = [frame.dts for frame in frames]
+    assert times == sorted(set(times))
+    assert len(times) == 4
