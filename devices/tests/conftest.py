@@ -107,16 +107,17 @@ class ViewerSocket:
         return getattr(self.socket, name)
 
 
-async def open_viewer(server: LiveServer, camera_id: Any, cookie: str, *, mp4: bool = False) -> Any:
-    query = "?format=mp4" if mp4 else ""
+async def open_watching(server: LiveServer, path: str, cookie: str) -> ViewerSocket:
+    """A browser's live socket at ``path`` (its session cookie, the site's origin)."""
     return ViewerSocket(
         await websockets.connect(
-            f"{server.ws}/ws/live/{camera_id}/{query}",
-            additional_headers=[("Cookie", cookie)],
-            origin=Origin(server.origin),
-            open_timeout=5,
+            f"{server.ws}{path}", additional_headers=[("Cookie", cookie)], origin=Origin(server.origin), open_timeout=5
         )
     )
+
+
+async def open_viewer(server: LiveServer, camera_id: Any, cookie: str, *, mp4: bool = False) -> ViewerSocket:
+    return await open_watching(server, f"/ws/live/{camera_id}/{'?format=mp4' if mp4 else ''}", cookie)
 
 
 async def open_device(server: LiveServer, token: str) -> Any:

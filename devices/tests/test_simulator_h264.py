@@ -269,23 +269,27 @@ def test_every_new_connection_starts_a_new_stream_with_a_keyframe():
         assert all(len(p) == 1 for p in decode_each(messages))
 
 
-def test_the_command_pushes_h264_by_default_and_says_so():
+def run_command(*args: str) -> tuple[list[bytes], str]:
+    """``simulate_camera`` against a stand-in site: the one connection's messages, the output."""
     out = StringIO()
 
     async def scenario() -> Site:
         async with site() as stand_in:
             await asyncio.to_thread(
-                call_command,
-                "simulate_camera",
-                *("--token", "tok", "--label", "Porch", "--url", stand_in.url),
-                *("--size", "320x180", "--fps", "10", "--seconds", "0.5", "--clip-every", "0"),
-                stdout=out,
+                call_command, "simulate_camera", "--url", stand_in.url, "--clip-every", "0", *args, stdout=out
             )
             await asyncio.sleep(0.1)
         return stand_in
 
     [messages] = asyncio.run(scenario()).connections
-    lines = out.getvalue().splitlines()
+    return messages, out.getvalue()
+
+
+def test_the_command_pushes_h264_by_default_and_says_so():
+    messages, output = run_command(
+        *("--token", "tok", "--label", "Porch", "--size", "320x180", "--fps", "10", "--seconds", "0.5")
+    )
+    lines = output.splitlines()
     assert lines[0] == (
         f"Porch: pushing 320x180 at 10 fps (H.264, 125 kbit/s, a keyframe every 2 s) to {lines[0].split(' to ')[1]}"
     )
@@ -295,22 +299,11 @@ def test_the_command_pushes_h264_by_default_and_says_so():
 
 
 def test_the_command_says_the_bitrate_and_keyframe_interval_it_was_given():
-    out = StringIO()
-
-    async def scenario() -> Site:
-        async with site() as stand_in:
-            await asyncio.to_thread(
-                call_command,
-                "simulate_camera",
-                *("--token", "tok", "--url", stand_in.url, "--size", "160x96", "--fps", "10", "--seconds", "1.2"),
-                *("--bitrate", "300", "--keyframe-every", "0.5", "--clip-every", "0"),
-                stdout=out,
-            )
-            await asyncio.sleep(0.1)
-        return stand_in
-
-    [messages] = asyncio.run(scenario()).connections
-    assert "(H.264, 300 kbit/s, a keyframe every 0.5 s)" in out.getvalue()
+    messages, output = run_command(
+        *("--token", "tok", "--size", "160x96", "--fps", "10", "--seconds", "1.2"),
+        *("--bitrate", "300", "--keyframe-every", "0.5"),
+    )
+    assert "(H.264, 300 kbit/s, a keyframe every 0.5 s)" in output
     assert keyframes(messages)[:3] == [0, 5, 10]
 
 

@@ -12,16 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import websockets
 from django.urls import reverse
 from django.utils import timezone
-from websockets.typing import Origin
 
 from accounts.models import AccessEvent, AccessKind, AccessVia
 from accounts.tenancy import account_scope, unscoped
 from conftest import World, staff_client
 from devices.consumers import CLOSE_REVOKED
-from devices.tests.conftest import ViewerSocket, client_for, jpeg, open_device, wait_closed
+from devices.tests.conftest import client_for, jpeg, open_device, open_watching, wait_closed
 from nvr.testing import LiveHttpClient, LiveServer, daphne_server
 from support.models import SupportGrant
 from support.tests.factories import grant_give
@@ -37,14 +35,7 @@ def events_only(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveS
 
 
 async def open_support(server: LiveServer, grant_id: Any, camera_id: Any, cookie: str) -> Any:
-    return ViewerSocket(
-        await websockets.connect(
-            f"{server.ws}/ws/support/{grant_id}/live/{camera_id}/",
-            additional_headers=[("Cookie", cookie)],
-            origin=Origin(server.origin),
-            open_timeout=5,
-        )
-    )
+    return await open_watching(server, f"/ws/support/{grant_id}/live/{camera_id}/", cookie)
 
 
 def staff_cookie() -> str:
