@@ -15,7 +15,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 
-from devices import h264
+from devices import h264, h265
 
 TIMESCALE = 90_000  # ticks a second, as RTP's H.264 clock
 TRACK = 1
@@ -47,12 +47,32 @@ def avc_config(sps: bytes, pps: bytes, info: h264.SequenceInfo) -> bytes:
     return box(b"avcC", record)
 
 
-def init_segment(sps: bytes, pps: bytes) -> bytes:
-    """``ftyp`` + ``moov`` for one H.264 video track at ``TIMESCALE``, no samples (they come in fragments)."""
-    info = h264.parse_sps(sps)
-    width, height = info.width, info.height
+def hevc_config(sets: dict[int, bytes], info: h265.SequenceInfo) -> bytes:
+    """The ``hvcC`` record (ISO/IEC 14496-15 8.3.3.1), NAL lengths on 4 bytes."""
+    record = bytes([1, (info.profile_space << 6) | (info.tier << 5) | info.profile])
+    record += struct.pack(">I", info.compatibility) + info.constraints + bytes([info.level])
+    record += struct.pack(
+        ">HBBBBH",
+        0xF000,
+        0xFC,
+        0xFC | info.chroma_format,
+        0xF8 | (info.luma_bit_depth - 8),
+        0xF8 | (info.chroma_bit_depth - 8),
+        0,
+    )
+    record += bytes([(info.temporal_layers << 3) | (info.temporal_id_nested << 2) | 3, len(h265.PARAMETER_SETS)])
+    for kind in h265.PARAMETER_SETS:
+        nal = sets[kind]
+        record += bytes([0x80 | kind]) + struct.pack(">HH", 1, len(nal)) + nal
+    return box(b"hvcC", record)
+
+
+def init_segment(entry: bytes, config: bytes, width: int, height: int) -> bytes:
+    """``ftyp`` + ``moov`` for one video track at ``TIMESCALE``, no samples (they come in
+    fragments): ``entry`` the sample entry's type (``avc1``, ``hvc1``), ``config`` its
+    decoder configuration box."""
     sample_entry = box(
-        b"avc1",
+        entry,
         bytes(6),
         struct.pack(">H", 1),  # data_reference_index
         bytes(16),
@@ -62,7 +82,7 @@ def init_segment(sps: bytes, pps: bytes) -> bytes:
         struct.pack(">H", 1),  # frame_count
         bytes(32),  # compressor name
         struct.pack(">Hh", 0x18, -1),
-        avc_config(sps, pps, info),
+        config,
     )
     empty_table = struct.pack(">I", 0)
     stbl = box(
@@ -108,8 +128,58 @@ def init_segment(sps: bytes, pps: bytes) -> bytes:
         struct.pack(">I", TRACK + 1),
     )
     mvex = box(b"mvex", full_box(b"trex", 0, 0, struct.pack(">IIIII", TRACK, 1, 0, 0, 0)))
-    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso6", b"avc1", b"mp41")
+    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso6", entry, b"mp41")
     return ftyp + box(b"moov", mvhd, box(b"trak", tkhd, mdia), mvex)
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """What a stream's init segment says: the bytes, and for people and MSE its codec and size."""
+
+    init: bytes
+    codec: str
+    width: int
+    height: int
+
+
+class _Avc:
+    name = "h264"
+    parameter_sets = (h264.SPS, h264.PPS)
+    not_in_samples = (h264.SPS, h264.PPS, h264.AUD)  # in the init segment, or nothing to show
+    nal_type = staticmethod(h264.nal_type)
+    from_extradata = staticmethod(h264.from_extradata)
+
+    @staticmethod
+    def is_key(types: list[int]) -> bool:
+        return h264.IDR in types
+
+    @staticmethod
+    def configure(sets: dict[int, bytes]) -> StreamConfig:
+        info = h264.parse_sps(sets[h264.SPS])
+        config = avc_config(sets[h264.SPS], sets[h264.PPS], info)
+        return StreamConfig(init_segment(b"avc1", config, info.width, info.height), info.codec, info.width, info.height)
+
+
+class _Hevc:
+    name = "hevc"
+    parameter_sets = h265.PARAMETER_SETS
+    not_in_samples = (*h265.PARAMETER_SETS, h265.AUD)
+    nal_type = staticmethod(h265.nal_type)
+    from_extradata = staticmethod(h265.from_extradata)
+
+    @staticmethod
+    def is_key(types: list[int]) -> bool:
+        return any(h265.FIRST_KEY <= kind <= h265.LAST_KEY for kind in types)
+
+    @staticmethod
+    def configure(sets: dict[int, bytes]) -> StreamConfig:
+        info = h265.parse_sps(sets[h265.SPS])
+        config = hevc_config(sets, info)
+        return StreamConfig(init_segment(b"hvc1", config, info.width, info.height), info.codec, info.width, info.height)
+
+
+SYNTAX: dict[str, type[_Avc] | type[_Hevc]] = {"h264": _Avc, "hevc": _Hevc}
+CODECS = tuple(SYNTAX)  # what live MP4 carries
 
 
 def media_fragment(
@@ -156,23 +226,25 @@ class Fragment:
     stream: str
     seq: int
     init: bytes
-    codec: str
+    codec: str  # the MSE codec string, e.g. avc1.42c01e
     width: int
     height: int
 
 
 class Fragmenter:
     """A camera's access units in, fragments out (None until the first keyframe with its
-    parameter sets). A new SPS or PPS starts a new stream (a new init segment)."""
+    parameter sets). New parameter sets start a new stream (a new init segment).
+    ``codec``: "h264" or "hevc" (``CODECS``)."""
 
-    def __init__(self, *, extradata: bytes = b"", default_duration: int = TIMESCALE // 15) -> None:
-        nals, self.length_size = h264.from_extradata(extradata)
-        self.sps, self.pps = h264.parameter_sets(nals)
+    def __init__(self, *, codec: str = "h264", extradata: bytes = b"", default_duration: int = TIMESCALE // 15) -> None:
+        self.syntax = SYNTAX[codec]
+        nals, self.length_size = self.syntax.from_extradata(extradata)
+        self.sets = self._parameter_sets(nals)
         self.default_duration = default_duration
         self.name = uuid.uuid4().hex[:12]
         self.generation = 0
-        self.init = b""
-        self.info: h264.SequenceInfo | None = None
+        self.config: StreamConfig | None = None
+        self.configured_with: dict[int, bytes] = {}
         self.sequence = 0
         self.previous_dts: int | None = None
         self.origin: int | None = None  # the first decode time: a live timeline starts at 0
@@ -182,27 +254,39 @@ class Fragmenter:
     def stream(self) -> str:
         return f"{self.name}.{self.generation}"
 
+    def _parameter_sets(self, nals: list[bytes]) -> dict[int, bytes]:
+        sets: dict[int, bytes] = {}
+        for nal in nals:
+            kind = self.syntax.nal_type(nal)
+            if kind in self.syntax.parameter_sets:
+                sets.setdefault(kind, nal)
+        return sets
+
     def push(self, data: bytes, *, dts: int, pts: int | None = None, key: bool | None = None) -> Fragment | None:
         """One access unit, its decode (and presentation) time in ``TIMESCALE`` ticks.
 
-        ``key`` as the demuxer flagged it; None (a push camera): an IDR slice makes a keyframe.
-        Raises ``h264.BadStream`` for bytes that are not H.264 as this site relays it."""
+        ``key`` as the demuxer flagged it; None (a push camera): the NAL units say.
+        Raises ``h264.BadStream`` for bytes that are not the codec as this site relays it."""
         if self.length_size is None:
             nals = h264.split_annexb(data)
         else:
             nals = h264.split_length_prefixed(data, self.length_size)
+        types = [self.syntax.nal_type(nal) for nal in nals]
         if key is None:
-            key = any(h264.nal_type(nal) == h264.IDR for nal in nals)
+            key = self.syntax.is_key(types)
         if key:
-            sps, pps = h264.parameter_sets(nals)
-            sps, pps = sps or self.sps, pps or self.pps
-            if sps is None or pps is None:
+            sets = {**self.sets, **self._parameter_sets(nals)}
+            if any(kind not in sets for kind in self.syntax.parameter_sets):
                 return None  # no parameter sets yet: wait for a keyframe that carries them
-            if not self.init or (sps, pps) != (self.sps, self.pps):
-                self._new_stream(sps, pps)
-        elif not self.init:
+            self.sets = sets
+            if self.config is None or sets != self.configured_with:
+                self.config = self.syntax.configure(sets)
+                self.configured_with = sets
+                self.generation += 1
+        elif self.config is None:
             return None  # a viewer starts at a keyframe
-        sample = b"".join(struct.pack(">I", len(nal)) + nal for nal in h264.picture_nals(nals))
+        shown = [nal for nal, kind in zip(nals, types, strict=True) if kind not in self.syntax.not_in_samples]
+        sample = b"".join(struct.pack(">I", len(nal)) + nal for nal in shown)
         if not sample:
             return None  # parameter sets only
         if self.previous_dts is not None and dts <= self.previous_dts:
@@ -223,20 +307,14 @@ class Fragmenter:
             key=key,
             sample=sample,
         )
-        assert self.info is not None
+        config = self.config
         return Fragment(
             fragment,
             key,
             self.stream,
             self.sequence,
-            self.init if key else b"",
-            self.info.codec,
-            self.info.width,
-            self.info.height,
+            config.init if key else b"",
+            config.codec,
+            config.width,
+            config.height,
         )
-
-    def _new_stream(self, sps: bytes, pps: bytes) -> None:
-        self.info = h264.parse_sps(sps)
-        self.init = init_segment(sps, pps)
-        self.sps, self.pps = sps, pps
-        self.generation += 1

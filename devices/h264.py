@@ -7,12 +7,10 @@ stream this module cannot read is refused with ``BadStream`` (the device socket 
 with 4400), never passed on half-understood.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 # NAL unit types (ITU-T H.264 table 7-1) that matter here.
 SLICE, IDR, SEI, SPS, PPS, AUD = 1, 5, 6, 7, 8, 9
-PARAMETER_SETS = (SPS, PPS)
 HIGH_PROFILES = (100, 110, 122, 144, 44, 83, 86, 118, 128, 138, 139, 134, 135)
 MAX_NALS = 512  # per access unit: far more than any encoder writes (slices, SEI, parameter sets)
 MAX_SIDE = 8192
@@ -65,12 +63,12 @@ def nal_type(nal: bytes) -> int:
     return nal[0] & 0x1F
 
 
-def _unescape(nal: bytes) -> bytes:
+def rbsp(nal: bytes) -> bytes:
     """The RBSP: emulation-prevention bytes (00 00 03) removed."""
     return nal.replace(b"\x00\x00\x03", b"\x00\x00")
 
 
-class _Bits:
+class BitReader:
     def __init__(self, data: bytes) -> None:
         self.value = int.from_bytes(data, "big")
         self.left = len(data) * 8
@@ -114,7 +112,7 @@ class SequenceInfo:
         return f"avc1.{self.profile:02x}{self.compatibility:02x}{self.level:02x}"
 
 
-def _skip_scaling_list(bits: _Bits, size: int) -> None:
+def _skip_scaling_list(bits: BitReader, size: int) -> None:
     last = following = 8
     for _ in range(size):
         if following:
@@ -128,7 +126,7 @@ def parse_sps(nal: bytes) -> SequenceInfo:
         raise BadStream("Not a sequence parameter set.")
     if len(nal) > 1024:
         raise BadStream("The sequence parameter set is too long.")
-    bits = _Bits(_unescape(nal[1:]))
+    bits = BitReader(rbsp(nal[1:]))
     profile, compatibility, level = bits.bits(8), bits.bits(8), bits.bits(8)
     bits.ue()  # seq_parameter_set_id
     chroma_format, luma_depth, chroma_depth = 1, 8, 8
@@ -176,20 +174,6 @@ def parse_sps(nal: bytes) -> SequenceInfo:
     return SequenceInfo(profile, compatibility, level, width, height, chroma_format, luma_depth, chroma_depth)
 
 
-@dataclass(frozen=True)
-class ParameterSets:
-    sps: bytes
-    pps: bytes
-    info: SequenceInfo
-
-
-def parameter_sets(nals: list[bytes]) -> tuple[bytes | None, bytes | None]:
-    """The first SPS and PPS among ``nals`` (None for one that is missing)."""
-    sps = next((nal for nal in nals if nal_type(nal) == SPS), None)
-    pps = next((nal for nal in nals if nal_type(nal) == PPS), None)
-    return sps, pps
-
-
 def from_extradata(extradata: bytes) -> tuple[list[bytes], int | None]:
     """The parameter sets a demuxer found out of band, and the NAL length size when its
     packets are MP4-style (an ``avcC`` record) rather than Annex B (None)."""
@@ -212,9 +196,3 @@ def from_extradata(extradata: bytes) -> tuple[list[bytes], int | None]:
             nals.append(extradata[position + 2 : position + 2 + size])
             position += 2 + size
     return [nal for nal in nals if nal], length_size
-
-
-def picture_nals(nals: list[bytes]) -> Iterator[bytes]:
-    """What goes in an MP4 sample: the NAL units minus parameter sets (they live in the
-    ``avcC`` record of the init segment) and access unit delimiters."""
-    return (nal for nal in nals if nal_type(nal) not in (SPS, PPS, AUD))

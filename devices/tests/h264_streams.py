@@ -1,4 +1,4 @@
-"""H.264 access units of known content for tests (libx264 through PyAV)."""
+"""H.264 and H.265 access units of known content for tests (libx264, libx265 through PyAV)."""
 
 from fractions import Fraction
 
@@ -17,9 +17,10 @@ def encode(
     bframes: int = 0,
     profile: str = "baseline",
     colour: tuple[int, int, int] = RED,
+    hevc: bool = False,
 ) -> tuple[list[tuple[bytes, int, int, bool]], bytes]:
     """(access unit, pts, dts, key) in 1/15 s ticks, and the encoder's extradata."""
-    encoder = av.CodecContext.create("libx264", "w")
+    encoder = av.CodecContext.create("libx265" if hevc else "libx264", "w")
     encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
     encoder.time_base = Fraction(1, 15)
     encoder.framerate = Fraction(15)
@@ -32,6 +33,9 @@ def encode(
         "keyint_min": str(keyint),
         "sc_threshold": "0",
     }
+    if hevc:
+        params = f"keyint={keyint}:min-keyint={keyint}:bframes={bframes}:scenecut=0:log-level=error"
+        encoder.options = {"preset": "ultrafast", "tune": "zerolatency", "x265-params": params}
     units = []
 
     def drain(packets: list[av.Packet]) -> None:

@@ -7,7 +7,7 @@ import av
 import numpy as np
 import pytest
 
-from devices import h264
+from devices import h264, h265
 from devices.fmp4 import TIMESCALE, Fragment, Fragmenter
 from devices.tests.h264_streams import encode
 
@@ -106,9 +106,7 @@ def test_new_parameter_sets_start_a_new_stream_with_its_own_init():
 )
 def test_the_sequence_parameter_set_gives_the_displayed_size(width, height, profile):
     units, _ = encode(width=width, height=height, count=1, profile=profile)
-    sps, pps = h264.parameter_sets(h264.split_annexb(units[0][0]))
-    assert sps is not None
-    assert pps is not None
+    [sps] = [nal for nal in h264.split_annexb(units[0][0]) if h264.nal_type(nal) == h264.SPS]
     info = h264.parse_sps(sps)
     assert (info.width, info.height) == (width, height)
     assert info.profile == {"baseline": 66, "main": 77, "high": 100}[profile]
@@ -134,8 +132,7 @@ def test_a_length_that_runs_past_the_packet_is_refused():
 
 def test_an_impossible_sequence_parameter_set_is_refused():
     units, _ = encode(count=1)
-    sps, _pps = h264.parameter_sets(h264.split_annexb(units[0][0]))
-    assert sps is not None
+    [sps] = [nal for nal in h264.split_annexb(units[0][0]) if h264.nal_type(nal) == h264.SPS]
     with pytest.raises(h264.BadStream):
         h264.parse_sps(sps[:5])  # cut off
     with pytest.raises(h264.BadStream):
@@ -153,3 +150,61 @@ def test_decode_times_always_increase():
     times = [int(frame.dts or 0) for frame in frames]
     assert times == sorted(set(times))
     assert len(times) == 4
+
+
+# --- H.265 -------------------------------------------------------------------------------------
+
+
+def test_h265_pictures_come_back_with_their_colour_and_size():
+    units, _ = encode(width=320, height=184, count=10, keyint=5, hevc=True)
+    fragments = fragment_all(units, Fragmenter(codec="hevc"))
+    assert len(fragments) == 10
+    assert [f.key for f in fragments] == [n % 5 == 0 for n in range(10)]
+    assert fragments[0].init[4:8] == b"ftyp"
+    assert b"hvcC" in fragments[0].init
+    assert fragments[0].codec == "hvc1.1.6.L60.90"  # Main, level 2
+    frames = as_file(fragments)
+    assert len(frames) == 10
+    assert (frames[0].width, frames[0].height) == (320, 184)  # 184: a conformance window crops 192
+    blue, green, red = frames[3].to_ndarray(format="bgr24")[92, 200]
+    assert red > 180
+    assert max(blue, green) < 40
+
+
+def test_h265_from_an_hvcc_record():
+    source = io.BytesIO()
+    with av.open(source, "w", format="matroska") as output:
+        stream = output.add_stream(
+            "libx265", rate=15, options={"preset": "ultrafast", "x265-params": "log-level=error"}
+        )
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for n in range(4):
+            frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 40, np.uint8), format="bgr24")
+            output.mux(stream.encode(frame.reformat(format="yuv420p")))
+        output.mux(stream.encode(None))
+    source.seek(0)
+    with av.open(source, "r") as container:
+        video = container.streams.video[0]
+        extradata = bytes(video.codec_context.extradata or b"")
+        units = [(bytes(p), int(p.pts or 0), int(p.dts or 0), p.is_keyframe) for p in container.demux(video) if p.size]
+    assert extradata[0] == 1
+    assert len(as_file(fragment_all(units, Fragmenter(codec="hevc", extradata=extradata)))) == 4
+
+
+def test_the_h265_codec_string_follows_the_mp4_rules():
+    info = h265.SequenceInfo(
+        profile_space=0,
+        tier=1,
+        profile=2,
+        compatibility=0x20000000,  # flag 2 only: reversed, 4
+        constraints=bytes([0xB0, 0, 0, 0, 0, 0]),
+        level=120,
+        chroma_format=1,
+        luma_bit_depth=10,
+        chroma_bit_depth=10,
+        temporal_layers=1,
+        temporal_id_nested=1,
+        width=3840,
+        height=2160,
+    )
+    assert info.codec == "hvc1.2.4.H120.b0"
