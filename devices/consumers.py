@@ -296,6 +296,7 @@ class WatchingConsumer(FrameConsumer):
     view: Any = None
     slot: ViewerSlot | None = None
     plays_mp4 = False  # ?format=mp4: the browser plays H.264 in MP4 (Media Source Extensions)
+    plays_hevc = False  # and &hevc=1: H.265 too
 
     async def start_view(self, user: Any, session_key: str) -> Any:
         raise NotImplementedError
@@ -316,7 +317,9 @@ class WatchingConsumer(FrameConsumer):
             await self.close()
             return
         self.ip, self.user_agent = client_of(self.scope)
-        self.plays_mp4 = b"format=mp4" in (self.scope.get("query_string") or b"").split(b"&")
+        query = (self.scope.get("query_string") or b"").split(b"&")
+        self.plays_mp4 = b"format=mp4" in query
+        self.plays_hevc = self.plays_mp4 and b"hevc=1" in query
         self.view = view = await self.start_view(user, session.session_key)
         if view is None:
             await self.close()  # another household's, missing or disabled camera: refused before accept
@@ -337,6 +340,7 @@ class WatchingConsumer(FrameConsumer):
             send_text=self._send_text,
             credits=settings.LIVE_VIEWER_CREDITS,
             mp4=self.plays_mp4,
+            hevc=self.plays_hevc,
         )
         await get_hub().attach(self.slot)
 
@@ -379,6 +383,7 @@ class LiveViewerConsumer(WatchingConsumer):
             ip=self.ip,
             user_agent=self.user_agent,
             plays_mp4=self.plays_mp4,
+            plays_hevc=self.plays_hevc,
         )
         return view
 

@@ -69,7 +69,8 @@ class LiveFrame:
     stream: str = ""
     seq: int = 0
     init: bytes = b""
-    fallback: bool = False  # a JPEG made only for viewers who cannot play the camera's MP4
+    codec: str = ""  # MP4: "h264" or "hevc"
+    fallback: str = ""  # JPEG made only for viewers who cannot play the camera's MP4 of this codec
 
     def message(self, camera_id: uuid.UUID, account_id: uuid.UUID) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -81,9 +82,9 @@ class LiveFrame:
             "frame": self.data,
         }
         if self.format == MP4:
-            message.update(key=self.key, stream=self.stream, seq=self.seq, init=self.init)
+            message.update(key=self.key, stream=self.stream, seq=self.seq, init=self.init, codec=self.codec)
         elif self.fallback:
-            message["fallback"] = True
+            message["fallback"] = self.fallback
         return message
 
     @classmethod
@@ -93,18 +94,27 @@ class LiveFrame:
         if not isinstance(data, bytes):
             raise TypeError("frame")
         if kind == MP4:
-            return cls(MP4, data, bool(message["key"]), str(message["stream"]), int(message["seq"]), message["init"])
+            return cls(
+                MP4,
+                data,
+                bool(message["key"]),
+                str(message["stream"]),
+                int(message["seq"]),
+                message["init"],
+                str(message["codec"]),
+            )
         if kind != JPEG:
             raise ValueError(kind)
-        return cls(JPEG, data, fallback=bool(message.get("fallback")))
+        return cls(JPEG, data, fallback=str(message.get("fallback") or ""))
 
 
 def from_fragment(fragment: Fragment) -> LiveFrame:
-    return LiveFrame(MP4, fragment.data, fragment.key, fragment.stream, fragment.seq, fragment.init)
+    return LiveFrame(MP4, fragment.data, fragment.key, fragment.stream, fragment.seq, fragment.init, fragment.family)
 
 
-async def publish(*, camera_id: uuid.UUID, account_id: uuid.UUID, frame: bytes, fallback: bool = False) -> None:
-    """Send one JPEG frame of a camera to every process that shows it."""
+async def publish(*, camera_id: uuid.UUID, account_id: uuid.UUID, frame: bytes, fallback: str = "") -> None:
+    """Send one JPEG frame of a camera to every process that shows it (``fallback``: made for
+    viewers who cannot play the camera's MP4 of that codec)."""
     await publish_frame(camera_id=camera_id, account_id=account_id, frame=LiveFrame(JPEG, frame, fallback=fallback))
 
 
@@ -190,8 +200,8 @@ class GopKeeper:
 
 class ViewerSlot:
     """One viewer socket's mailbox: what it will be sent next, and the messages it may
-    have in flight. ``mp4``: the viewer plays MP4 (and JPEG from cameras that only send
-    that); otherwise JPEG only."""
+    have in flight. ``mp4``: the viewer plays H.264 in MP4, and ``hevc`` H.265 too (and
+    JPEG from cameras that send only that); otherwise JPEG only."""
 
     def __init__(
         self,
@@ -201,11 +211,13 @@ class ViewerSlot:
         send: Callable[[bytes], Awaitable[None]],
         credits: int,
         mp4: bool = False,
+        hevc: bool = False,
         send_text: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.account_id = account_id
         self.mp4 = mp4
+        self.hevc = mp4 and hevc
         self._send = send
         self._send_text = send_text
         self._credits = self._max_credits = max(1, credits)
@@ -222,14 +234,17 @@ class ViewerSlot:
         self.sent = 0
         self.skipped = 0
 
+    def plays(self, codec: str) -> bool:
+        return self.mp4 and (codec == "h264" or (codec == "hevc" and self.hevc))
+
     def offer(self, frame: LiveFrame) -> None:
         if frame.format == MP4:
-            if self.mp4:
+            if self.plays(frame.codec):
                 self._offer_mp4(frame)
             else:
                 self._cannot_play()
             return
-        if self.mp4 and frame.fallback:
+        if frame.fallback and self.plays(frame.fallback):
             return  # made for viewers who cannot play the MP4 this one gets
         self._mp4_since = None
         if self._latest is not None:

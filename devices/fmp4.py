@@ -67,10 +67,11 @@ def hevc_config(sets: dict[int, bytes], info: h265.SequenceInfo) -> bytes:
     return box(b"hvcC", record)
 
 
-def init_segment(entry: bytes, config: bytes, width: int, height: int) -> bytes:
+def init_segment(entry: bytes, config: bytes, width: int, height: int, codec: str) -> bytes:
     """``ftyp`` + ``moov`` for one video track at ``TIMESCALE``, no samples (they come in
     fragments): ``entry`` the sample entry's type (``avc1``, ``hvc1``), ``config`` its
-    decoder configuration box."""
+    decoder configuration box. The handler's name is the codec string, for the page (a
+    player needs it before it can hand the segment to Media Source Extensions)."""
     sample_entry = box(
         entry,
         bytes(6),
@@ -102,7 +103,7 @@ def init_segment(entry: bytes, config: bytes, width: int, height: int) -> bytes:
     mdia = box(
         b"mdia",
         full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, TIMESCALE, 0, 0x55C4, 0)),  # language "und"
-        full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"Live\x00"),
+        full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), codec.encode("ascii") + b"\x00"),
         minf,
     )
     tkhd = full_box(
@@ -157,7 +158,8 @@ class _Avc:
     def configure(sets: dict[int, bytes]) -> StreamConfig:
         info = h264.parse_sps(sets[h264.SPS])
         config = avc_config(sets[h264.SPS], sets[h264.PPS], info)
-        return StreamConfig(init_segment(b"avc1", config, info.width, info.height), info.codec, info.width, info.height)
+        init = init_segment(b"avc1", config, info.width, info.height, info.codec)
+        return StreamConfig(init, info.codec, info.width, info.height)
 
 
 class _Hevc:
@@ -175,7 +177,8 @@ class _Hevc:
     def configure(sets: dict[int, bytes]) -> StreamConfig:
         info = h265.parse_sps(sets[h265.SPS])
         config = hevc_config(sets, info)
-        return StreamConfig(init_segment(b"hvc1", config, info.width, info.height), info.codec, info.width, info.height)
+        init = init_segment(b"hvc1", config, info.width, info.height, info.codec)
+        return StreamConfig(init, info.codec, info.width, info.height)
 
 
 SYNTAX: dict[str, type[_Avc] | type[_Hevc]] = {"h264": _Avc, "hevc": _Hevc}
@@ -229,6 +232,7 @@ class Fragment:
     codec: str  # the MSE codec string, e.g. avc1.42c01e
     width: int
     height: int
+    family: str = "h264"  # or "hevc" (``CODECS``): which browsers can play it
 
 
 class Fragmenter:
@@ -317,4 +321,5 @@ class Fragmenter:
             config.codec,
             config.width,
             config.height,
+            self.syntax.name,
         )

@@ -73,6 +73,7 @@ def start_live_view(
     ip: str | None,
     user_agent: str,
     plays_mp4: bool = False,
+    plays_hevc: bool = False,
 ) -> LiveView | None:
     """The viewer's active household, then the camera inside its scope: None
     (refuse before accepting) for another household's camera, one an owner kept
@@ -87,7 +88,7 @@ def start_live_view(
         if camera is None:
             return None
         session = LiveSession.objects.create(
-            account_id=camera.account_id, camera=camera, user=user, plays_mp4=plays_mp4
+            account_id=camera.account_id, camera=camera, user=user, plays_mp4=plays_mp4, plays_hevc=plays_hevc
         )
         view = LiveView(
             camera.account_id,

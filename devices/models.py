@@ -87,6 +87,7 @@ class LiveSession(TenantModel):
     # The browser plays H.264 as MP4 (Media Source Extensions); else it needs JPEG pictures,
     # which a pull worker makes (decoding) only while such a viewer watches.
     plays_mp4 = models.BooleanField(default=False)
+    plays_hevc = models.BooleanField(default=False)  # H.265 too
 
     objects = AccountRowManager["LiveSession"]()
 

@@ -75,22 +75,37 @@ def shows_online(camera: Camera) -> bool:
 class Watching:
     """Who watches a camera live now: what a pull worker must make for them."""
 
-    mp4: bool = False  # someone whose browser plays the camera's H.264 (as MP4)
-    jpeg: bool = False  # someone who needs JPEG pictures
+    jpeg: bool = False  # someone whose browser plays no MP4: JPEG pictures
+    h264: bool = False  # someone whose browser plays H.264 as MP4
+    hevc: bool = False  # someone whose browser plays H.265 as MP4 (and H.264)
+    h264_only: bool = False  # someone who plays H.264 but not H.265
 
     @property
     def anyone(self) -> bool:
-        return self.mp4 or self.jpeg
+        return self.jpeg or self.h264
+
+    def relay(self, codec: str) -> bool:
+        """Whether someone plays this codec's stream as MP4 (the worker relays its packets)."""
+        return {"h264": self.h264, "hevc": self.hevc}.get(codec, False)
+
+    def needs_jpeg(self, codec: str) -> bool:
+        """Whether someone watching a camera of this codec needs JPEG (the worker decodes)."""
+        return {"h264": self.jpeg, "hevc": self.jpeg or self.h264_only}.get(codec, self.anyone)
 
 
 def camera_watched(*, camera_id: uuid.UUID) -> Watching:
-    """Whether someone watches the camera live now, and in which format."""
+    """Whether someone watches the camera live now, and what their browsers play."""
     kinds = set(
         LiveSession.objects.filter(camera_id=camera_id, seen_at__gte=timezone.now() - STALE_AFTER)
-        .values_list("plays_mp4", flat=True)
+        .values_list("plays_mp4", "plays_hevc")
         .distinct()
     )
-    return Watching(mp4=True in kinds, jpeg=False in kinds)
+    return Watching(
+        jpeg=any(not mp4 for mp4, _ in kinds),
+        h264=any(mp4 for mp4, _ in kinds),
+        hevc=(True, True) in kinds,
+        h264_only=(True, False) in kinds,
+    )
 
 
 def camera_access_of(*, membership: Membership) -> tuple[bool, list[uuid.UUID]]:

@@ -33,6 +33,7 @@ class SupportLiveConsumer(WatchingConsumer):
             ip=self.ip,
             user_agent=self.user_agent,
             plays_mp4=self.plays_mp4,
+            plays_hevc=self.plays_hevc,
         )
         return view
 

@@ -41,6 +41,7 @@ def start_support_view(
     ip: str | None,
     user_agent: str,
     plays_mp4: bool = False,
+    plays_hevc: bool = False,
 ) -> SupportView | None:
     """None (refuse before accepting) without an active grant covering an enabled camera."""
     try:
@@ -51,7 +52,9 @@ def start_support_view(
         camera = granted_cameras(access).filter(pk=camera_id, enabled=True).first()
         if camera is None:
             return None
-        live = LiveSession.objects.create(account_id=access.account_id, camera=camera, user=user, plays_mp4=plays_mp4)
+        live = LiveSession.objects.create(
+            account_id=access.account_id, camera=camera, user=user, plays_mp4=plays_mp4, plays_hevc=plays_hevc
+        )
         view = SupportView(
             access.account_id,
             camera.pk,

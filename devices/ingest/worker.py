@@ -40,7 +40,7 @@ from devices import h264
 from devices.addresses import AddressNotAllowed, check_address
 from devices.extensions import PullRecorder, RecordPlan
 from devices.fanout import GopKeeper, publish, publish_status
-from devices.fmp4 import TIMESCALE, Fragmenter
+from devices.fmp4 import CODECS, TIMESCALE, Fragmenter
 from devices.ingest.config import IngestConfig
 from devices.ingest.reader import (
     JpegFrame,
@@ -310,14 +310,16 @@ class _CameraRun:
 
     async def serve_viewers(self, reader: StreamReader) -> None:
         """Packets for MP4 viewers of an H.264 camera; decoding for everyone else who watches."""
-        watching, stream = self.watching, self.stream
-        relays = self.relays_h264 and watching.mp4
+        watching, codec = self.watching, self.relayed_codec
+        relays = watching.relay(codec)
         if relays and not reader.packets:
-            assert stream is not None
+            assert self.stream is not None
             # Packets start again at a keyframe: a new fragmenter, whose pictures follow on.
-            self.fragmenter = Fragmenter(extradata=stream.extradata, default_duration=self.frame_ticks(stream))
+            self.fragmenter = Fragmenter(
+                codec=codec, extradata=self.stream.extradata, default_duration=self.frame_ticks(self.stream)
+            )
         await reader.set_packets(relays)
-        await reader.set_decoding(watching.jpeg or (watching.mp4 and not relays))
+        await reader.set_decoding(watching.needs_jpeg(codec))
 
     @staticmethod
     def frame_ticks(stream: StreamInfo) -> int:
@@ -358,7 +360,7 @@ class _CameraRun:
                 window, count, next_report = now, 0, now + report_every
 
     async def relay(self, packet: Packet) -> None:
-        """One H.264 packet to MP4 viewers, as a fragment (the bytes as the camera sent them)."""
+        """One packet to MP4 viewers, as a fragment (the bytes as the camera sent them)."""
         stream, fragmenter = self.stream, self.fragmenter
         if stream is None or fragmenter is None:
             return
@@ -382,18 +384,22 @@ class _CameraRun:
         except h264.BadStream as error:
             # Until the next connection, everyone gets JPEG (the next ``serve_viewers``).
             self.relay_failed = True
-            logger.warning("camera %s: cannot relay its H.264 (%s); JPEG instead", self.camera_id, error)
+            logger.warning("camera %s: cannot relay its stream as MP4 (%s); JPEG instead", self.camera_id, error)
         except Exception as error:
             self.count_publish_error(error)
 
     @property
-    def relays_h264(self) -> bool:
-        return self.stream is not None and self.stream.codec == "h264" and not self.relay_failed
+    def relayed_codec(self) -> str:
+        """The codec this camera's MP4 viewers get ("" until known, or none: JPEG for all)."""
+        stream = self.stream
+        return stream.codec if stream is not None and stream.codec in CODECS and not self.relay_failed else ""
 
     async def publish(self, frame: bytes) -> None:
         try:
-            # From an H.264 camera, JPEG is made only for viewers who cannot play MP4.
-            await publish(camera_id=self.camera_id, account_id=self.account_id, frame=frame, fallback=self.relays_h264)
+            # From an H.264 or H.265 camera, JPEG is made only for viewers who cannot play its MP4.
+            await publish(
+                camera_id=self.camera_id, account_id=self.account_id, frame=frame, fallback=self.relayed_codec
+            )
         except Exception as error:
             self.count_publish_error(error)
 

@@ -1,4 +1,5 @@
-"""LiveSession.plays_mp4: whether the viewer's browser plays H.264 live as MP4.
+"""LiveSession.plays_mp4 and plays_hevc: whether the viewer's browser plays H.264 (and H.265)
+live as MP4.
 
 A pull worker makes JPEG pictures (decoding) only while a viewer who needs them
 watches. ``ALTER TABLE ... ADD COLUMN`` on both databases instead of ``AddField``,
@@ -8,6 +9,8 @@ the same-account triggers).
 
 from django.db import migrations, models
 
+COLUMNS = ("plays_mp4", "plays_hevc")
+
 
 class Migration(migrations.Migration):
     dependencies = [("devices", "0005_recording_settings_moved")]
@@ -16,14 +19,14 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             database_operations=[
                 migrations.RunSQL(
-                    "ALTER TABLE devices_livesession ADD COLUMN plays_mp4 boolean NOT NULL DEFAULT false",
-                    reverse_sql="ALTER TABLE devices_livesession DROP COLUMN plays_mp4",
+                    f"ALTER TABLE devices_livesession ADD COLUMN {name} boolean NOT NULL DEFAULT false",
+                    reverse_sql=f"ALTER TABLE devices_livesession DROP COLUMN {name}",
                 )
+                for name in COLUMNS
             ],
             state_operations=[
-                migrations.AddField(
-                    model_name="livesession", name="plays_mp4", field=models.BooleanField(default=False)
-                )
+                migrations.AddField(model_name="livesession", name=name, field=models.BooleanField(default=False))
+                for name in COLUMNS
             ],
         )
     ]

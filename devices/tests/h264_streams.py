@@ -21,6 +21,7 @@ def encode(
 ) -> tuple[list[tuple[bytes, int, int, bool]], bytes]:
     """(access unit, pts, dts, key) in 1/15 s ticks, and the encoder's extradata."""
     encoder = av.CodecContext.create("libx265" if hevc else "libx264", "w")
+    assert isinstance(encoder, av.VideoCodecContext)
     encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
     encoder.time_base = Fraction(1, 15)
     encoder.framerate = Fraction(15)

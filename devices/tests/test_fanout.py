@@ -78,13 +78,13 @@ def test_a_frame_for_another_camera_or_household_is_counted_and_dropped():
 
 
 def mp4(seq: int, *, key: bool = False, stream: str = "s.1") -> LiveFrame:
-    return LiveFrame(MP4, f"{stream}:{seq}".encode(), key, stream, seq, b"INIT:" if key else b"")
+    return LiveFrame(MP4, f"{stream}:{seq}".encode(), key, stream, seq, b"INIT:" if key else b"", "h264")
 
 
 class Viewer:
     """A slot's socket that records what it was sent and acks only when told."""
 
-    def __init__(self, *, mp4: bool = True, credits: int = 2) -> None:
+    def __init__(self, *, mp4: bool = True, hevc: bool = False, credits: int = 2) -> None:
         self.sent: list[bytes] = []
         self.texts: list[str] = []
 
@@ -95,7 +95,7 @@ class Viewer:
             self.texts.append(text)
 
         self.slot = ViewerSlot(
-            camera_id=CAMERA, account_id=ACCOUNT, send=send, send_text=send_text, credits=credits, mp4=mp4
+            camera_id=CAMERA, account_id=ACCOUNT, send=send, send_text=send_text, credits=credits, mp4=mp4, hevc=hevc
         )
 
 
@@ -168,7 +168,7 @@ def test_jpeg_made_for_others_skips_mp4_viewers_and_a_jpeg_viewer_is_told_it_can
         hub = LiveHub()
         feed = _Feed(channel="test", slots={plays.slot, cannot.slot})
         hub.dispatch(CAMERA, feed, message(mp4(1, key=True)))
-        hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback=True)))
+        hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback="h264")))
         hub.dispatch(CAMERA, feed, message(mp4(2)))
         await asyncio.sleep(0.01)
         for viewer in (plays, cannot):
@@ -288,3 +288,22 @@ def test_a_joiner_gets_no_kept_pictures_of_a_camera_that_stopped(monkeypatch):
     assert asyncio.run(joiner_after(offline)) == []
     monkeypatch.setattr(fanout, "GOP_FRESH_S", -1.0)
     assert asyncio.run(joiner_after(None)) == []
+
+
+def test_h265_goes_to_viewers_who_play_it_and_jpeg_to_those_who_do_not():
+    async def scenario() -> tuple[Viewer, Viewer]:
+        hevc = Viewer(credits=100, hevc=True)
+        h264_only = Viewer(credits=100)
+        hub = LiveHub()
+        feed = _Feed(channel="test", slots={hevc.slot, h264_only.slot})
+        h265 = LiveFrame(MP4, b"hevc:1", True, "s.1", 1, b"INIT:", "hevc")
+        hub.dispatch(CAMERA, feed, message(h265))
+        hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback="hevc")))
+        await asyncio.sleep(0.01)
+        for viewer in (hevc, h264_only):
+            viewer.slot.close()
+        return hevc, h264_only
+
+    hevc, h264_only = asyncio.run(scenario())
+    assert hevc.sent == [b"INIT:hevc:1"]
+    assert h264_only.sent == [b"fallback"]

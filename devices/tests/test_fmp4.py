@@ -45,6 +45,7 @@ def test_every_picture_comes_back_with_its_colour_size_and_time():
     assert red > 180
     assert max(blue, green) < 40
     assert fragments[0].codec.startswith("avc1.42")  # baseline
+    assert fragments[0].codec.encode() + b"\x00" in fragments[0].init  # the page reads it there
 
 
 def test_pictures_before_the_first_keyframe_are_dropped():
@@ -163,6 +164,7 @@ def test_h265_pictures_come_back_with_their_colour_and_size():
     assert fragments[0].init[4:8] == b"ftyp"
     assert b"hvcC" in fragments[0].init
     assert fragments[0].codec == "hvc1.1.6.L60.90"  # Main, level 2
+    assert b"hvc1.1.6.L60.90\x00" in fragments[0].init
     frames = as_file(fragments)
     assert len(frames) == 10
     assert (frames[0].width, frames[0].height) == (320, 184)  # 184: a conformance window crops 192
@@ -177,6 +179,7 @@ def test_h265_from_an_hvcc_record():
         stream = output.add_stream(
             "libx265", rate=15, options={"preset": "ultrafast", "x265-params": "log-level=error"}
         )
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
         for n in range(4):
             frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 40, np.uint8), format="bgr24")

@@ -10,8 +10,18 @@ from typing import Any
 import av
 import pytest
 
+from accounts.tenancy import account_scope
 from devices.consumers import CLOSE_NOT_JPEG
-from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie, wait_closed
+from devices.selectors import Watching, camera_watched
+from devices.tests.conftest import (
+    client_for,
+    jpeg,
+    open_device,
+    open_viewer,
+    open_watching,
+    session_cookie,
+    wait_closed,
+)
 from devices.tests.h264_streams import encode
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,3 +171,41 @@ def test_viewers_hear_within_a_second_that_the_camera_stopped(asgi_server, world
     states, took = asyncio.run(scenario())
     assert states == ["offline"]
     assert took < 1
+
+
+def test_what_a_pull_worker_makes_follows_what_the_watchers_browsers_play(asgi_server, world, cams):
+    """Each socket says what its browser plays; the worker relays a codec only to those who play
+    it and decodes to JPEG only for the others."""
+    cookie = session_cookie(client_for(world.a.viewer))
+    camera = cams["a"].camera
+
+    def watching_now() -> Watching:
+        with account_scope(camera.account_id):
+            return camera_watched(camera_id=camera.pk)
+
+    async def open_as(path: str) -> Any:
+        return await open_watching(asgi_server, f"/ws/live/{camera.pk}/{path}", cookie)
+
+    async def scenario() -> list[Watching]:
+        seen = [await asyncio.to_thread(watching_now)]
+        sockets = [await open_as("?format=mp4")]
+        seen.append(await asyncio.to_thread(watching_now))
+        sockets.append(await open_as("?format=mp4&hevc=1"))
+        seen.append(await asyncio.to_thread(watching_now))
+        sockets.append(await open_as(""))
+        seen.append(await asyncio.to_thread(watching_now))
+        for socket in sockets:
+            await socket.close()
+        return seen
+
+    nobody, h264, both, everyone = asyncio.run(scenario())
+    assert not nobody.anyone
+    assert (h264.relay("h264"), h264.relay("hevc"), h264.needs_jpeg("h264"), h264.needs_jpeg("hevc")) == (
+        True,
+        False,
+        False,
+        True,  # an H.265 camera: JPEG for this browser
+    )
+    assert (both.relay("hevc"), both.needs_jpeg("hevc")) == (True, True)  # one plays H.265, one does not
+    assert (everyone.needs_jpeg("h264"), everyone.needs_jpeg("mjpeg")) == (True, True)
+    assert Watching(hevc=True, h264=True).needs_jpeg("hevc") is False

@@ -353,7 +353,7 @@ def test_live_view_decodes_only_while_watched_and_the_worker_reconnects_after_th
         watching = Watching(jpeg=True)  # a browser without Media Source Extensions
         await until(_count(frames, 3), 10, "pictures for the viewer")
         assert fragments == [], "JPEG made for others is not sent to who plays MP4"
-        watching = Watching(mp4=True)
+        watching = Watching(h264=True)
         await until(lambda: _true(sum(f.count(b"moof") for f in fragments) >= 20), 10, "MP4 for the viewer")
         watching = Watching()
         await asyncio.sleep(1.5)  # the next check turns decoding off

@@ -1,9 +1,9 @@
 // Live pictures: one websocket per [data-live-camera] box.
 //
 // A browser that plays H.264 in MP4 through Media Source Extensions (or
-// ManagedMediaSource, as on iPhone Safari) asks for ?format=mp4 and gets the
-// camera's own H.264 as fragments, shown in a <video>; any other browser, and any
-// camera that sends JPEG, gets JPEG pictures shown in an <img>. Binary messages are
+// ManagedMediaSource, as on iPhone Safari) asks for ?format=mp4 (&hevc=1 if it plays
+// H.265 too) and gets the camera's own stream as fragments, shown in a <video>; any
+// other browser, and any camera that sends JPEG, gets JPEG pictures in an <img>. Binary messages are
 // an init segment ("ftyp"), fragments ("moof") or a JPEG; each is acknowledged with
 // the text "ack" once appended or drawn (the server sends at most two ahead, so a
 // slow tab skips ahead instead of falling behind). Text messages are the camera's
@@ -13,24 +13,24 @@
   "use strict";
   const ACCESS_ENDED = 4401;
   const STALE_MS = 3000; // no picture for this long: greyed, with its age
-  const PROBE = 'video/mp4; codecs="avc1.42E01E"';
   const Source = window.ManagedMediaSource || window.MediaSource;
-  const PLAYS_MP4 = Boolean(Source && Source.isTypeSupported && Source.isTypeSupported(PROBE));
+  function supported(codec) {
+    return Boolean(Source && Source.isTypeSupported && Source.isTypeSupported('video/mp4; codecs="' + codec + '"'));
+  }
+  const PLAYS_MP4 = supported("avc1.42E01E");
+  const PLAYS_HEVC = PLAYS_MP4 && supported("hvc1.1.6.L93.B0");
 
   function boxType(bytes) {
     return bytes.length >= 8 ? String.fromCharCode(bytes[4], bytes[5], bytes[6], bytes[7]) : "";
   }
 
-  function hex(byte) { return (byte < 16 ? "0" : "") + byte.toString(16); }
 
-  // The codec string MSE asks for, from the init segment's avcC record (profile, compatibility, level).
+  // The codec string MSE asks for: the server puts it in the init segment's handler
+  // name (hdlr), e.g. "avc1.42c01e" or "hvc1.1.6.L93.B0".
   function codecOf(bytes) {
-    for (let i = 4; i + 8 < bytes.length; i++) {
-      if (bytes[i] === 0x61 && bytes[i + 1] === 0x76 && bytes[i + 2] === 0x63 && bytes[i + 3] === 0x43) {
-        return "avc1." + hex(bytes[i + 5]) + hex(bytes[i + 6]) + hex(bytes[i + 7]);
-      }
-    }
-    return null;
+    const text = String.fromCharCode.apply(null, bytes.subarray(0, Math.min(bytes.length, 4096)));
+    const found = /(avc1|hvc1)\.[0-9A-Za-z.]+/.exec(text);
+    return found ? found[0] : null;
   }
 
   function age(ms) {
@@ -186,7 +186,7 @@
     function connect() {
       // The support viewer names its own socket (the grant's); members use the camera's.
       const path = box.dataset.liveSocket || ("/ws/live/" + cameraId + "/");
-      const socket = new WebSocket(scheme + location.host + path + (mp4 ? "?format=mp4" : ""));
+      const socket = new WebSocket(scheme + location.host + path + (mp4 ? "?format=mp4" + (PLAYS_HEVC ? "&hevc=1" : "") : ""));
       socket.binaryType = "arraybuffer";
       function ack(drawn) {
         if (drawn) { lastPicture = Date.now(); render(); }
