@@ -17,7 +17,9 @@ the camera's status (JSON). It sends the text ``ack`` after drawing each frame.
 
 import asyncio
 import json
+import logging
 import random
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,6 +45,8 @@ from devices.groups import (
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.status import report_in_scope
+
+logger = logging.getLogger("nvr.live")
 
 # Close codes (4000-4999 are the application's).
 # Access ended: token revoked, camera disabled, deleted or taken from the viewer,
@@ -258,7 +262,9 @@ class DeviceConsumer(FrameConsumer):
             self.keeper = GopKeeper(camera_id=principal.camera_id, account_id=principal.account_id)
         try:
             fragment = self.fragmenter.push(data, dts=round((time.monotonic() - self.started) * TIMESCALE))
-        except h264.BadStream as error:
+        except (ValueError, struct.error) as error:  # h264.BadStream, or what slipped past its checks
+            if not isinstance(error, h264.BadStream):
+                logger.warning("camera %s: unreadable H.264 (%s)", principal.camera_id, type(error).__name__)
             await self.close(code=CLOSE_NOT_JPEG, reason=str(error)[:120])
             return False
         if fragment is not None:

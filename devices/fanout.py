@@ -224,7 +224,8 @@ class ViewerSlot:
         self._latest: bytes | None = None
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._stream = ""  # the init segment the viewer has
+        self._stream = ""  # the init segment the viewer has, or that is queued for it
+        self._sent_stream = ""  # the init segment the viewer has
         self._last: tuple[str, int] | None = None  # the last MP4 picture queued: stream, seq
         self._notes: deque[str] = deque(maxlen=4)
         self._mp4_since: float | None = None
@@ -255,10 +256,7 @@ class ViewerSlot:
     def _offer_mp4(self, frame: LiveFrame) -> None:
         follows = self._last is not None and self._last == (frame.stream, frame.seq - 1)
         if frame.key:
-            if self._queue:
-                self.skipped += len(self._queue)  # behind by a group of pictures: start at the newest
-                self._queue.clear()
-                self._queued_bytes = 0
+            self._drop_queue()  # behind by a group of pictures (if any queued): start at the newest
             data = frame.data
             if frame.stream != self._stream:
                 data = frame.init + data  # copied once per viewer and stream, not per picture
@@ -272,11 +270,18 @@ class ViewerSlot:
         self._queued_bytes += len(data)
         self._last = (frame.stream, frame.seq)
         if self._queued_bytes > MAX_GOP_BYTES:
-            self.skipped += len(self._queue)
-            self._queue.clear()
-            self._queued_bytes, self._last = 0, None
+            self._drop_queue()
+            self._last = None
             return
         self._wake.set()
+
+    def _drop_queue(self) -> None:
+        """Forget what was not sent; an init segment among it is sent again with the next keyframe."""
+        if self._queue:
+            self.skipped += len(self._queue)
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._stream = self._sent_stream
 
     def _cannot_play(self) -> None:
         now = time.monotonic()
@@ -312,6 +317,7 @@ class ViewerSlot:
                     frame = self._queue[0] if len(self._queue) == 1 else b"".join(self._queue)
                     self._queue.clear()
                     self._queued_bytes = 0
+                    self._sent_stream = self._stream
                 else:
                     assert self._latest is not None
                     frame, self._latest = self._latest, None
@@ -323,6 +329,7 @@ class ViewerSlot:
 @dataclass
 class _Feed:
     channel: str
+    account_id: uuid.UUID | None = None  # the camera's household: what is kept must be of it
     slots: set[ViewerSlot] = field(default_factory=set)
     task: "asyncio.Task[None] | None" = None
     # The camera's current group of pictures, for viewers who join (from its last keyframe).
@@ -331,16 +338,18 @@ class _Feed:
     gop_at: float = 0.0  # when its newest picture arrived
     # Pictures received before any keyframe: they complete a replayed group of pictures.
     early: list[LiveFrame] = field(default_factory=list)
+    early_bytes: int = 0
 
     def remember(self, frame: LiveFrame) -> None:
         if frame.format != MP4:
             return
         self.gop_at = time.monotonic()
         if frame.key:
-            self.gop, self.gop_bytes, self.early = [], 0, []
+            self.gop, self.gop_bytes, self.early, self.early_bytes = [], 0, [], 0
         elif not self.gop:
-            if len(self.early) < MAX_GOP_FRAMES:
+            if len(self.early) < MAX_GOP_FRAMES and self.early_bytes + len(frame.data) <= MAX_GOP_BYTES:
                 self.early.append(frame)
+                self.early_bytes += len(frame.data)
             return
         elif (self.gop[-1].stream, self.gop[-1].seq + 1) != (frame.stream, frame.seq):
             self.gop, self.gop_bytes = [], 0  # a picture went missing: nothing to replay until a keyframe
@@ -359,14 +368,17 @@ class _Feed:
         for frame in self.early:
             if (frame.stream, frame.seq) == (gop[-1].stream, gop[-1].seq + 1):
                 gop.append(frame)
-        self.early = []
-        self.gop, self.gop_bytes = gop, sum(len(frame.data) for frame in gop)
+        self.early, self.early_bytes = [], 0
+        gop_bytes = sum(len(frame.data) for frame in gop)
+        if gop_bytes > MAX_GOP_BYTES or len(gop) > MAX_GOP_FRAMES:
+            return []
+        self.gop, self.gop_bytes = gop, gop_bytes
         self.gop_at = time.monotonic()
         return gop
 
     def forget(self) -> None:
         """The camera stopped: nothing of it is shown to a joiner as live."""
-        self.gop, self.gop_bytes, self.early = [], 0, []
+        self.gop, self.gop_bytes, self.early, self.early_bytes = [], 0, [], 0
 
     def current_gop(self) -> list[LiveFrame]:
         return self.gop if time.monotonic() - self.gop_at <= GOP_FRESH_S else []
@@ -384,9 +396,12 @@ class LiveHub:
         async with self._lock:
             feed = self._feeds.get(slot.camera_id)
             if feed is None:
-                feed = await self._subscribe(slot.camera_id)
+                feed = await self._subscribe(slot.camera_id, slot.account_id)
             feed.slots.add(slot)
-            if slot.mp4:
+            if slot.account_id != feed.account_id:
+                self.wrong_socket_frames += 1  # never: a camera has one household
+                logger.error("a viewer of camera %s joined with another household's id", slot.camera_id)
+            elif slot.mp4:
                 for frame in feed.current_gop():  # a joiner starts at the last keyframe, at once
                     slot.offer(frame)
 
@@ -404,13 +419,13 @@ class LiveHub:
         feed = self._feeds.get(camera_id)
         return len(feed.slots) if feed else 0
 
-    async def _subscribe(self, camera_id: uuid.UUID) -> _Feed:
+    async def _subscribe(self, camera_id: uuid.UUID, account_id: uuid.UUID) -> _Feed:
         layer = get_channel_layer()
         assert layer is not None
         # The default prefix matters: channels-redis multiplexes a process's own
         # channels through one Redis list per prefix, read by whichever task holds
         # its lock; a channel with another prefix would wait behind it.
-        feed = _Feed(channel=await layer.new_channel())
+        feed = _Feed(channel=await layer.new_channel(), account_id=account_id)
         await layer.group_add(live_group(camera_id), feed.channel)
         feed.task = asyncio.get_running_loop().create_task(self._receive(camera_id, feed, layer))
         self._feeds[camera_id] = feed
@@ -459,22 +474,28 @@ class LiveHub:
                 note = {"type": "status", "state": str(message["state"]), "message": str(message.get("message", ""))}
             elif kind == GOP_MESSAGE:
                 replayed = [LiveFrame.parse(frame) for frame in message["frames"]]
+                if any((inner["camera"], inner["account"]) != (camera.hex, account.hex) for inner in message["frames"]):
+                    raise ValueError("a replayed picture of another camera")
             else:
                 frame = LiveFrame.parse(message)
         except (KeyError, TypeError, ValueError):
             logger.warning("dropped a malformed live message for camera %s", camera_id)
             return
+        if camera != camera_id or (feed.account_id is not None and account != feed.account_id):
+            # Kept for nobody (what a feed keeps goes to joiners), and sent to nobody.
+            self.wrong_socket_frames += max(1, len(feed.slots))
+            logger.error("dropped a live message of camera %s sent to the feed of camera %s", camera, camera_id)
+            return
         if kind == GOP_MESSAGE:
-            frames = feed.adopt(replayed) if camera == camera_id else []
+            frames = feed.adopt(replayed)
             if not frames:
                 return
         elif kind == STATUS_MESSAGE:
-            if camera == camera_id and note["state"] == "offline":
+            if note["state"] == "offline":
                 feed.forget()
         else:
             frames = [frame]
-            if camera == camera_id:
-                feed.remember(frame)
+            feed.remember(frame)
         for slot in feed.slots:
             if slot.camera_id != camera or slot.account_id != account or camera != camera_id:
                 self.wrong_socket_frames += 1

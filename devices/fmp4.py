@@ -250,8 +250,8 @@ class Fragmenter:
         self.config: StreamConfig | None = None
         self.configured_with: dict[int, bytes] = {}
         self.sequence = 0
-        self.previous_dts: int | None = None
-        self.origin: int | None = None  # the first decode time: a live timeline starts at 0
+        self.previous_dts: int | None = None  # the camera's, of the previous picture
+        self.time = 0  # the previous picture's on the viewer's timeline
         self.duration = default_duration
 
     @property
@@ -265,6 +265,26 @@ class Fragmenter:
             if kind in self.syntax.parameter_sets:
                 sets.setdefault(kind, nal)
         return sets
+
+    def _decode_time(self, dts: int) -> int:
+        """The picture's place on the viewer's timeline (from 0): the camera's steps between
+        pictures, always forward. Decode times must increase: pictures a network burst
+        delivered together (a push camera's are stamped on arrival) get a millisecond apart;
+        a jump of over a second either way (a camera's clock reset, a stream resumed) continues
+        the timeline where it was, or the picture would freeze while it catches up."""
+        previous, self.previous_dts = self.previous_dts, dts
+        if previous is None:
+            self.time = 0
+            return 0
+        step = dts - previous
+        if 0 < step <= MAX_DURATION:
+            self.duration = step  # the next picture's delay is likely this one's
+        elif -MAX_DURATION < step <= 0:
+            step = MIN_STEP
+        else:
+            step = self.duration
+        self.time += step
+        return self.time
 
     def push(self, data: bytes, *, dts: int, pts: int | None = None, key: bool | None = None) -> Fragment | None:
         """One access unit, its decode (and presentation) time in ``TIMESCALE`` ticks.
@@ -293,19 +313,10 @@ class Fragmenter:
         sample = b"".join(struct.pack(">I", len(nal)) + nal for nal in shown)
         if not sample:
             return None  # parameter sets only
-        if self.previous_dts is not None and dts <= self.previous_dts:
-            # Decode times must increase: pictures a network burst delivered together (a push
-            # camera's are stamped on arrival), or a camera's clock stepping back.
-            dts = self.previous_dts + MIN_STEP
-        if self.previous_dts is not None and dts - self.previous_dts <= MAX_DURATION:
-            self.duration = dts - self.previous_dts  # the next picture's delay is likely this one's
-        self.previous_dts = dts
-        if self.origin is None:
-            self.origin = dts  # encoders with B-frames start decode times below zero
         self.sequence += 1
         fragment = media_fragment(
             sequence=self.sequence,
-            decode_time=max(0, dts - self.origin),
+            decode_time=self._decode_time(dts),
             duration=self.duration,
             composition_offset=0 if pts is None else pts - dts,
             key=key,

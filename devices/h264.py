@@ -14,6 +14,7 @@ SLICE, IDR, SEI, SPS, PPS, AUD = 1, 5, 6, 7, 8, 9
 HIGH_PROFILES = (100, 110, 122, 144, 44, 83, 86, 118, 128, 138, 139, 134, 135)
 MAX_NALS = 512  # per access unit: far more than any encoder writes (slices, SEI, parameter sets)
 MAX_SIDE = 8192
+MAX_BIT_DEPTH = 14  # H.264 allows up to 14 bits a sample
 
 
 class BadStream(ValueError):
@@ -25,6 +26,8 @@ def split_annexb(data: bytes) -> list[bytes]:
     start = data.find(b"\x00\x00\x01")
     if start < 0 or data[:start].strip(b"\x00"):
         raise BadStream("An H.264 access unit starts with a start code (00 00 00 01).")
+    if data.count(b"\x00\x00\x01") > MAX_NALS:  # empty ones too: a flood of start codes costs time
+        raise BadStream(f"More than {MAX_NALS} NAL units in one access unit.")
     nals: list[bytes] = []
     position = start + 3
     while True:
@@ -137,6 +140,8 @@ def parse_sps(nal: bytes) -> SequenceInfo:
         if chroma_format == 3:
             bits.bit()  # separate_colour_plane_flag
         luma_depth, chroma_depth = bits.ue() + 8, bits.ue() + 8
+        if max(luma_depth, chroma_depth) > MAX_BIT_DEPTH:
+            raise BadStream("A bit depth above 14 is not supported.")
         bits.bit()  # qpprime_y_zero_transform_bypass_flag
         if bits.bit():  # seq_scaling_matrix_present_flag
             for index in range(8 if chroma_format != 3 else 12):

@@ -4,7 +4,7 @@ decoding, every length bounded, ``h264.BadStream`` for what cannot be read."""
 
 from dataclasses import dataclass
 
-from devices.h264 import MAX_SIDE, BadStream, BitReader, rbsp, split_annexb
+from devices.h264 import MAX_BIT_DEPTH, MAX_SIDE, BadStream, BitReader, rbsp, split_annexb
 
 VPS, SPS, PPS, AUD = 32, 33, 34, 35
 PARAMETER_SETS = (VPS, SPS, PPS)
@@ -76,7 +76,7 @@ def parse_sps(nal: bytes) -> SequenceInfo:
         width -= unit_x * (left + right)
         height -= unit_y * (top + bottom)
     luma_depth, chroma_depth = bits.ue() + 8, bits.ue() + 8
-    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE) or max(luma_depth, chroma_depth) > 16:
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE) or max(luma_depth, chroma_depth) > MAX_BIT_DEPTH:
         raise BadStream(f"A picture of {width}x{height} pixels is not supported.")
     return SequenceInfo(
         profile_space,
@@ -110,6 +110,8 @@ def from_extradata(extradata: bytes) -> tuple[list[bytes], int | None]:
         count = int.from_bytes(extradata[position + 1 : position + 3], "big")
         position += 3
         for _ in range(count):
+            if position + 2 > len(extradata):
+                raise BadStream("The stream's decoder configuration is cut off.")
             size = int.from_bytes(extradata[position : position + 2], "big")
             nals.append(extradata[position + 2 : position + 2 + size])
             position += 2 + size

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import shutil
+import struct
 import tempfile
 import time
 import uuid
@@ -36,7 +37,6 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from devices import h264
 from devices.addresses import AddressNotAllowed, check_address
 from devices.extensions import PullRecorder, RecordPlan
 from devices.fanout import GopKeeper, publish, publish_status
@@ -381,7 +381,7 @@ class _CameraRun:
             )
             if fragment is not None:
                 await self.keeper.publish(fragment)
-        except h264.BadStream as error:
+        except (ValueError, struct.error) as error:  # h264.BadStream, or what slipped past its checks
             # Until the next connection, everyone gets JPEG (the next ``serve_viewers``).
             self.relay_failed = True
             logger.warning("camera %s: cannot relay its stream as MP4 (%s); JPEG instead", self.camera_id, error)

@@ -61,7 +61,7 @@ def test_a_frame_for_another_camera_or_household_is_counted_and_dropped():
 
         hub = LiveHub()
         slot = ViewerSlot(camera_id=camera, account_id=account, send=send, credits=5)
-        feed = _Feed(channel="test", slots={slot})
+        feed = _Feed(channel="test", account_id=account, slots={slot})
         hub.dispatch(camera, feed, {"camera": camera.hex, "account": uuid.uuid4().hex, "frame": b"theirs"})
         hub.dispatch(camera, feed, {"camera": uuid.uuid4().hex, "account": account.hex, "frame": b"other cam"})
         hub.dispatch(camera, feed, {"camera": camera.hex, "account": account.hex, "frame": b"mine"})
@@ -166,7 +166,7 @@ def test_jpeg_made_for_others_skips_mp4_viewers_and_a_jpeg_viewer_is_told_it_can
     async def scenario() -> tuple[Viewer, Viewer]:
         plays, cannot = Viewer(credits=100), Viewer(mp4=False, credits=100)
         hub = LiveHub()
-        feed = _Feed(channel="test", slots={plays.slot, cannot.slot})
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={plays.slot, cannot.slot})
         hub.dispatch(CAMERA, feed, message(mp4(1, key=True)))
         hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback="h264")))
         hub.dispatch(CAMERA, feed, message(mp4(2)))
@@ -197,7 +197,7 @@ def test_mp4_and_status_for_another_household_are_dropped():
     async def scenario() -> tuple[Viewer, int]:
         viewer = Viewer(credits=100)
         hub = LiveHub()
-        feed = _Feed(channel="test", slots={viewer.slot})
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={viewer.slot})
         hub.dispatch(CAMERA, feed, message(mp4(1, key=True), account=uuid.uuid4()))
         status = {"type": fanout.STATUS_MESSAGE, "camera": CAMERA.hex, "account": uuid.uuid4().hex, "state": "x"}
         hub.dispatch(CAMERA, feed, status)
@@ -215,7 +215,7 @@ def test_a_replayed_group_of_pictures_is_completed_by_what_arrived_meanwhile():
     async def scenario() -> list[bytes]:
         viewer = Viewer(credits=100)
         hub = LiveHub()
-        feed = _Feed(channel="test", slots={viewer.slot})
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={viewer.slot})
         hub.dispatch(CAMERA, feed, message(mp4(4)))  # live, before the replay's answer
         replay = {
             "type": fanout.GOP_MESSAGE,
@@ -271,7 +271,7 @@ def test_a_joiner_gets_no_kept_pictures_of_a_camera_that_stopped(monkeypatch):
     async def joiner_after(event: dict | None) -> list[bytes]:
         hub = LiveHub()
         first, joiner = Viewer(credits=100), Viewer(credits=100)
-        feed = _Feed(channel="test", slots={first.slot})
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={first.slot})
         hub._feeds[CAMERA] = feed
         for frame in (mp4(1, key=True), mp4(2)):
             hub.dispatch(CAMERA, feed, message(frame))
@@ -295,7 +295,7 @@ def test_h265_goes_to_viewers_who_play_it_and_jpeg_to_those_who_do_not():
         hevc = Viewer(credits=100, hevc=True)
         h264_only = Viewer(credits=100)
         hub = LiveHub()
-        feed = _Feed(channel="test", slots={hevc.slot, h264_only.slot})
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={hevc.slot, h264_only.slot})
         h265 = LiveFrame(MP4, b"hevc:1", True, "s.1", 1, b"INIT:", "hevc")
         hub.dispatch(CAMERA, feed, message(h265))
         hub.dispatch(CAMERA, feed, message(LiveFrame(JPEG, b"fallback", fallback="hevc")))
@@ -307,3 +307,58 @@ def test_h265_goes_to_viewers_who_play_it_and_jpeg_to_those_who_do_not():
     hevc, h264_only = asyncio.run(scenario())
     assert hevc.sent == [b"INIT:hevc:1"]
     assert h264_only.sent == [b"fallback"]
+
+
+def test_what_a_feed_keeps_for_joiners_is_only_its_own_households():
+    """A picture or a replay tagged with another household is sent to nobody now and kept for
+    nobody later (a joiner gets the feed's group of pictures)."""
+
+    async def scenario() -> tuple[list[bytes], int]:
+        hub = LiveHub()
+        first = Viewer(credits=100)
+        feed = _Feed(channel="test", account_id=ACCOUNT, slots={first.slot})
+        hub._feeds[CAMERA] = feed
+        theirs = uuid.uuid4()
+        hub.dispatch(CAMERA, feed, message(mp4(1, key=True, stream="theirs"), account=theirs))
+        hub.dispatch(CAMERA, feed, message(mp4(2, stream="theirs"), account=theirs))
+        replay = {
+            "type": fanout.GOP_MESSAGE,
+            "camera": CAMERA.hex,
+            "account": ACCOUNT.hex,  # the envelope says ours, a picture inside says theirs
+            "frames": [message(mp4(5, key=True)), message(mp4(6), account=theirs)],
+        }
+        hub.dispatch(CAMERA, feed, replay)
+        joiner = Viewer(credits=100)
+        await hub.attach(joiner.slot)
+        await asyncio.sleep(0.01)
+        for viewer in (first, joiner):
+            viewer.slot.close()
+        return first.sent + joiner.sent, hub.wrong_socket_frames
+
+    sent, wrong = asyncio.run(scenario())
+    assert sent == []
+    assert wrong == 2  # the replay was malformed: dropped before any check
+
+
+def test_an_init_segment_dropped_with_a_slow_viewers_queue_is_sent_again():
+    async def scenario() -> list[bytes]:
+        viewer = Viewer(credits=1)
+        viewer.slot.offer(mp4(1, key=True))
+        await asyncio.sleep(0)  # sent: the one credit is used
+        viewer.slot.offer(mp4(1, key=True, stream="s.2"))  # a new stream, queued with its init...
+        viewer.slot.offer(mp4(2, key=True, stream="s.2"))  # ...dropped for the newer keyframe
+        viewer.slot.ack()
+        await asyncio.sleep(0)
+        viewer.slot.close()
+        return viewer.sent
+
+    assert asyncio.run(scenario()) == [b"INIT:s.1:1", b"INIT:s.2:2"]
+
+
+def test_pictures_waiting_for_a_replay_are_bounded_in_bytes(monkeypatch):
+    monkeypatch.setattr(fanout, "MAX_GOP_BYTES", 100)
+    feed = _Feed(channel="test", account_id=ACCOUNT)
+    for seq in range(50):
+        feed.remember(LiveFrame(MP4, bytes(30), False, "s.1", seq, b"", "h264"))
+    assert feed.early_bytes <= 100
+    assert len(feed.early) == 3

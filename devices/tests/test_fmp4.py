@@ -211,3 +211,31 @@ def test_the_h265_codec_string_follows_the_mp4_rules():
         height=2160,
     )
     assert info.codec == "hvc1.2.4.H120.b0"
+
+
+def test_a_flood_of_empty_start_codes_is_refused_at_once():
+    flood = b"\x00\x00\x00\x01\x65\x88" + b"\x00\x00\x01" * 300_000  # ~1 MB, within a frame's limit
+    with pytest.raises(h264.BadStream, match="NAL units"):
+        h264.split_annexb(flood)
+
+
+def test_a_bit_depth_beyond_h264s_is_refused():
+    units, _ = encode(count=1, profile="high")
+    [sps] = [nal for nal in h264.split_annexb(units[0][0]) if h264.nal_type(nal) == h264.SPS]
+    info = h264.parse_sps(sps)
+    assert info.luma_bit_depth == 8
+    # profile 100, constraints 0, level 30, sps id 0 (1), chroma 1 (010), luma depth - 8 = 300 (ue).
+    bits = "1" + "010" + "0" * 8 + "1" + format(301, "b")[1:] + "1" * 43  # 64 bits
+    payload = int(bits, 2).to_bytes(len(bits) // 8, "big")
+    with pytest.raises(h264.BadStream, match="bit depth"):
+        h264.parse_sps(bytes([0x67, 100, 0, 30]) + payload)
+
+
+def test_a_cameras_clock_jumping_keeps_the_viewers_timeline_going():
+    units, _ = encode(count=6)
+    tick = TIMESCALE // 15
+    stamps = [0, tick, 2 * tick, 2 * tick - 5 * TIMESCALE, 3 * tick - 5 * TIMESCALE, 900 * TIMESCALE]
+    fragmenter = Fragmenter()
+    fragments = [fragmenter.push(data, dts=dts) for (data, *_), dts in zip(units, stamps, strict=True)]
+    times = [int(frame.dts or 0) for frame in as_file([f for f in fragments if f is not None])]
+    assert times == [n * tick for n in range(6)]  # a second back, then 15 minutes on: steady

@@ -40,38 +40,49 @@
     return Math.round(s / 3600) + " h";
   }
 
-  // Plays fragments in a <video>; calls done() after each append (the ack), fail() on an error.
+  // Plays fragments in a <video>; calls done(true) once each message is appended (the ack),
+  // done(false) for one it drops (acked all the same, or its credit would be lost for good),
+  // fail() when this browser cannot play the stream after all.
   function Mp4Player(box, done, fail) {
     let video = null;
     let buffer = null;
     let pending = [];
+    let appending = false; // an append in flight (not a removal): its updateend is the ack
     let trimmedAt = 0;
 
     function start(codec) {
       stop();
-      video = document.createElement("video");
-      video.className = "live-picture";
-      video.muted = true;
-      video.autoplay = true;
-      video.playsInline = true;
-      video.disableRemotePlayback = true; // ManagedMediaSource requires it (or an AirPlay source)
+      const element = document.createElement("video");
+      element.className = "live-picture";
+      element.muted = true;
+      element.autoplay = true;
+      element.playsInline = true;
+      element.disableRemotePlayback = true; // ManagedMediaSource requires it (or an AirPlay source)
       const source = new Source();
-      video.src = URL.createObjectURL(source);
+      element.src = URL.createObjectURL(source);
+      video = element;
       source.addEventListener("sourceopen", function () {
-        URL.revokeObjectURL(video.src);
+        URL.revokeObjectURL(element.src);
+        if (video !== element) { return; } // replaced meanwhile
+        let created;
         try {
-          buffer = source.addSourceBuffer('video/mp4; codecs="' + codec + '"');
+          created = source.addSourceBuffer('video/mp4; codecs="' + codec + '"');
         } catch (error) { fail(); return; }
-        buffer.mode = "segments";
-        buffer.addEventListener("updateend", appended);
-        buffer.addEventListener("error", fail);
+        created.mode = "segments";
+        // Events of a buffer that was replaced (a new stream) are ignored.
+        created.addEventListener("updateend", function () { if (buffer === created) { updated(); } });
+        created.addEventListener("error", function () { if (buffer === created) { fail(); } });
+        buffer = created;
         next();
       });
-      box.replaceChildren(video);
+      box.replaceChildren(element);
     }
 
-    function appended() {
-      done(true);
+    function updated() {
+      if (appending) {
+        appending = false;
+        done(true);
+      }
       const ranges = buffer.buffered;
       if (ranges.length) {
         const end = ranges.end(ranges.length - 1);
@@ -80,33 +91,50 @@
           video.currentTime = Math.max(ranges.start(ranges.length - 1), end - 0.1);
         }
         if (video.paused) { video.play().catch(function () {}); }
-        if (!buffer.updating && video.currentTime - ranges.start(0) > 30 && Date.now() - trimmedAt > 10000) {
-          trimmedAt = Date.now();
-          buffer.remove(0, video.currentTime - 10); // bounded memory over hours of live
+        if (video.currentTime - ranges.start(0) > 30 && Date.now() - trimmedAt > 10000) {
+          trim(video.currentTime - 10); // bounded memory over hours of live
           return;
         }
       }
       next();
     }
 
+    function trim(until) {
+      trimmedAt = Date.now();
+      try { buffer.remove(0, Math.max(until, 0.1)); } catch (error) { fail(); }
+    }
+
     function next() {
-      if (buffer && !buffer.updating && pending.length) {
-        try { buffer.appendBuffer(pending.shift()); } catch (error) { fail(); }
+      if (!buffer || buffer.updating || !pending.length) { return; }
+      const bytes = pending.shift();
+      try {
+        buffer.appendBuffer(bytes);
+        appending = true;
+      } catch (error) {
+        if (error.name === "QuotaExceededError" && video.currentTime > 2) {
+          pending.unshift(bytes); // full (ManagedMediaSource keeps little): make room, then again
+          trim(video.currentTime - 1);
+        } else {
+          fail();
+        }
       }
     }
 
     function stop() {
       if (video) { video.removeAttribute("src"); video.load(); }
+      pending.forEach(function () { done(false); });
+      if (appending) { done(false); }
       video = null;
       buffer = null;
       pending = [];
+      appending = false;
     }
 
     return {
       push: function (bytes) {
         if (boxType(bytes) === "ftyp") {
           const codec = codecOf(bytes);
-          if (!codec || !Source.isTypeSupported('video/mp4; codecs="' + codec + '"')) { fail(); return; }
+          if (!codec || !Source.isTypeSupported('video/mp4; codecs="' + codec + '"')) { done(false); fail(); return; }
           start(codec); // a new stream: a new source (its times start again)
         } else if (!video) {
           done(false);
