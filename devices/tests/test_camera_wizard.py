@@ -7,14 +7,21 @@ test server's.
 """
 
 import ipaddress
+import re
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from django.urls import reverse
 
+from accounts.tenancy import account_scope
+from conftest import World, client_for
 from devices.addresses import check_address
 from devices.ingest.redaction import redact
+from devices.models import Camera
 from devices.presets import PRESETS, Stream, build_address, clean_host
+from devices.services import camera_source_url
 
+ADD = reverse("devices:camera-add")
 PASSWORD = "p@ss:w/rd?#%-secret"
 
 
@@ -75,3 +82,61 @@ def test_hosts_are_an_address_or_a_name_nothing_more():
     for bad in ("rtsp://192.168.1.64/", "admin@192.168.1.64", "192.168.1.64/stream", "cam era", "-cam", "", "a..b"):
         with pytest.raises(ValueError, match="Enter"):
             clean_host(bad)
+
+
+# --- The form --------------------------------------------------------------------------
+
+
+def fields(**values: object) -> dict[str, object]:
+    return {"name": "Driveway", "kind": "pull", "preset": "hikvision", "channel": "1", "stream": "main", **values}
+
+
+def test_the_wizard_saves_the_address_it_built(world: World, settings):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = ["192.0.2.0/24"]
+    form = fields(host="192.0.2.10", camera_user="admin", camera_password=PASSWORD, channel="2", stream="sub")
+    response = client_for(world.a.member).post(ADD, form)
+    assert response.status_code == 302
+    with account_scope(world.a.account.pk):
+        camera = Camera.objects.get(name="Driveway")
+    assert response["Location"] == reverse("devices:camera", args=[camera.pk])
+    assert (
+        camera_source_url(camera)
+        == "rtsp://admin:p%40ss%3Aw%2Frd%3F%23%25-secret@192.0.2.10:554/Streaming/Channels/202"
+    )
+
+
+def test_missing_fields_get_readable_errors_and_a_400(world: World):
+    client = client_for(world.a.owner)
+    response = client.post(ADD, fields(name="", host="", camera_password=PASSWORD))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This field is required." in body  # the name
+    assert "Enter the camera&#x27;s address" in body
+    assert "Enter the user name that goes with the password." in body
+    assert "p@ss" not in body  # never rendered back
+    bad = client.post(ADD, fields(host="rtsp://192.168.1.64/stream", port="99999", channel="0"))
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "choose Other to type a full address" in text
+    assert "less than or equal to 65535" in text
+    assert "greater than or equal to 1" in text
+    no_brand = client.post(ADD, fields(preset=""))
+    assert no_brand.status_code == 400
+    assert "choose its brand and fill in its address, or choose Other" in no_brand.content.decode()
+    other = client.post(ADD, fields(preset="other"))
+    assert other.status_code == 400
+    assert "choose Other and type the full address" in other.content.decode()
+    with account_scope(world.a.account.pk):
+        assert not Camera.objects.filter(name="Driveway").exists()
+
+
+def test_the_add_page_lays_out_its_choices_and_needs_no_inline_script(world: World):
+    body = client_for(world.a.owner).get(ADD).content.decode()
+    # Every field is in the page (it works without JavaScript), each radio inside its label.
+    for name in ("name", "preset", "host", "port", "camera_user", "camera_password", "channel", "source_url"):
+        assert f'name="{name}"' in body, name
+    assert re.search(r'<label for="id_kind_0"><input type="radio" name="kind" value="pull"[^>]*> <span>', body)
+    assert "The camera sends its video here" in body
+    assert "This site reads the camera&#x27;s stream (RTSP)" in body
+    assert 'id="camera-presets" type="application/json"' in body
+    assert "/static/js/camera-add.js" in body

@@ -18,6 +18,7 @@ from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
+from devices import presets
 from devices.extensions import settings_summaries, settings_values
 from devices.forms import CameraAddForm, CameraEditForm
 from devices.models import Camera, CameraKind
@@ -63,7 +64,8 @@ def camera_add(request: TenantRequest) -> HttpResponse:
                 return _show_token(request, camera, token)
             messages.success(request, f"Added {camera.name}. The ingest worker starts reading it within seconds.")
             return redirect("devices:camera", camera_id=camera.pk)
-    return render(request, "devices/camera_add.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "presets": presets.as_json()}
+    return render(request, "devices/camera_add.html", context, status=400 if form.errors else 200)
 
 
 def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpResponse:
