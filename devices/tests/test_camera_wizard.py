@@ -6,23 +6,33 @@ Traffic goes only to 127.0.0.1: refused addresses are refused before any connect
 test server's.
 """
 
+import base64
 import ipaddress
 import re
-from urllib.parse import unquote, urlsplit
+import socket
+import time
+from urllib.parse import quote, unquote, urlsplit
 
+import cv2
+import numpy as np
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.tenancy import account_scope
-from conftest import World, client_for
-from devices.addresses import check_address
+from conftest import RTSP_PASSWORD, RTSP_USER, World, client_for
+from devices.addresses import BAD_FORM, NOT_ALLOWED, check_address
+from devices.ingest.reader import Outcome, StreamReader
 from devices.ingest.redaction import redact
 from devices.models import Camera
 from devices.presets import PRESETS, Stream, build_address, clean_host
+from devices.probe import NO_PICTURE, WORDS
 from devices.services import camera_source_url
 
+TEST = reverse("devices:camera-test")
 ADD = reverse("devices:camera-add")
 PASSWORD = "p@ss:w/rd?#%-secret"
+QUOTED = quote(PASSWORD, safe="")
 
 
 # --- Presets ---------------------------------------------------------------------------
@@ -140,3 +150,135 @@ def test_the_add_page_lays_out_its_choices_and_needs_no_inline_script(world: Wor
     assert "This site reads the camera&#x27;s stream (RTSP)" in body
     assert 'id="camera-presets" type="application/json"' in body
     assert "/static/js/camera-add.js" in body
+
+
+# --- Test connection -------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_connection(monkeypatch):
+    """Fails the test if a stream reader starts: the answer must come before any connection."""
+
+    async def refuse(self: StreamReader) -> None:
+        raise AssertionError(f"the reader was started for {self.where}")
+
+    monkeypatch.setattr(StreamReader, "start", refuse)
+
+
+def test_only_owners_and_members_test_cameras(world: World, no_connection, settings):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = []
+    form = fields(host="192.168.1.64")
+    viewer = client_for(world.a.viewer).post(TEST, form)
+    assert viewer.status_code == 403
+    anonymous = Client().post(TEST, form)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("account_login"))
+    assert client_for(world.a.owner).get(TEST).status_code == 405
+    assert client_for(world.a.member).post(TEST, form).status_code == 200
+
+
+def test_it_needs_the_csrf_token(world: World, no_connection, settings):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = []
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.a.owner)
+    assert client.post(TEST, fields(host="192.168.1.64")).status_code == 403
+    client.get(ADD)  # sets the CSRF cookie, as the page does for its script
+    token = client.cookies["csrftoken"].value
+    assert client.post(TEST, fields(host="192.168.1.64", csrfmiddlewaretoken=token)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("preset", "address", "allowed", "words"),
+    [
+        ("hikvision", "192.168.1.64", [], NOT_ALLOWED),  # a home network the operator did not allow
+        ("other", f"rtsp://admin:{QUOTED}@10.0.0.5:554/stream", [], NOT_ALLOWED),
+        ("other", "rtsp://admin:pw@169.254.169.254/latest", ["169.254.0.0/16"], NOT_ALLOWED),  # metadata: never
+        ("other", f"rtsp://admin:{PASSWORD}@10.0.0.5:554/stream", [], BAD_FORM),  # "/" unquoted: no host
+        ("other", "file:///etc/passwd", [], BAD_FORM),
+    ],
+)
+def test_a_refused_address_answers_in_plain_words_without_connecting(
+    world: World, no_connection, settings, caplog, preset, address, allowed, words
+):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = allowed
+    form = fields(preset=preset, host=address, camera_user="admin", camera_password=PASSWORD)
+    if preset == "other":
+        form = fields(preset="other", source_url=address)
+    response = client_for(world.a.owner).post(TEST, form)
+    assert response.status_code == 200
+    assert response.json() == {
+        "ok": False,
+        "outcome": "not_allowed",
+        "message": words,
+        "codec": "",
+        "width": 0,
+        "height": 0,
+        "snapshot": None,
+    }
+    for secret in (PASSWORD, QUOTED, "secret"):
+        assert secret not in response.content.decode()
+        assert secret not in caplog.text
+
+
+def test_form_errors_answer_400_with_each_fields_words(world: World, no_connection):
+    response = client_for(world.a.owner).post(TEST, {"preset": "reolink", "host": "", "channel": "x"})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["host"] == ["Enter the camera's address: its IP address or name, like 192.168.1.64."]
+    assert errors["channel"] == ["Enter a whole number."]
+
+
+def test_a_closed_port_is_unreachable(world: World):
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))  # bound, not listening: the connection is refused
+        port = bound.getsockname()[1]
+        started = time.monotonic()
+        form = fields(host="127.0.0.1", port=str(port), camera_user="admin", camera_password=PASSWORD)
+        response = client_for(world.a.owner).post(TEST, form)
+    assert time.monotonic() - started < 10
+    answer = response.json()
+    assert (answer["ok"], answer["outcome"]) == (False, Outcome.UNREACHABLE)
+    assert answer["message"] == WORDS[Outcome.UNREACHABLE]
+    assert "Cannot reach the camera" in answer["message"]
+    assert "p%40ss" not in response.content.decode()
+    assert "p@ss" not in response.content.decode()
+
+
+def test_each_person_may_test_a_few_times_in_a_window(world: World, no_connection, settings):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = []
+    settings.NVR_CAMERA_TESTS_PER_USER = 2
+    owner = client_for(world.a.owner)
+    form = fields(host="192.168.1.64")
+    assert [owner.post(TEST, form).status_code for _ in range(2)] == [200, 200]
+    refused = owner.post(TEST, form)
+    assert refused.status_code == 429
+    assert refused.json()["outcome"] == "throttled"
+    assert "wait a few minutes" in refused.json()["message"]
+    # Another person is not held back by the owner's tests; the owner stays refused.
+    assert client_for(world.a.member).post(TEST, form).status_code == 200
+    assert owner.post(TEST, form).status_code == 429
+
+
+def test_it_reads_the_rtsp_test_servers_stream_and_tells_a_wrong_password(world: World, rtsp_server):
+    """The one stream read: a picture, its codec and size; then the same camera with a wrong password."""
+    owner = client_for(world.a.owner)
+    good = owner.post(TEST, fields(preset="other", source_url=rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)))
+    answer = good.json()
+    assert (answer["ok"], answer["outcome"], answer["codec"]) == (True, "picture", "h264")
+    assert (answer["width"], answer["height"]) == (640, 360)
+    assert answer["message"] == "The camera works: h264, 640x360."
+    jpeg = base64.b64decode(answer["snapshot"])
+    assert jpeg[:3] == b"\xff\xd8\xff"
+    picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None
+    assert picture.shape[:2] == (360, 640)
+    assert RTSP_PASSWORD not in good.content.decode()
+
+    wrong = owner.post(TEST, fields(preset="other", source_url=rtsp_server.url(user=RTSP_USER, password=QUOTED)))
+    answer = wrong.json()
+    assert (answer["ok"], answer["outcome"], answer["message"]) == (False, "credentials", WORDS[Outcome.CREDENTIALS])
+    assert answer["message"] == "The camera refused the user name or password."
+    assert answer["snapshot"] is None
+    assert "p%40ss" not in wrong.content.decode()
+    assert "p@ss" not in wrong.content.decode()
+    assert NO_PICTURE not in (good.content.decode() + wrong.content.decode())

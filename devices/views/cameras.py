@@ -5,6 +5,7 @@ the person may see, before any role check: another household's camera, or one
 an owner kept from them, is a 404 for every role.
 """
 
+import base64
 import uuid
 
 from django.contrib import messages
@@ -20,8 +21,9 @@ from accounts.http import TenantRequest
 from accounts.models import Membership
 from devices import presets
 from devices.extensions import settings_summaries, settings_values
-from devices.forms import CameraAddForm, CameraEditForm
+from devices.forms import CameraAddForm, CameraEditForm, CameraStreamForm
 from devices.models import Camera, CameraKind
+from devices.probe import TooManyTests, camera_test
 from devices.selectors import camera_get, cameras_list, shows_online, watchers
 from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
 
@@ -66,6 +68,33 @@ def camera_add(request: TenantRequest) -> HttpResponse:
             return redirect("devices:camera", camera_id=camera.pk)
     context = {"form": form, "presets": presets.as_json()}
     return render(request, "devices/camera_add.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["POST"])
+@account_required
+def camera_test_view(request: TenantRequest) -> HttpResponse:
+    """The add page's "Test connection": the same fields, read for a few seconds (devices.probe)."""
+    membership = _manager(request)
+    form = CameraStreamForm(request.POST)
+    if not form.is_valid():
+        errors = {name: [str(text) for text in texts] for name, texts in form.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors}, status=400)
+    try:
+        result = camera_test(actor=membership, url=form.cleaned_data["source_url"])
+    except TooManyTests as refused:
+        return JsonResponse({"ok": False, "outcome": "throttled", "message": str(refused)}, status=429)
+    return JsonResponse(
+        {
+            "ok": result.ok,
+            "outcome": result.outcome,
+            "message": result.message,
+            "codec": result.codec,
+            "width": result.width,
+            "height": result.height,
+            # Base64, drawn from a blob: URL by the page (the CSP allows no data: images).
+            "snapshot": base64.b64encode(result.jpeg).decode() if result.jpeg else None,
+        }
+    )
 
 
 def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpResponse:
