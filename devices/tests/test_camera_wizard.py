@@ -282,3 +282,24 @@ def test_it_reads_the_rtsp_test_servers_stream_and_tells_a_wrong_password(world:
     assert "p%40ss" not in wrong.content.decode()
     assert "p@ss" not in wrong.content.decode()
     assert NO_PICTURE not in (good.content.decode() + wrong.content.decode())
+
+
+# --- A push camera's addresses -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("secure", "ws", "http"), [(False, "ws", "http"), (True, "wss", "https")])
+def test_the_token_page_gives_the_addresses_as_the_site_was_reached(world: World, secure, ws, http):
+    response = client_for(world.a.owner).post(ADD, {"name": "Gate", "kind": "push"}, secure=secure)
+    assert response.status_code == 200
+    body = response.content.decode()
+    token = response.context["token"]
+    assert f'<pre class="token" id="device-token" data-testid="device-token">{token}</pre>' in body
+    assert f'id="device-socket-url" data-testid="device-socket-url">{ws}://testserver/ws/device/</code>' in body
+    upload = f"{http}://testserver{reverse('recordings-upload:upload-create')}"
+    assert f'id="endpoint-upload" data-testid="endpoint-upload">{upload}</code>' in body
+    for target in ("device-token", "device-socket-url", "endpoint-upload"):
+        assert f'data-copy="{target}" hidden>Copy</button>' in body
+    assert "shown only once" in body
+    assert "simulate_camera --token" in body
+    assert "README.md#device-protocol" in body
+    assert "/static/js/copy.js" in body

@@ -20,12 +20,14 @@ from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
 from devices import presets
-from devices.extensions import settings_summaries, settings_values
+from devices.extensions import device_endpoints, settings_summaries, settings_values
 from devices.forms import CameraAddForm, CameraEditForm, CameraStreamForm
 from devices.models import Camera, CameraKind
 from devices.probe import TooManyTests, camera_test
 from devices.selectors import camera_get, cameras_list, shows_online, watchers
 from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
+
+DEVICE_SOCKET_PATH = "/ws/device/"  # nvr/routing.py: "device-socket"
 
 
 def _membership(request: TenantRequest) -> Membership:
@@ -98,8 +100,20 @@ def camera_test_view(request: TenantRequest) -> HttpResponse:
 
 
 def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpResponse:
-    """The token, once: rendered in this response only, never stored in the clear."""
-    return render(request, "devices/camera_token.html", {"camera": camera, "token": token})
+    """The token, once: rendered in this response only, never stored in the clear; with the
+    addresses the camera needs, as this request reached the site."""
+    scheme = "wss" if request.is_secure() else "ws"
+    endpoints = [
+        {"key": e.key, "label": e.label, "help": e.help, "url": request.build_absolute_uri(reverse(e.route))}
+        for e in device_endpoints()
+    ]
+    context = {
+        "camera": camera,
+        "token": token,
+        "socket_url": f"{scheme}://{request.get_host()}{DEVICE_SOCKET_PATH}",
+        "endpoints": endpoints,
+    }
+    return render(request, "devices/camera_token.html", context)
 
 
 @require_http_methods(["GET", "HEAD"])
