@@ -1,9 +1,10 @@
 """What apps built on devices attach to a camera, without devices importing them.
 
 ``recordings`` keeps each camera's recording settings (retention, motion tuning)
-and its clips. devices shows and changes those settings on the camera's page and
-in its API, and tells recordings when a camera is created or deleted, through
-the hooks registered here from the other app's ``AppConfig.ready()``. The
+and its clips, and serves the address push cameras upload clips to. devices shows
+and changes those settings on the camera's page and in its API, shows that address
+on a push camera's token page, and tells recordings when a camera is created or
+deleted, through the hooks registered here from the other app's ``AppConfig.ready()``. The
 dependency stays one way: accounts <- devices <- recordings.
 """
 
@@ -88,7 +89,19 @@ class PullRecorder(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class DeviceEndpoint:
+    """An HTTP address a push camera uses, served by another app: a push camera's token
+    page shows it (absolute, with a copy button) beside the device socket's."""
+
+    key: str  # names it on the page (``data-testid="endpoint-<key>"``)
+    label: str
+    route: str  # its URL name
+    help: str = ""
+
+
 _settings: list[CameraSettings] = []
+_endpoints: dict[str, DeviceEndpoint] = {}
 _recorder: list[PullRecorder] = []
 _created: list[Callable[[Camera], None]] = []
 _deleting: list[Callable[[Camera], None]] = []
@@ -105,6 +118,14 @@ def register_pull_recorder(recorder: PullRecorder) -> None:
 
 def pull_recorder() -> PullRecorder | None:
     return _recorder[0] if _recorder else None
+
+
+def register_device_endpoint(endpoint: DeviceEndpoint) -> None:
+    _endpoints[endpoint.key] = endpoint
+
+
+def device_endpoints() -> list[DeviceEndpoint]:
+    return list(_endpoints.values())
 
 
 def on_camera_created(hook: Callable[[Camera], None]) -> None:

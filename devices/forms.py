@@ -2,26 +2,141 @@ from typing import Any
 
 from django import forms
 
+from devices import presets
 from devices.extensions import settings_form_fields
 from devices.models import Camera, CameraKind
 
+NEEDS_ADDRESS = (
+    "A pull camera needs the address the server reads it from: choose its brand and fill in "
+    "its address, or choose Other and type the full address."
+)
 
-class CameraAddForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    kind = forms.ChoiceField(choices=CameraKind.choices, initial=CameraKind.PUSH, widget=forms.RadioSelect)
+
+class CameraStreamForm(forms.Form):
+    """Where the server reads a camera: a brand's fields, or a full address ("Other").
+
+    ``clean`` builds the address (``cleaned_data["source_url"]``) on the server, so the
+    services and their address check receive a URL. Neither password field is ever
+    rendered back into a page.
+    """
+
+    preset = forms.ChoiceField(
+        label="Brand",
+        required=False,
+        choices=[("", "Choose…"), *presets.preset_choices()],
+        help_text="Not listed? Choose Other and type the address from the camera's manual.",
+    )
+    host = forms.CharField(
+        label="Camera's address",
+        required=False,
+        max_length=255,
+        help_text="Its IP address or name on the network, like 192.168.1.64 (the camera's app shows it).",
+    )
+    port = forms.IntegerField(
+        label="RTSP port",
+        required=False,
+        min_value=1,
+        max_value=65535,
+        help_text="Leave empty for the brand's usual port (554; Foscam 88).",
+    )
+    camera_user = forms.CharField(
+        label="Camera user name",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    camera_password = forms.CharField(
+        label="Camera password",
+        required=False,
+        max_length=200,
+        help_text="The camera's own, not this site's. Stored encrypted, never shown again.",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    channel = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=presets.MAX_CHANNEL,
+        initial=1,
+        help_text="1 for a camera on its own; on a video recorder (NVR), the camera's number there.",
+    )
+    stream = forms.ChoiceField(
+        required=False,
+        choices=[
+            (presets.Stream.MAIN, "Main stream (full quality)"),
+            (presets.Stream.SUB, "Sub stream (smaller: for a slow network)"),
+        ],
+        initial=presets.Stream.MAIN,
+        widget=forms.RadioSelect,
+    )
     source_url = forms.CharField(
-        label="Stream address (pull cameras)",
+        label="Full stream address (Other)",
         required=False,
         max_length=2000,
         help_text="rtsp://user:password@camera.local:554/stream — stored encrypted, never shown again.",
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
-    def clean(self) -> dict[str, object]:
+    def needs_address(self, data: dict[str, Any]) -> bool:
+        return True
+
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("kind") == CameraKind.PULL and not data.get("source_url"):
-            self.add_error("source_url", "A pull camera needs the address the server reads it from.")
+        if self.needs_address(data):
+            data["source_url"] = self._address(data)
         return data
+
+    def _address(self, data: dict[str, Any]) -> str:
+        typed = (data.get("source_url") or "").strip()
+        key = data.get("preset") or (presets.OTHER if typed else "")
+        if not key:
+            self.add_error("preset", NEEDS_ADDRESS)
+            return ""
+        preset = presets.PRESETS[key]
+        if preset.key == presets.OTHER:
+            if not typed:
+                self.add_error("source_url", NEEDS_ADDRESS)
+            return typed
+        user, password = data.get("camera_user") or "", data.get("camera_password") or ""
+        if password and not user:
+            self.add_error("camera_user", "Enter the user name that goes with the password.")
+        host = (data.get("host") or "").strip()
+        if not host and "host" not in self.errors:
+            self.add_error("host", "Enter the camera's address: its IP address or name, like 192.168.1.64.")
+        elif host:
+            try:
+                presets.clean_host(host)
+            except ValueError as error:
+                self.add_error("host", str(error))
+        if {"host", "port", "camera_user", "channel", "stream"} & set(self.errors):
+            return ""
+        return presets.build_address(
+            preset=preset,
+            host=host,
+            port=data.get("port"),
+            user=user,
+            password=password,
+            channel=data.get("channel") or 1,
+            stream=presets.Stream(data.get("stream") or presets.Stream.MAIN),
+        )
+
+
+class CameraAddForm(CameraStreamForm):
+    """A new camera: its name, how its video arrives, and (read by the server) where from."""
+
+    name = forms.CharField(max_length=100, help_text="Where it looks, like Porch or Driveway.")
+    kind = forms.ChoiceField(
+        label="How does its video reach this site?",
+        choices=[
+            (CameraKind.PULL, "This site reads the camera's stream (RTSP): most cameras"),
+            (CameraKind.PUSH, "The camera sends its video here (it needs a token, shown next)"),
+        ],
+        initial=CameraKind.PULL,
+        widget=forms.RadioSelect,
+    )
+    field_order = ["name", "kind"]
+
+    def needs_address(self, data: dict[str, Any]) -> bool:
+        return data.get("kind") == CameraKind.PULL
 
 
 class CameraEditForm(forms.Form):

@@ -7,6 +7,7 @@ app_name = "devices"
 urlpatterns = [
     path("", cameras.live_grid, name="grid"),
     path("add/", cameras.camera_add, name="camera-add"),
+    path("add/test/", cameras.camera_test_view, name="camera-test"),
     path("access/<uuid:membership_id>/", access.camera_access, name="camera-access"),
     path("<uuid:camera_id>/", cameras.camera_detail, name="camera"),
     path("<uuid:camera_id>/status/", cameras.camera_status, name="camera-status"),

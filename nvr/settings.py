@@ -286,6 +286,9 @@ NVR_FAILED_ATTEMPTS_PER_ADDRESS = env_int("NVR_FAILED_ATTEMPTS_PER_ADDRESS", 30)
 # Only failures count, so many people signing in from one address never trip it.
 NVR_SIGN_IN_FAILURES_PER_ADDRESS = env_int("NVR_SIGN_IN_FAILURES_PER_ADDRESS", 30)
 NVR_FAILED_ATTEMPTS_WINDOW_S = env_int("NVR_FAILED_ATTEMPTS_WINDOW_S", 600)
+# "Test connection" while adding a camera makes the server connect out: tests per person in a window.
+NVR_CAMERA_TESTS_PER_USER = env_int("NVR_CAMERA_TESTS_PER_USER", 10)
+NVR_CAMERA_TESTS_WINDOW_S = env_int("NVR_CAMERA_TESTS_WINDOW_S", 600)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 
 # --- Support staff ------------------------------------------------------------

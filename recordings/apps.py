@@ -34,6 +34,18 @@ class RecordingsConfig(AppConfig):
 
         register_pull_recorder(PullCameraRecorder())
 
+        # Push cameras upload their clips here: their token page shows the address.
+        from devices.extensions import DeviceEndpoint, register_device_endpoint
+
+        register_device_endpoint(
+            DeviceEndpoint(
+                key="upload",
+                label="Clip upload address",
+                route="recordings-upload:upload-create",
+                help="Where it uploads recorded clips (resumable uploads, tus).",
+            )
+        )
+
 
 def _visible_recordings(membership: Any) -> Any:
     from devices.selectors import filter_visible_cameras  # imports models: not at app loading

@@ -1,4 +1,5 @@
-"""Who is knocking: the client's address, and a per-address count of failed attempts.
+"""Who is knocking: the client's address, a per-address count of failed attempts, and a
+per-person limit on attempts that cost the server work.
 
 The address is the connection's, or, behind ``NVR_TRUSTED_PROXY_COUNT`` proxies of
 ours, the entry those proxies appended to ``X-Forwarded-For``. Entries to the left
@@ -62,7 +63,45 @@ def login_of(request: HttpRequest | None, credentials: dict[str, Any] | None) ->
     return str(value).strip().lower()
 
 
-class FailureCounter:
+class WindowCounter:
+    """Events per key in a fixed window, in the shared cache. Nothing clears a count
+    before its window ends, so neither a success nor a retry resets it."""
+
+    kind = "events"
+
+    def __init__(self, purpose: str, *, limit_setting: str, window_setting: str) -> None:
+        self.purpose = purpose
+        self.limit_setting = limit_setting
+        self.window_setting = window_setting
+
+    def bucket(self, who: str) -> str:
+        return who
+
+    def _key(self, who: str) -> str:
+        digest = hashlib.sha256(self.bucket(who).encode()).hexdigest()[:32]
+        return f"nvr:{self.kind}:{self.purpose}:{digest}"
+
+    @property
+    def limit(self) -> int:
+        return int(getattr(settings, self.limit_setting))
+
+    def blocked(self, who: str) -> bool:
+        return int(cache.get(self._key(who), 0)) >= self.limit
+
+    def add(self, who: str) -> int:
+        """Count one event; the count so far in this window, this one included."""
+        key = self._key(who)
+        window = int(getattr(settings, self.window_setting))
+        if cache.add(key, 1, timeout=window):
+            return 1
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window)
+            return 1
+
+
+class FailureCounter(WindowCounter):
     """Failed attempts per client address in a fixed window, in the shared cache.
 
     Only failures are counted and nothing ever clears a count, so successes neither
@@ -71,22 +110,25 @@ class FailureCounter:
     the account (``accounts.auth.adapters``).
     """
 
-    def _key(self, address: str) -> str:
-        digest = hashlib.sha256(throttle_key(address).encode()).hexdigest()[:32]
-        return f"nvr:failures:{self.purpose}:{digest}"
+    kind = "failures"
 
     def __init__(self, purpose: str, *, limit_setting: str = "NVR_FAILED_ATTEMPTS_PER_ADDRESS") -> None:
-        self.purpose = purpose
-        self.limit_setting = limit_setting
+        super().__init__(purpose, limit_setting=limit_setting, window_setting="NVR_FAILED_ATTEMPTS_WINDOW_S")
 
-    def blocked(self, address: str) -> bool:
-        return int(cache.get(self._key(address), 0)) >= int(getattr(settings, self.limit_setting))
+    def bucket(self, who: str) -> str:
+        return throttle_key(who)
 
     def failed(self, address: str) -> None:
-        key = self._key(address)
-        if cache.add(key, 1, timeout=settings.NVR_FAILED_ATTEMPTS_WINDOW_S):
-            return
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=settings.NVR_FAILED_ATTEMPTS_WINDOW_S)
+        self.add(address)
+
+
+class PersonLimit(WindowCounter):
+    """Attempts per person (their user id) in a fixed window, for actions that cost the
+    server something whoever's household they act in (testing a camera connects out)."""
+
+    kind = "attempts"
+
+    def allow(self, user_id: object) -> bool:
+        """Count this attempt; False once the person is over the limit. Counting first
+        keeps simultaneous attempts from all passing one check."""
+        return self.add(str(user_id)) <= self.limit

@@ -9,11 +9,16 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.db import connection
 
-from conftest import World
+from accounts.tenancy import account_scope
+from conftest import RTSP_PASSWORD, RTSP_USER, World
+from devices.models import Camera
+from devices.services import camera_source_url
 from nvr.testing import LiveServer, chromium, session_cookies, wait_in_page
 from tools.simulator.stream import Scene, push
 
@@ -179,3 +184,65 @@ def test_the_csp_check_sees_a_violation(page: Any, asgi_server: LiveServer, sess
     page.wait_for_timeout(200)
     assert page.evaluate("window.ran") is None
     assert any("script-src" in v for v in page.evaluate("window.__cspViolations"))
+
+
+def test_the_wizard_adds_the_demos_rtsp_camera(
+    page: Any, asgi_server: LiveServer, world: World, sessions: dict[str, str], rtsp_server: Any
+):
+    """The demo's RTSP camera (rtsp://127.0.0.1:…/cam) added as a homeowner would: "Other",
+    Test connection (a picture, h264, its size), Add; then a push camera's token copied."""
+    from playwright.sync_api import expect
+
+    page.add_init_script(CSP_EVENTS)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=asgi_server.http)
+    sign_in(page, asgi_server, sessions["a_owner"])
+    page.goto(f"{asgi_server.http}/cameras/add/")
+    page.fill("#id_name", "Driveway (RTSP)")
+    page.check("input[name=kind][value=pull]")
+    page.select_option("#id_preset", "hikvision")
+    page.fill("#id_host", "192.168.1.64")
+    page.fill("#id_camera_user", "admin")
+    page.fill("#id_camera_password", "secret")
+    expect(page.locator("[data-address-preview] code")).to_have_text(
+        "rtsp://admin:••••@192.168.1.64:554/Streaming/Channels/101"
+    )
+    page.select_option("#id_preset", "other")  # the demo's camera has no brand: its full address
+    expect(page.locator("#id_host")).to_be_hidden()
+    page.fill("#id_source_url", rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD))
+    expect(page.locator("[data-address-preview] code")).to_have_text(
+        f"rtsp://{RTSP_USER}:••••@127.0.0.1:{rtsp_server.port}/cam"
+    )
+    page.click("[data-test-connection]")
+    message = page.locator("[data-test-message]")
+    expect(message).to_contain_text("h264", timeout=20000)
+    expect(message).to_contain_text("640x360")
+    wait_in_page(page, "document.querySelector('[data-test-snapshot]').naturalWidth === 640", 5000)
+    with page.expect_navigation():
+        page.click("form[data-camera-wizard] button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Driveway (RTSP)")
+
+    def saved() -> tuple[str, str]:  # outside Playwright's event loop: Django refuses async contexts
+        try:
+            with account_scope(world.a.account.pk):
+                camera = Camera.objects.get(name="Driveway (RTSP)")
+                return str(camera.pk), camera_source_url(camera)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        camera_id, address = pool.submit(saved).result()
+    assert page.url == f"{asgi_server.http}/cameras/{camera_id}/"
+    assert address == rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)
+
+    page.goto(f"{asgi_server.http}/cameras/add/")
+    page.fill("#id_name", "Gate")
+    page.check("input[name=kind][value=push]")
+    expect(page.locator("[data-test-connection]")).to_be_hidden()
+    with page.expect_navigation():
+        page.click("form[data-camera-wizard] button[type=submit]")
+    token = page.locator("[data-testid=device-token]").inner_text().strip()
+    page.click("button[data-copy=device-token]")
+    expect(page.locator("button[data-copy=device-token]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    assert page.locator("[data-testid=device-socket-url]").inner_text() == f"{asgi_server.ws}/ws/device/"
+    assert page.evaluate("window.__cspViolations") == []

@@ -5,6 +5,7 @@ the person may see, before any role check: another household's camera, or one
 an owner kept from them, is a 404 for every role.
 """
 
+import base64
 import uuid
 
 from django.contrib import messages
@@ -18,11 +19,15 @@ from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import account_required
 from accounts.http import TenantRequest
 from accounts.models import Membership
-from devices.extensions import settings_summaries, settings_values
-from devices.forms import CameraAddForm, CameraEditForm
+from devices import presets
+from devices.extensions import device_endpoints, settings_summaries, settings_values
+from devices.forms import CameraAddForm, CameraEditForm, CameraStreamForm
 from devices.models import Camera, CameraKind
+from devices.probe import TooManyTests, camera_test
 from devices.selectors import camera_get, cameras_list, shows_online, watchers
 from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
+
+DEVICE_SOCKET_PATH = "/ws/device/"  # nvr/routing.py: "device-socket"
 
 
 def _membership(request: TenantRequest) -> Membership:
@@ -63,12 +68,52 @@ def camera_add(request: TenantRequest) -> HttpResponse:
                 return _show_token(request, camera, token)
             messages.success(request, f"Added {camera.name}. The ingest worker starts reading it within seconds.")
             return redirect("devices:camera", camera_id=camera.pk)
-    return render(request, "devices/camera_add.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "presets": presets.as_json()}
+    return render(request, "devices/camera_add.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["POST"])
+@account_required
+def camera_test_view(request: TenantRequest) -> HttpResponse:
+    """The add page's "Test connection": the same fields, read for a few seconds (devices.probe)."""
+    membership = _manager(request)
+    form = CameraStreamForm(request.POST)
+    if not form.is_valid():
+        errors = {name: [str(text) for text in texts] for name, texts in form.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors}, status=400)
+    try:
+        result = camera_test(actor=membership, url=form.cleaned_data["source_url"])
+    except TooManyTests as refused:
+        return JsonResponse({"ok": False, "outcome": "throttled", "message": str(refused)}, status=429)
+    return JsonResponse(
+        {
+            "ok": result.ok,
+            "outcome": result.outcome,
+            "message": result.message,
+            "codec": result.codec,
+            "width": result.width,
+            "height": result.height,
+            # Base64, drawn from a blob: URL by the page (the CSP allows no data: images).
+            "snapshot": base64.b64encode(result.jpeg).decode() if result.jpeg else None,
+        }
+    )
 
 
 def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpResponse:
-    """The token, once: rendered in this response only, never stored in the clear."""
-    return render(request, "devices/camera_token.html", {"camera": camera, "token": token})
+    """The token, once: rendered in this response only, never stored in the clear; with the
+    addresses the camera needs, as this request reached the site."""
+    scheme = "wss" if request.is_secure() else "ws"
+    endpoints = [
+        {"key": e.key, "label": e.label, "help": e.help, "url": request.build_absolute_uri(reverse(e.route))}
+        for e in device_endpoints()
+    ]
+    context = {
+        "camera": camera,
+        "token": token,
+        "socket_url": f"{scheme}://{request.get_host()}{DEVICE_SOCKET_PATH}",
+        "endpoints": endpoints,
+    }
+    return render(request, "devices/camera_token.html", context)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -144,9 +144,11 @@ DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-creat
 # A session gets 401/403; another household's camera gets 404 (test below).
 DEVICE_OBJECT_ROUTES: dict[str, Kwargs] = {"recordings-upload:upload": lambda h: {"upload_id": upload_of(h)}}
 # Signed-in actions in one's own household or on one's own account, without an object id.
-# (camera-add is a form for owners and members: a viewer gets 403 in their own household.)
+# (camera-add is a form for owners and members: a viewer gets 403 in their own household;
+# camera-test, its "Test connection", answers the same and names no object.)
 ACTION_ROUTES = {
     "devices:camera-add",
+    "devices:camera-test",
     "accounts:security",
     # django-allauth: the person's own address, password, second factor and sessions.
     "account_email",
