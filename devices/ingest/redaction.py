@@ -33,21 +33,22 @@ SENSITIVE_QUERY_KEYS = frozenset(
 REDACTED = "***"
 
 
+# An ``@`` followed by what can be a host (and port), then the path, query, fragment or end.
+_HOST_AFTER_AT = re.compile(r"@(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d*)?(?=[/?#]|$)")
+
+
 def _split_authority(url: str) -> tuple[str, str, str]:
-    """``(scheme://, userinfo, rest)``: everything up to the last ``@`` before the
-    path, query or fragment counts as userinfo (passwords may hold an unencoded ``@``)."""
+    """``(scheme://, userinfo, rest)``: everything up to the last ``@`` that a host follows
+    counts as userinfo, as people type passwords: with an unencoded ``@``, ``/``, ``?`` or
+    ``#``. A query holding ``@`` then hides more than it must, never less."""
     start = url.find("//")
     if start < 0:
         return "", "", url
     prefix, rest = url[: start + 2], url[start + 2 :]
-    authority_end = len(rest)
-    for stop in ("?", "#"):
-        at = rest.find(stop)
-        if at >= 0:
-            authority_end = min(authority_end, at)
-    userinfo_end = rest.rfind("@", 0, authority_end)
-    if userinfo_end < 0:
+    hosts = list(_HOST_AFTER_AT.finditer(rest))
+    if not hosts:
         return prefix, "", rest
+    userinfo_end = hosts[-1].start()
     return prefix, rest[:userinfo_end], rest[userinfo_end + 1 :]
 
 

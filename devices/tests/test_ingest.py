@@ -222,6 +222,7 @@ def shape_of(jpeg: bytes) -> tuple[int, ...]:
         ("rtsp://user:secret@cam.local:554/s", "rtsp://cam.local:554/s"),
         ("rtsps://admin:secret@192.168.1.20/Streaming/Channels/101", "rtsps://192.168.1.20/Streaming/Channels/101"),
         ("http://user:se@cr/et@cam.local/video.mjpg", "http://cam.local/video.mjpg"),  # an unencoded @ and /
+        ("rtsp://admin:p@ss?x#y@cam.local/s", "rtsp://cam.local/s"),  # and ? and #, as people type them
         ("http://user:p%40secret@[fe80::1]:8080/mjpg", "http://[fe80::1]:8080/mjpg"),
         ("http://secret@cam.local/mjpg", "http://cam.local/mjpg"),
         (
