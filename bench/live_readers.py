@@ -133,8 +133,10 @@ async def read_once(url: str, mode: str, fps: float, warmup: float, seconds: flo
         result["child_ms_per_picture"] = (
             round((child1 - child0) * 1000 / counted["packets"], 3) if counted["packets"] else None
         )
-        result["fragmenter_us_per_packet"] = round(sum(push_ns) / len(push_ns) / 1000, 1) if push_ns else None
-        result["fragmenter_us_per_packet_max"] = round(max(push_ns) / 1000, 1) if push_ns else None
+        pushes = sorted(push_ns) or [0]
+        result["fragmenter_us_per_packet"] = round(sum(pushes) / len(pushes) / 1000, 1)
+        result["fragmenter_us_per_packet_p50"] = round(pushes[len(pushes) // 2] / 1000, 1)
+        result["fragmenter_us_per_packet_max"] = round(pushes[-1] / 1000, 1)
         result["fragmenter_cores"] = round(sum(push_ns) / 1e9 / wall, 5)
     return result
 
