@@ -1,11 +1,15 @@
 """The baseline for ``live_fanout.py``: a bare asyncio ``websockets`` relay.
 
 ``/pub/<camera>/`` takes binary frames from one publisher; ``/view/<camera>/``
-receives them. The flow control is the NVR's (``devices/fanout.py``): each
-viewer keeps only the newest frame and has at most ``--credits`` frames
-unacknowledged (it sends the text ``ack`` after each frame), each viewer sends
-from its own task. No authentication, no database, no channel layer: what is
-left is the cost of moving the bytes.
+receives them, each message as it came. The flow control is the NVR's
+(``devices/fanout.py``): a viewer has at most ``--credits`` messages
+unacknowledged (it sends the text ``ack`` after each one) and each viewer sends
+from its own task. For JPEG each viewer keeps only the newest frame. H.264 access
+units (a message starting with a start code, ``00 00 01`` or ``00 00 00 01``) cannot
+be skipped, so as for the NVR's MP4 viewers they queue, and the ones that piled up
+while the viewer had no credit go out as one message (the access units back to
+back, still an Annex B stream). No authentication, no database, no channel layer,
+no MP4 boxes: what is left is the cost of moving the bytes.
 
     python bench/bare_relay.py --port 8765
 """
@@ -20,18 +24,34 @@ from websockets.asyncio.server import ServerConnection, serve
 logger = logging.getLogger("bare_relay")
 
 
+MAX_QUEUED_BYTES = 8 * 1024 * 1024  # as devices.fanout.MAX_GOP_BYTES: a viewer that far behind starts over
+
+
+def is_h264(frame: bytes) -> bool:
+    return frame.startswith((b"\x00\x00\x00\x01", b"\x00\x00\x01"))
+
+
 class Slot:
-    """One viewer: the newest frame, and how many more it may have in flight."""
+    """One viewer: the newest JPEG frame or the H.264 access units not sent yet, and how
+    many more messages it may have in flight."""
 
     def __init__(self, socket: ServerConnection, credits: int) -> None:
         self.socket = socket
         self.credits = self.max_credits = max(1, credits)
         self.latest: bytes | None = None
+        self.queue: list[bytes] = []
+        self.queued_bytes = 0
         self.wake = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self.pump())
 
     def offer(self, frame: bytes) -> None:
-        self.latest = frame
+        if is_h264(frame):
+            self.queue.append(frame)
+            self.queued_bytes += len(frame)
+            if self.queued_bytes > MAX_QUEUED_BYTES:
+                self.queue, self.queued_bytes = [], 0
+        else:
+            self.latest = frame
         self.wake.set()
 
     def ack(self) -> None:
@@ -42,8 +62,13 @@ class Slot:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while self.credits > 0 and self.latest is not None:
-                frame, self.latest = self.latest, None
+            while self.credits > 0 and (self.latest is not None or self.queue):
+                if self.queue:
+                    frame = self.queue[0] if len(self.queue) == 1 else b"".join(self.queue)
+                    self.queue, self.queued_bytes = [], 0
+                else:
+                    assert self.latest is not None
+                    frame, self.latest = self.latest, None
                 self.credits -= 1
                 await self.socket.send(frame)
 
