@@ -57,6 +57,7 @@ CYCLE_SECONDS = 16  # pictures made before measuring, sent in a loop (a whole nu
 GOALS = {"bytes_vs_stream": 1.1, "latency_p99_vs_bare": 2.0, "web_cpu_h264_vs_jpeg": 0.5}
 OTHER_VIEWERS = 2  # household B's viewers, who must receive nothing of camera A
 CREDITS = 2  # frames a viewer may have unacknowledged, on both servers
+MP4_ACK_BATCH = 4  # the NVR's MP4 viewers ack this many messages at once (static/js/live.js)
 # Variables of the caller's shell that would point the throwaway site elsewhere.
 SCRUBBED_ENV = (
     "DATABASE_URL",
@@ -284,9 +285,19 @@ async def watch_h264(
     sock: ClientConnection, stats: ViewerStats, window: Window, media: Media, sends: Sends, mp4: bool
 ) -> None:
     """Read messages (``mp4``: the NVR's fragmented MP4, else access units as the relay sends
-    them), find each picture's send time by its slices, check that it can be decoded, ack each message."""
+    them), find each picture's send time by its slices, check that it can be decoded, and ack:
+    the NVR's MP4 in batches of ``MP4_ACK_BATCH`` as static/js/live.js does, the relay each message."""
     last_seq: int | None = None
     has_init = not mp4
+    owed = 0
+
+    async def ack() -> None:
+        nonlocal owed
+        owed += 1
+        if not mp4 or owed >= MP4_ACK_BATCH:
+            await sock.send("ack" if owed == 1 else f"ack {owed}")
+            owed = 0
+
     try:
         async for message in sock:
             now = time.monotonic()
@@ -305,7 +316,7 @@ async def watch_h264(
                     keys, bad = [], True
             if not stats.expects_frames:
                 stats.wrong += max(1, len(keys))
-                await sock.send("ack")
+                await ack()
                 continue
             stats.corrupt += bad
             newest_sent: float | None = None
@@ -329,7 +340,7 @@ async def watch_h264(
                 stats.bytes += len(message)
                 stats.messages += 1
                 stats.message_pictures += len(keys)
-            await sock.send("ack")
+            await ack()
     except ConnectionClosed:
         pass
     stats.closed_at, stats.close_code = time.monotonic(), sock.close_code

@@ -203,9 +203,8 @@ def clip_loops(cycle_seconds: float, seconds: float, warmup: float = 2.0, openin
 
 def write_clip(units: Sequence[bytes], fps: float, width: int, height: int, path: Path) -> None:
     """The access units as an MP4 file (stream copy: the same bytes, length-prefixed by the muxer)."""
-    sps, pps = h264.parameter_sets(h264.split_annexb(units[0]))
-    assert sps is not None
-    assert pps is not None
+    nals = {h264.nal_type(nal): nal for nal in reversed(h264.split_annexb(units[0]))}
+    sps, pps = nals[h264.SPS], nals[h264.PPS]
     rate = fractions.Fraction(fps).limit_denominator(1001)
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         stream = output.add_stream("h264", rate=rate)

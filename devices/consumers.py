@@ -344,7 +344,8 @@ class WatchingConsumer(FrameConsumer):
             account_id=view.account_id,
             send=self._send_frame,
             send_text=self._send_text,
-            credits=settings.LIVE_VIEWER_CREDITS,
+            credits=settings.LIVE_MP4_CREDITS if self.plays_mp4 else settings.LIVE_VIEWER_CREDITS,
+            window_bytes=settings.LIVE_MP4_WINDOW_BYTES if self.plays_mp4 else None,
             mp4=self.plays_mp4,
             hevc=self.plays_hevc,
         )
@@ -362,8 +363,14 @@ class WatchingConsumer(FrameConsumer):
         await super().end_access(reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data == "ack" and self.slot is not None:
+        """``ack``, or ``ack N`` for N messages at once; anything else is ignored."""
+        if self.slot is None or text_data is None or not text_data.startswith("ack"):
+            return
+        count = text_data[4:]
+        if text_data == "ack":
             self.slot.ack()
+        elif text_data[3] == " " and count.isdigit() and len(count) <= 4:
+            self.slot.ack(int(count))
 
     async def disconnect(self, code: int) -> None:
         if self.view is None:

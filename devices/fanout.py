@@ -210,6 +210,7 @@ class ViewerSlot:
         account_id: uuid.UUID,
         send: Callable[[bytes], Awaitable[None]],
         credits: int,
+        window_bytes: int | None = None,
         mp4: bool = False,
         hevc: bool = False,
         send_text: Callable[[str], Awaitable[None]] | None = None,
@@ -220,7 +221,10 @@ class ViewerSlot:
         self.hevc = mp4 and hevc
         self._send = send
         self._send_text = send_text
-        self._credits = self._max_credits = max(1, credits)
+        self._max_credits = max(1, credits)
+        self._window_bytes = window_bytes
+        self._inflight: deque[int] = deque()  # sizes of the messages not acknowledged yet
+        self._inflight_bytes = 0
         self._latest: bytes | None = None
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
@@ -297,9 +301,19 @@ class ViewerSlot:
             self._notes.append(json.dumps(note))
             self._wake.set()
 
-    def ack(self) -> None:
-        self._credits = min(self._max_credits, self._credits + 1)
+    def ack(self, count: int = 1) -> None:
+        """The viewer drew or appended ``count`` more messages (a browser playing MP4 acks in
+        batches: one small message back per picture cost the server as much as sending it)."""
+        for _ in range(min(count, len(self._inflight))):
+            self._inflight_bytes -= self._inflight.popleft()
         self._wake.set()
+
+    def _may_send(self) -> bool:
+        """At most ``credits`` messages unacknowledged and, with ``window_bytes``, at most about
+        that many bytes (one message always): what a slow viewer can hold up is bounded."""
+        if len(self._inflight) >= self._max_credits:
+            return False
+        return self._window_bytes is None or not self._inflight or self._inflight_bytes < self._window_bytes
 
     def close(self) -> None:
         self._task.cancel()
@@ -310,7 +324,7 @@ class ViewerSlot:
             self._wake.clear()
             while self._notes and self._send_text is not None:
                 await self._send_text(self._notes.popleft())
-            while self._credits > 0 and (self._latest is not None or self._queue):
+            while self._may_send() and (self._latest is not None or self._queue):
                 if self._queue:
                     # Pictures that piled up go as one message: a joiner's whole group of
                     # pictures in one round trip, not one acknowledgement each.
@@ -321,7 +335,8 @@ class ViewerSlot:
                 else:
                     assert self._latest is not None
                     frame, self._latest = self._latest, None
-                self._credits -= 1
+                self._inflight.append(len(frame))
+                self._inflight_bytes += len(frame)
                 await self._send(frame)
                 self.sent += 1
 

@@ -354,6 +354,10 @@ LIVE_MAX_FPS = env_int("LIVE_MAX_FPS", 30)
 # Frames a viewer may have unacknowledged: bounds what the server buffers for
 # a slow viewer whatever the ASGI server does with its write buffer.
 LIVE_VIEWER_CREDITS = env_int("LIVE_VIEWER_CREDITS", 2)
+# An MP4 viewer's browser acks in batches (``ack N``); what it may hold unacknowledged is
+# bounded in messages and, beyond one message, in bytes (a second or two of video).
+LIVE_MP4_CREDITS = env_int("LIVE_MP4_CREDITS", 30)
+LIVE_MP4_WINDOW_BYTES = env_int("LIVE_MP4_WINDOW_BYTES", 1_000_000)
 # Safety net behind the revocation events: how often an open socket re-checks access.
 LIVE_RECHECK_SECONDS = env_int("LIVE_RECHECK_SECONDS", 5)
 

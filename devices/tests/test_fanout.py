@@ -362,3 +362,31 @@ def test_pictures_waiting_for_a_replay_are_bounded_in_bytes(monkeypatch):
         feed.remember(LiveFrame(MP4, bytes(30), False, "s.1", seq, b"", "h264"))
     assert feed.early_bytes <= 100
     assert len(feed.early) == 3
+
+
+def test_an_mp4_viewer_acks_in_batches_within_a_window_of_bytes():
+    async def scenario() -> list[int]:
+        sent: list[bytes] = []
+
+        async def send(frame: bytes) -> None:
+            sent.append(frame)
+
+        slot = ViewerSlot(camera_id=CAMERA, account_id=ACCOUNT, send=send, credits=30, window_bytes=250, mp4=True)
+        counts = []
+        slot.offer(LiveFrame(MP4, bytes(100), True, "s.1", 1, b"", "h264"))
+        for seq in range(2, 6):
+            await asyncio.sleep(0)
+            slot.offer(LiveFrame(MP4, bytes(100), False, "s.1", seq, b"", "h264"))
+        await asyncio.sleep(0)
+        counts.append(len(sent))  # 3 sent (300 bytes: the window is full once past 250)
+        slot.ack(2)
+        await asyncio.sleep(0)
+        counts.append(len(sent))  # 2 more in flight allowed, as one message (what queued)
+        slot.ack(99)  # more than in flight: all of them, no more
+        slot.offer(LiveFrame(MP4, bytes(100), False, "s.1", 6, b"", "h264"))
+        await asyncio.sleep(0)
+        counts.append(len(sent))
+        slot.close()
+        return counts
+
+    assert asyncio.run(scenario()) == [3, 4, 5]

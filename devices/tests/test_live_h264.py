@@ -3,6 +3,7 @@ browsers play MP4 receive fragments that decode to what the camera sent; the cam
 status reaches viewers at once."""
 
 import asyncio
+import contextlib
 import io
 import time
 from typing import Any
@@ -23,6 +24,7 @@ from devices.tests.conftest import (
     wait_closed,
 )
 from devices.tests.h264_streams import encode
+from nvr.testing import daphne_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,3 +211,32 @@ def test_what_a_pull_worker_makes_follows_what_the_watchers_browsers_play(asgi_s
     assert (both.relay("hevc"), both.needs_jpeg("hevc")) == (True, True)  # one plays H.265, one does not
     assert (everyone.needs_jpeg("h264"), everyone.needs_jpeg("mjpeg")) == (True, True)
     assert Watching(hevc=True, h264=True).needs_jpeg("hevc") is False
+
+
+def test_an_mp4_viewer_may_ack_several_messages_at_once(world, cams, django_db_blocker):
+    cookie = session_cookie(client_for(world.a.viewer))
+    units, _ = encode(count=9, keyint=9)
+
+    async def scenario(server: Any) -> list[int]:
+        viewer = await open_viewer(server, cams["a"].camera.pk, cookie, mp4=True)
+        device = await open_device(server, cams["a"].token)
+        counts = []
+        for batch in range(3):
+            for data, *_ in units[batch * 3 : batch * 3 + 3]:
+                await device.send(data)
+                await asyncio.sleep(0.05)  # one message each: nothing piles up
+            received = 0
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    await asyncio.wait_for(viewer.recv(), 1)
+                    received += 1
+            counts.append(received)
+            await viewer.send("ack 2" if batch == 0 else "ack 99")
+        await device.close()
+        await viewer.close()
+        return counts
+
+    with django_db_blocker.unblock(), daphne_server({"LIVE_MP4_CREDITS": "2"}) as server:
+        counts = asyncio.run(scenario(server))
+    # Two in flight, then held; each batched ack frees two: what queued meanwhile, and the next.
+    assert counts == [2, 2, 2]

@@ -13,6 +13,8 @@
   "use strict";
   const ACCESS_ENDED = 4401;
   const STALE_MS = 3000; // no picture for this long: greyed, with its age
+  const ACK_BATCH = 4; // MP4 messages acknowledged together
+  const ACK_WAIT_MS = 250; // or after this long
   const Source = window.ManagedMediaSource || window.MediaSource;
   function supported(codec) {
     return Boolean(Source && Source.isTypeSupported && Source.isTypeSupported('video/mp4; codecs="' + codec + '"'));
@@ -220,7 +222,23 @@
         if (drawn) { lastPicture = Date.now(); render(); }
         if (socket.readyState === WebSocket.OPEN) { socket.send("ack"); }
       }
-      const mp4Player = Mp4Player(box, ack, function () {
+      // MP4 is acked in batches ("ack N"): a message back per picture cost the server about
+      // as much as sending the picture. The server lets an MP4 viewer hold up to a second or
+      // two of video unacknowledged, so batching delays nothing.
+      let owed = 0;
+      let ackTimer = null;
+      function flushAcks() {
+        clearTimeout(ackTimer);
+        ackTimer = null;
+        if (owed && socket.readyState === WebSocket.OPEN) { socket.send(owed === 1 ? "ack" : "ack " + owed); }
+        owed = 0;
+      }
+      function ackMp4(drawn) {
+        if (drawn) { lastPicture = Date.now(); render(); }
+        owed += 1;
+        if (owed >= ACK_BATCH) { flushAcks(); } else if (!ackTimer) { ackTimer = setTimeout(flushAcks, ACK_WAIT_MS); }
+      }
+      const mp4Player = Mp4Player(box, ackMp4, function () {
         // This browser cannot play this stream after all: JPEG from now on.
         mp4 = false;
         socket.close();
@@ -248,6 +266,7 @@
         }
       };
       socket.onclose = function (event) {
+        clearTimeout(ackTimer);
         mp4Player.stop();
         if (event.code === ACCESS_ENDED) {
           ended = ended || "access ended (" + (event.reason || "revoked") + ")";
