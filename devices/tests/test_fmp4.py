@@ -11,6 +11,8 @@ from devices import h264, h265
 from devices.fmp4 import TIMESCALE, Fragment, Fragmenter
 from devices.tests.h264_streams import encode
 
+Units = list[tuple[bytes, int, int, bool]]  # access unit, pts, dts, key
+
 
 def as_file(fragments: list[Fragment]) -> list[av.VideoFrame]:
     """The fragments as one MP4 (init of the first, then each fragment), decoded by FFmpeg."""
@@ -22,7 +24,27 @@ def as_file(fragments: list[Fragment]) -> list[av.VideoFrame]:
         container.close()
 
 
-def fragment_all(units: list[tuple[bytes, int, int, bool]], fragmenter: Fragmenter) -> list[Fragment]:
+def through_matroska(codec: str, options: dict[str, str], *, count: int) -> tuple[Units, bytes]:
+    """Pictures encoded into Matroska and demuxed again: length-prefixed packets and the
+    decoder configuration record as extradata, as demuxers of Matroska or FLV give them."""
+    source = io.BytesIO()
+    with av.open(source, "w", format="matroska") as output:
+        stream = output.add_stream(codec, rate=15, options=options)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for n in range(count):
+            frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 40, np.uint8), format="bgr24")
+            output.mux(stream.encode(frame.reformat(format="yuv420p")))
+        output.mux(stream.encode(None))
+    source.seek(0)
+    with av.open(source, "r") as container:
+        video = container.streams.video[0]
+        extradata = bytes(video.codec_context.extradata or b"")
+        units = [(bytes(p), int(p.pts or 0), int(p.dts or 0), p.is_keyframe) for p in container.demux(video) if p.size]
+    return units, extradata
+
+
+def fragment_all(units: Units, fragmenter: Fragmenter) -> list[Fragment]:
     tick = TIMESCALE // 15
     out = [fragmenter.push(data, dts=dts * tick, pts=pts * tick, key=key) for data, pts, dts, key in units]
     return [fragment for fragment in out if fragment is not None]
@@ -68,19 +90,7 @@ def test_b_frames_keep_their_presentation_order():
 def test_mp4_style_packets_with_an_avcc_record_are_read_too():
     """Demuxers of Matroska or FLV give length-prefixed packets and the parameter sets in
     the extradata (an avcC record), not in the stream."""
-    source = io.BytesIO()
-    with av.open(source, "w", format="matroska") as output:
-        stream = output.add_stream("libx264", rate=15, options={"preset": "ultrafast", "bf": "0"})
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        for n in range(6):
-            frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 20, np.uint8), format="bgr24")
-            output.mux(stream.encode(frame.reformat(format="yuv420p")))
-        output.mux(stream.encode(None))
-    source.seek(0)
-    with av.open(source, "r") as container:
-        video = container.streams.video[0]
-        extradata = bytes(video.codec_context.extradata or b"")
-        units = [(bytes(p), int(p.pts or 0), int(p.dts or 0), p.is_keyframe) for p in container.demux(video) if p.size]
+    units, extradata = through_matroska("libx264", {"preset": "ultrafast", "bf": "0"}, count=6)
     assert extradata[0] == 1
     assert not units[0][0].startswith(b"\x00\x00\x00\x01")
     frames = as_file(fragment_all(units, Fragmenter(extradata=extradata)))
@@ -174,22 +184,7 @@ def test_h265_pictures_come_back_with_their_colour_and_size():
 
 
 def test_h265_from_an_hvcc_record():
-    source = io.BytesIO()
-    with av.open(source, "w", format="matroska") as output:
-        stream = output.add_stream(
-            "libx265", rate=15, options={"preset": "ultrafast", "x265-params": "log-level=error"}
-        )
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        for n in range(4):
-            frame = av.VideoFrame.from_ndarray(np.full((96, 160, 3), n * 40, np.uint8), format="bgr24")
-            output.mux(stream.encode(frame.reformat(format="yuv420p")))
-        output.mux(stream.encode(None))
-    source.seek(0)
-    with av.open(source, "r") as container:
-        video = container.streams.video[0]
-        extradata = bytes(video.codec_context.extradata or b"")
-        units = [(bytes(p), int(p.pts or 0), int(p.dts or 0), p.is_keyframe) for p in container.demux(video) if p.size]
+    units, extradata = through_matroska("libx265", {"preset": "ultrafast", "x265-params": "log-level=error"}, count=4)
     assert extradata[0] == 1
     assert len(as_file(fragment_all(units, Fragmenter(codec="hevc", extradata=extradata)))) == 4
 
