@@ -346,6 +346,7 @@ class WatchingConsumer(FrameConsumer):
             send_text=self._send_text,
             credits=settings.LIVE_MP4_CREDITS if self.plays_mp4 else settings.LIVE_VIEWER_CREDITS,
             window_bytes=settings.LIVE_MP4_WINDOW_BYTES if self.plays_mp4 else None,
+            jpeg_credits=settings.LIVE_VIEWER_CREDITS,
             mp4=self.plays_mp4,
             hevc=self.plays_hevc,
         )

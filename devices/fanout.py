@@ -211,6 +211,7 @@ class ViewerSlot:
         send: Callable[[bytes], Awaitable[None]],
         credits: int,
         window_bytes: int | None = None,
+        jpeg_credits: int | None = None,
         mp4: bool = False,
         hevc: bool = False,
         send_text: Callable[[str], Awaitable[None]] | None = None,
@@ -223,6 +224,9 @@ class ViewerSlot:
         self._send_text = send_text
         self._max_credits = max(1, credits)
         self._window_bytes = window_bytes
+        # JPEG frames (from a camera that sends only JPEG) keep their own, tighter limit: a
+        # slow viewer then skips to the newest instead of holding many in flight.
+        self._jpeg_credits = max(1, jpeg_credits or credits)
         self._inflight: deque[int] = deque()  # sizes of the messages not acknowledged yet
         self._inflight_bytes = 0
         self._latest: bytes | None = None
@@ -311,7 +315,8 @@ class ViewerSlot:
     def _may_send(self) -> bool:
         """At most ``credits`` messages unacknowledged and, with ``window_bytes``, at most about
         that many bytes (one message always): what a slow viewer can hold up is bounded."""
-        if len(self._inflight) >= self._max_credits:
+        limit = self._max_credits if self._queue else min(self._max_credits, self._jpeg_credits)
+        if len(self._inflight) >= limit:
             return False
         return self._window_bytes is None or not self._inflight or self._inflight_bytes < self._window_bytes
 

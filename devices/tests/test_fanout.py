@@ -390,3 +390,22 @@ def test_an_mp4_viewer_acks_in_batches_within_a_window_of_bytes():
         return counts
 
     assert asyncio.run(scenario()) == [3, 4, 5]
+
+
+def test_jpeg_to_an_mp4_viewer_keeps_jpegs_tighter_limit():
+    async def scenario() -> int:
+        sent: list[bytes] = []
+
+        async def send(frame: bytes) -> None:
+            sent.append(frame)
+
+        slot = ViewerSlot(
+            camera_id=CAMERA, account_id=ACCOUNT, send=send, credits=30, window_bytes=10**6, jpeg_credits=2, mp4=True
+        )
+        for n in range(10):
+            slot.offer(LiveFrame(JPEG, bytes([n])))
+            await asyncio.sleep(0)
+        slot.close()
+        return len(sent)
+
+    assert asyncio.run(scenario()) == 2
