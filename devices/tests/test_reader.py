@@ -109,21 +109,39 @@ def test_it_reads_packets_keyframe_first_with_timestamps_that_advance(rtsp_serve
     assert len(keyframes) >= 2 or len(packets) < 30
 
 
-def test_without_asking_for_packets_only_their_count_crosses_the_pipe(rtsp_server):
-    """The worker only counts packets (the child records): their bytes stay in the child."""
+def test_packets_cross_the_pipe_only_when_asked_and_then_from_the_last_keyframe(rtsp_server):
+    """The worker only counts packets (the child records): their bytes stay in the child,
+    until a live view asks for them; then they start at once, from the last keyframe (kept)."""
+    asked_at: list[float] = []
+
+    async def ask_midway(reader: StreamReader, elapsed: float) -> None:
+        if elapsed >= 3 and not asked_at:  # 1 s into a 2 s group of pictures
+            asked_at.append(elapsed)
+            await reader.set_packets(True)
 
     async def scenario() -> list[tuple[float, Message]]:
         async with reader_for(rtsp_server.url(user=RTSP_USER, password=RTSP_PASSWORD)) as reader:
-            return await collect(reader, 6)
+            return await collect(reader, 6, ask_midway)
 
-    received = [m for _at, m in run(scenario())]
-    packets = [m for m in received if isinstance(m, Packet)]
+    received = run(scenario())
+    before = [m for at, m in received if at <= asked_at[0]]
+    packets = [m for m in before if isinstance(m, Packet)]
     assert len(packets) == 1  # the first one says the stream flows; counts follow
     assert packets[0].keyframe
     assert packets[0].data == b""
-    counts = [m.packets for m in received if isinstance(m, PacketCount)]
+    counts = [m.packets for m in before if isinstance(m, PacketCount)]
     assert len(counts) >= 3, counts  # twice a second while packets arrive
-    assert 15 <= sum(counts) <= 6 * 15, counts  # seconds of video at 15 a second
+    assert 15 <= sum(counts) <= 4 * 15, counts  # seconds of video at 15 a second
+
+    after = [(at, m) for at, m in received if at > asked_at[0] and isinstance(m, Packet)]
+    first_at, first = after[0]
+    assert first.keyframe
+    assert first.data
+    assert first_at - asked_at[0] < 0.5  # not at the next keyframe, up to 2 s away
+    burst = [m for at, m in after if at - first_at < 0.05]
+    assert len(burst) >= 5  # the kept pictures since that keyframe, at once
+    dts = [m.dts for _at, m in after if m.dts is not None]
+    assert all(later > earlier for earlier, later in pairwise(dts))  # nothing missing, nothing twice
 
 
 def test_it_sends_jpeg_frames_only_while_decoding_is_on(rtsp_server):
