@@ -214,6 +214,7 @@ class AccessKind(models.TextChoices):
     CLIP_PLAY = "clip_play", "Played a clip"
     CLIP_DOWNLOAD = "clip_download", "Downloaded a clip"
     THUMBNAIL = "thumbnail", "Viewed a thumbnail"
+    SNAPSHOT = "snapshot", "Saved a picture of live video"
 
 
 class AccessVia(models.TextChoices):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("access/<uuid:membership_id>/", access.camera_access, name="camera-access"),
     path("<uuid:camera_id>/", cameras.camera_detail, name="camera"),
     path("<uuid:camera_id>/status/", cameras.camera_status, name="camera-status"),
+    path("<uuid:camera_id>/snapshot/", cameras.camera_snapshot, name="camera-snapshot"),
     path("<uuid:camera_id>/edit/", cameras.camera_edit, name="camera-edit"),
     path("<uuid:camera_id>/delete/", cameras.camera_delete_view, name="camera-delete"),
     path("<uuid:camera_id>/token/", cameras.camera_token_rotate, name="camera-token-rotate"),

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 import pytest
 
+from accounts.models import AccessEvent, AccessKind
+from accounts.tenancy import account_scope
 from conftest import RTSP_PASSWORD, RTSP_USER, World
 from devices.tests.conftest import open_device
 from devices.tests.test_browser import sign_in
@@ -188,3 +191,34 @@ def test_h264_from_an_rtsp_camera_plays_and_a_browser_without_mse_gets_jpeg(
             old.goto(f"{server.http}/cameras/{camera.pk}/")
             wait_in_page(old, "(document.querySelector('[data-live-camera] img') || {}).naturalWidth === 320", 15000)
             assert old.evaluate("document.querySelector('[data-live-camera] video')") is None
+
+
+def test_a_picture_saved_from_live_video_and_fullscreen_and_grid_layouts(asgi_server: LiveServer, world: World):
+    camera, token = world.a.cameras[0], world.a.tokens[0]
+    session = session_cookies({"viewer": world.a.viewer})["viewer"]
+    units = solid_colour_access_units(320, 180, 15, 2, MAGENTA, keyframe_every=2)
+    with chromium() as browser, h264_camera(asgi_server, token, units, 15):
+        page = browser.new_page(accept_downloads=True)
+        sign_in(page, asgi_server, session)
+        page.goto(f"{asgi_server.http}/cameras/{camera.pk}/")
+        wait_for_colour(page, MAGENTA, 15)
+        with page.expect_download() as saving:
+            page.get_by_role("button", name="Save a picture").click()
+        saved = Path(saving.value.path()).read_bytes()
+        assert saving.value.suggested_filename.startswith(camera.name)
+        picture = cv2.imdecode(np.frombuffer(saved, np.uint8), cv2.IMREAD_COLOR)
+        assert picture is not None, "a JPEG"
+        assert picture.shape == (180, 320, 3)
+        assert close_to(list(reversed(picture[90, 160].tolist())), MAGENTA)
+        page.get_by_role("button", name="Fullscreen").click()
+        wait_in_page(page, "document.fullscreenElement === document.querySelector('[data-live-camera]')", 3000)
+
+        page.goto(f"{asgi_server.http}/cameras/")
+        page.get_by_role("button", name="2", exact=True).click()
+        columns = "getComputedStyle(document.querySelector('[data-live-grid]')).gridTemplateColumns.split(' ').length"
+        assert page.evaluate(columns) == 2
+        page.reload()  # the choice is kept
+        wait_in_page(page, f"{columns} === 2", 3000)
+    with account_scope(world.a.account.pk):
+        kinds = list(AccessEvent.objects.filter(object_id=camera.pk).values_list("kind", flat=True))
+    assert kinds.count(AccessKind.SNAPSHOT) == 1

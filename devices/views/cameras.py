@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from accounts.audit import record_access
 from accounts.confirm import Confirmation, confirmation_page, confirmed
 from accounts.decorators import account_required
 from accounts.http import TenantRequest
-from accounts.models import Membership
+from accounts.models import AccessKind, Membership
 from devices import presets
 from devices.extensions import device_endpoints, settings_summaries, settings_values
 from devices.forms import CameraAddForm, CameraEditForm, CameraStreamForm
@@ -140,6 +141,26 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
             "watchers": watchers(camera=camera),
         }
     )
+
+
+@require_http_methods(["POST"])
+@account_required
+def camera_snapshot(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
+    """The page saves a picture of the live view (in the browser, from what it shows): the
+    household's access history says who did, before the page offers the file."""
+    membership = _membership(request)
+    camera = camera_get(viewer=membership, camera_id=camera_id)  # another household's: 404
+    record_access(
+        account_id=camera.account_id,
+        actor=membership.user,
+        membership=membership,
+        kind=AccessKind.SNAPSHOT,
+        object_type="camera",
+        object_id=camera.pk,
+        object_label=camera.name,
+        request=request,
+    )
+    return JsonResponse({"recorded": True})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -99,6 +99,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "api:invitation-detail": ObjectRoute(lambda h: {"pk": h.invitations[0].pk}),
     "devices:camera": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices:camera-status": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
+    "devices:camera-snapshot": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices:camera-edit": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices:camera-delete": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
     "devices:camera-token-rotate": ObjectRoute(lambda h: {"camera_id": h.cameras[0].pk}),
