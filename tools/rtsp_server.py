@@ -28,20 +28,22 @@ from gi.repository import GLib, Gst, GstRtspServer  # type: ignore[import-not-fo
 ROLE = "camera-user"
 
 
-def launch_line(clip: str) -> str:
-    # The file's H.264 as it is (no re-encoding): demux, parse, packetise. SPS/PPS with
-    # every keyframe (config-interval=1) so a client joining mid-stream can start.
-    # The stream ends with the file (qtdemux does not loop): clips outlast what tests read.
+def launch_line(clip: str, codec: str = "h264") -> str:
+    # The file's H.264 (or H.265) as it is (no re-encoding): demux, parse, packetise. The
+    # parameter sets with every keyframe (config-interval=1) so a client joining mid-stream
+    # can start. The stream ends with the file (qtdemux does not loop): clips outlast what
+    # tests read.
     location = clip.replace("\\", "\\\\").replace('"', '\\"')
-    return f'( filesrc location="{location}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
+    packetise = f"{codec}parse ! rtp{codec}pay name=pay0 pt=96 config-interval=1"
+    return f'( filesrc location="{location}" ! qtdemux ! {packetise} )'
 
 
-def build(port: int, path: str, clip: str, user: str | None, password: str | None) -> Any:
+def build(port: int, path: str, clip: str, user: str | None, password: str | None, codec: str = "h264") -> Any:
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(clip))
+    factory.set_launch(launch_line(clip, codec))
     factory.set_shared(True)
     if user is not None and password is not None:
         auth = GstRtspServer.RTSPAuth()
@@ -67,10 +69,11 @@ def main() -> int:
     parser.add_argument("--path", default="/cam")
     parser.add_argument("--user")
     parser.add_argument("--password-stdin", action="store_true")
+    parser.add_argument("--codec", choices=("h264", "h265"), default="h264", help="the clip's video codec")
     args = parser.parse_args()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     Gst.init(None)
-    server = build(args.port, args.path, args.clip, args.user, password)
+    server = build(args.port, args.path, args.clip, args.user, password, args.codec)
     loop = GLib.MainLoop()
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)

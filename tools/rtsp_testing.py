@@ -52,15 +52,25 @@ def free_port() -> int:
 
 
 class RtspServer:
-    """``rtsp://127.0.0.1:<port><path>`` playing ``clip`` (an H.264 MP4) until it ends or is stopped.
+    """``rtsp://127.0.0.1:<port><path>`` playing ``clip`` (an H.264 MP4; with ``codec="h265"``,
+    an H.265 one) until it ends or is stopped.
 
     With ``user`` and ``password`` the server asks for them (Basic authentication).
     ``stop()`` then ``start()`` again serves on the same port: a camera that went away
     and came back.
     """
 
-    def __init__(self, clip: Path, *, path: str = "/cam", user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        clip: Path,
+        *,
+        path: str = "/cam",
+        user: str | None = None,
+        password: str | None = None,
+        codec: str = "h264",
+    ) -> None:
         self.clip = clip
+        self.codec = codec  # the clip's: "h264" or "h265"
         self.path = path
         self.user = user
         self.password = password
@@ -80,6 +90,7 @@ class RtspServer:
 
     def start(self, timeout: float = 20) -> None:
         command = [SYSTEM_PYTHON, str(SERVER), "--port", str(self.port), "--clip", str(self.clip), "--path", self.path]
+        command += ["--codec", self.codec]
         if self.user is not None:
             command += ["--user", self.user, "--password-stdin"]
         self.process = subprocess.Popen(  # noqa: S603 - a fixed command

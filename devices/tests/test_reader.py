@@ -41,6 +41,8 @@ from devices.ingest.worker import STATUS, run_camera
 from devices.models import CameraStatus
 from devices.selectors import Watching
 from devices.tests.test_ingest import add_pull_camera, fresh, status_is, until
+from tools.rtsp_testing import RtspServer
+from tools.synth import make_clip
 
 T = TypeVar("T")
 MASTER_KEY = "master-key-that-must-stay-in-the-worker-0123456789"
@@ -437,3 +439,57 @@ def test_status_messages_are_fixed_sentences_without_detail():
     for message in STATUS.values():
         assert "error" not in message.lower()
         assert ":" not in message
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.rtsp
+@pytest.mark.usefixtures("_rtsp_available")
+def test_an_h265_camera_plays_as_mp4_where_the_browser_can_and_as_jpeg_elsewhere(world, tmp_path):
+    """The worker relays H.265 packets to viewers who play H.265 and decodes to JPEG only for
+    one who plays H.264 alone; each gets what it can play, and nothing else."""
+    clip = tmp_path / "hevc.mp4"
+    make_clip(clip, seconds=20, fps=15, width=320, height=180, codec="libx265")
+    h265: list[bytes] = []
+    jpegs: list[bytes] = []
+
+    async def plays_h265(fragment: bytes) -> None:
+        h265.append(fragment)
+
+    async def plays_h264_only(frame: bytes) -> None:
+        jpegs.append(frame)
+
+    async def watched(camera_id, account_id) -> Watching:
+        return Watching(h264=True, hevc=True, h264_only=True)
+
+    with RtspServer(clip, codec="h265") as server:
+        camera = add_pull_camera(world.a, "Attic", server.url())
+
+        async def scenario() -> None:
+            hub = get_hub()
+            slots = [
+                ViewerSlot(
+                    camera_id=camera.pk, account_id=camera.account_id, send=send, credits=1000, mp4=True, hevc=hevc
+                )
+                for send, hevc in ((plays_h265, True), (plays_h264_only, False))
+            ]
+            for slot in slots:
+                await hub.attach(slot)
+            stop = asyncio.Event()
+            task = asyncio.create_task(
+                run_camera(camera.pk, camera.account_id, server.url(), config=CONFIG, stop=stop, watched=watched)
+            )
+            await until(lambda: _true(sum(f.count(b"moof") for f in h265) >= 15 and len(jpegs) >= 3), 20, "both")
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            for slot in slots:
+                await hub.detach(slot)
+
+        run(scenario(), 60)
+    assert b"hvcC" in h265[0]
+    container = av.open(io.BytesIO(b"".join(h265)), "r")
+    codec = container.streams.video[0].codec_context.name
+    pictures = list(container.decode(video=0))
+    container.close()
+    assert codec == "hevc"
+    assert (pictures[0].width, pictures[0].height) == (320, 180)
+    assert all(is_jpeg(frame) for frame in jpegs)
