@@ -23,7 +23,19 @@ MFA_PURPOSE = "mfa-secret"
 SIGN_IN_FAILURES = FailureCounter("sign-in", limit_setting="NVR_SIGN_IN_FAILURES_PER_ADDRESS")
 
 
+# The "check your inbox" page says so itself; as a message it waited for the next page
+# that shows messages, the one after confirming, where it asked again to confirm.
+SILENT_MESSAGES = frozenset({"account/messages/email_confirmation_sent.txt"})
+
+
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is untyped
+    def add_message(
+        self, request: HttpRequest, level: int, message_template: str = "", *args: Any, **kwargs: Any
+    ) -> None:
+        if message_template in SILENT_MESSAGES:
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
+
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request)
 

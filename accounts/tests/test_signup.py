@@ -78,3 +78,24 @@ def test_it_requires_every_field(client, db):
 
 def test_it_sends_signed_in_people_home(alice):
     assert alice.get(reverse("account_signup"))["Location"] == reverse("accounts:home")
+
+
+def test_after_confirming_nothing_asks_to_confirm_again(client, db):
+    client.post(reverse("account_signup"), GOOD)
+    [message] = mail.outbox
+    link = confirmation_link(message)
+    assert "Confirm that nora@example.test is your address" in client.get(link).content.decode()
+    landed = client.post(link, follow=True).content.decode()
+    assert "You have confirmed nora@example.test" in landed
+    assert "Confirmation email sent" not in landed  # a message left over from signing up
+    again = client.get(link).content.decode()  # the link, opened once more
+    assert "was used already" in again
+    assert 'type="submit">Confirm<' not in again
+
+
+def test_the_household_page_says_the_role_in_good_english(client, db):
+    client.post(reverse("account_signup"), GOOD)
+    client.post(confirmation_link(mail.outbox[0]))
+    home = client.get(reverse("accounts:home")).content.decode()
+    assert "Your role here: <strong>owner</strong>, who manages members, cameras and recordings." in home
+    assert "you manages" not in home

@@ -293,7 +293,7 @@
           if (!data) { return; }
           const fields = {
             status: data.status.charAt(0).toUpperCase() + data.status.slice(1),
-            fps: String(data.fps),
+            fps: data.fps ? Number(data.fps).toFixed(1) : "—", // one format, and no "0" for a silent camera
             last_seen: data.last_seen ? new Date(data.last_seen).toLocaleString() : "never",
             watchers: data.watchers.length ? data.watchers.join(", ") : "nobody",
             status_message: data.status_message,
