@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import Role, User
+from accounts.timezones import zone_names
 
 
 class SignupForm(forms.Form):
@@ -54,3 +55,19 @@ class InviteForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class TimeZoneForm(forms.Form):
+    """The zone every time on the pages is shown in; empty: the browser's."""
+
+    time_zone = forms.ChoiceField(
+        required=False,
+        label="Time zone",
+        help_text="Times on every page are shown in it. Leave on “this browser's” to follow the device you use.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "This browser's time zone"), *((name, name.replace("_", " ")) for name in zone_names())]

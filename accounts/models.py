@@ -51,6 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Invitations reach a person only through an address they have proved is theirs.
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # An IANA zone the person chose ("": their browser's, else the site's; accounts/timezones.py).
+    time_zone = models.CharField(max_length=64, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
     memberships: "RelatedManager[Membership]"

@@ -65,6 +65,12 @@ def email_confirmed(*, user: User, email: str) -> None:
         user.save(update_fields=["email_verified_at"])
 
 
+def user_time_zone_set(*, user: User, time_zone: str) -> None:
+    """The IANA zone the person's pages show times in ("": their browser's). Checked by the form."""
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+
+
 def sign_in_notice_send(*, user: User, address: str, browser: str) -> None:
     """Tell a person that their account was signed in to from a browser new to it."""
     when = timezone.now()

@@ -151,6 +151,7 @@ ACTION_ROUTES = {
     "devices:camera-add",
     "devices:camera-test",
     "accounts:security",
+    "accounts:time-zone",
     # django-allauth: the person's own address, password, second factor and sessions.
     "account_email",
     "account_change_password",
