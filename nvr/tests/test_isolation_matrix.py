@@ -136,6 +136,7 @@ LIST_ROUTES = {
     # Motion events across the cameras the person may see (filters by camera and day).
     "recordings:events",
     "recordings-api:recording-list",
+    "recordings-api:event-list",
     # The storage used and the quota (owners PUT it): test_quota.py checks B's is untouched.
     "recordings-api:storage",
     "support-grants:list",

@@ -316,3 +316,76 @@ def test_a_page_costs_two_data_queries_however_many_events_and_cameras(alice: Cl
     }
     assert after == before == {"all": 2, "camera": 2, "day": 2}
     assert data_queries(alice, EVENTS, {"older": cursor}) == 2
+
+
+# --- The API: /api/v1/events/ ----------------------------------------------------------
+API = reverse("recordings-api:event-list")
+
+
+def test_the_api_lists_the_same_events_and_follows_next(alice: Client, world: World):
+    _garden, garden_clip = garden_with_clip(world.a)
+    clip = world.a.recordings[0]
+    for n in range(3):
+        add_event(clip, at=clip.started_at - timedelta(minutes=n + 1))
+    expected = [str(e) for e in listed(world.a.memberships[Role.OWNER])]
+    assert len(expected) == 5
+    seen: list[str] = []
+    url: str | None = f"{API}?page_size=2"
+    while url:
+        body = alice.get(url).json()
+        seen += [item["id"] for item in body["results"]]
+        url = body["next"]
+        assert set(body) == {"results", "next"}
+    assert seen == expected
+    first = alice.get(API).json()["results"][0]
+    assert first["camera"]["name"] == "Garden"
+    assert first["recording_id"] == str(garden_clip.pk)
+    assert first["offset_s"] == 0.5
+    assert first["player_url"] == reverse("recordings:clip", kwargs={"recording_id": garden_clip.pk}) + "?t=0.5"
+    assert first["thumbnail_url"] == reverse("recordings:clip-thumbnail", kwargs={"recording_id": garden_clip.pk})
+    only_porch = alice.get(API, {"camera": str(world.a.cameras[0].pk)}).json()["results"]
+    assert {item["camera"]["id"] for item in only_porch} == {str(world.a.cameras[0].pk)}
+    assert alice.get(API, {"day": "2026-11-20"}).json() == {"results": [], "next": None}
+
+
+def test_the_api_refuses_bad_filters_and_hides_other_cameras(alice: Client, world: World):
+    limited = limit_member_and_viewer(world.a)
+    bob = client_for(world.a.member)
+    assert [item["camera"]["id"] for item in bob.get(API).json()["results"]] == [str(limited.garden.pk)]
+    assert bob.get(API, {"camera": str(limited.porch.pk)}).status_code == 404
+    assert alice.get(API, {"camera": str(world.b.cameras[0].pk)}).status_code == 404
+    assert str(the_event(world.b).pk) not in alice.get(API, {"page_size": 200}).content.decode()
+    position = Position(timezone.now(), uuid.uuid4())
+    recordings_cursor = encode_cursor(position, direction="next", account_id=world.a.account.pk, salt=SALT)
+    for query, field in [
+        ({"cursor": "nonsense"}, "cursor"),
+        ({"cursor": recordings_cursor}, "cursor"),
+        ({"camera": "nope"}, "camera"),
+        ({"day": "2026-02-30"}, "day"),
+        ({"day": "1999-12-31"}, "day"),
+        ({"page_size": "0"}, "page_size"),
+    ]:
+        response = alice.get(API, query)
+        assert response.status_code == 400, query
+        assert field in response.json(), response.json()
+
+
+def test_the_api_is_in_the_schema(alice: Client, world: World):
+    schema = alice.get(reverse("api-schema"))
+    assert schema.status_code == 200
+    assert b"/api/v1/events/" in schema.content
+    assert b"EventPage" in schema.content
+
+
+def test_an_api_page_is_one_data_query_however_many_events(alice: Client, world: World):
+    alice.get(API)
+    before = data_queries(alice, API)
+    for n in range(3):
+        camera = add_camera(world.a, f"More {n}").camera
+        with account_scope(world.a.account.pk):
+            clip = make_recording(camera, started_at=timezone.now() - timedelta(minutes=30 + n))
+        for k in range(4):
+            add_event(clip, at=clip.started_at - timedelta(seconds=k + 1))
+    assert len(alice.get(API).json()["results"]) == 1 + 3 * 5
+    assert data_queries(alice, API) == before == 1
+    assert data_queries(alice, API, {"camera": str(world.a.cameras[0].pk)}) == 2  # the camera, then the page
