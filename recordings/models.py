@@ -179,7 +179,11 @@ class MotionEvent(TenantModel):
 
     class Meta:
         ordering: ClassVar = ("started_at",)
-        indexes: ClassVar = [models.Index(fields=["account", "recording"], name="motionevent_recording")]
+        indexes: ClassVar = [
+            models.Index(fields=["account", "recording"], name="motionevent_recording"),
+            # The events list: the household's events newest first, keyset on (started_at, id).
+            models.Index(fields=["account", "-started_at", "-id"], name="motionevent_account_time"),
+        ]
 
     def __str__(self) -> str:
         return f"motion {self.started_at:%H:%M:%S} ({self.score:.2f})"

@@ -22,9 +22,11 @@ from django.http import Http404
 from accounts.models import Membership
 from devices.models import Camera
 from devices.selectors import filter_visible_cameras
-from recordings.models import MotionEvent, Recording
+from recordings.models import MotionEvent, Recording, RecordingStatus
 
 MAX_PAGE_SIZE = 200
+# Motion events per page of the events list (the page and the API's default).
+EVENTS_PAGE_SIZE = 30
 # The timeline bar draws every clip of the day up to this many (a clip every ~20 s).
 DAY_SEGMENT_LIMIT = 5000
 
@@ -202,3 +204,49 @@ def recording_neighbours(*, recording: Recording) -> tuple[Recording | None, Rec
         .first()
     )
     return previous, following
+
+
+@dataclass
+class EventPage:
+    """A page of motion events, newest first, each with its recording and camera loaded."""
+
+    items: list[MotionEvent]
+    has_more: bool  # older events follow
+
+
+def motion_events(
+    *,
+    viewer: Membership,
+    camera_id: uuid.UUID | None = None,
+    day: date | None = None,
+    cursor: Position | None = None,
+    limit: int = EVENTS_PAGE_SIZE,
+) -> EventPage:
+    """The motion events of the ready clips of the cameras ``viewer`` may see, newest first:
+    a keyset page on the event's ``(started_at, id)``, older than ``cursor`` (the last event
+    of the previous page). ``camera_id`` must be one ``viewer`` may see (``camera_get``);
+    ``day`` is a calendar day in the server's time zone (``day_bounds``).
+
+    One query, whatever the page size or the number of cameras: the recording and the
+    camera are joined, and the ``motionevent_account_time`` index gives the order. Events
+    that arrive between two pages are newer than the cursor (or, for a clip processed
+    late, land where they belong), so the pages following a cursor neither repeat nor
+    skip an event that was there when the first page was read.
+    """
+    events = filter_visible_cameras(
+        MotionEvent.objects.filter(recording__status=RecordingStatus.READY),
+        viewer=viewer,
+        field="recording__camera_id",
+    )
+    if camera_id is not None:
+        events = events.filter(recording__camera_id=camera_id)
+    if day is not None:
+        start, end = day_bounds(day)
+        events = events.filter(started_at__gte=start, started_at__lt=end)
+    if cursor is not None:
+        # As in keyset_query: the redundant bound gives the planner a range on the index.
+        events = events.filter(started_at__lte=cursor.started_at).filter(
+            Q(started_at__lt=cursor.started_at) | Q(id__lt=cursor.id)
+        )
+    rows = list(events.select_related("recording", "recording__camera").order_by("-started_at", "-id")[: limit + 1])
+    return EventPage(items=rows[:limit], has_more=len(rows) > limit)

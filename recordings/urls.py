@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from recordings.views import pages, playback, storage
+from recordings.views import events, pages, playback, storage
 
 app_name = "recordings"
 
 urlpatterns = [
     path("", pages.timeline, name="timeline"),
     path("storage/", storage.storage, name="storage"),
+    path("events/", events.events, name="events"),
     path("<uuid:recording_id>/", pages.clip, name="clip"),
     path("<uuid:recording_id>/video.mp4", playback.clip_video, name="clip-video"),
     path("<uuid:recording_id>/thumbnail.jpg", playback.clip_thumbnail, name="clip-thumbnail"),

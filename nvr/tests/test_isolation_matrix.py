@@ -134,7 +134,10 @@ LIST_ROUTES = {
     "devices-api:camera-list",
     "recordings:timeline",
     "recordings:storage",
+    # Motion events across the cameras the person may see (filters by camera and day).
+    "recordings:events",
     "recordings-api:recording-list",
+    "recordings-api:event-list",
     # The storage used and the quota (owners PUT it): test_quota.py checks B's is untouched.
     "recordings-api:storage",
     "support-grants:list",

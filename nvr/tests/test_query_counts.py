@@ -23,6 +23,8 @@ PINNED = {
     "devices-api:camera-list": 1,  # the cameras, with their recording settings
     "accounts:access-history": 2,  # the events; the support log
     "api:accessevent-list": 1,
+    "recordings:events": 2,  # the cameras (the filter's choices); the page of events with clips and cameras
+    "recordings-api:event-list": 1,  # the page of events with their clips and cameras
 }
 
 

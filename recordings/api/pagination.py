@@ -16,6 +16,9 @@ from recordings.models import Recording
 from recordings.selectors import Position
 
 SALT = "recordings.cursor.v1"
+# The events list's cursors: the same encoding, positions of motion events, not clips.
+# A salt of their own, so a clip list's cursor is not taken for an event's position.
+EVENTS_SALT = "recordings.events.cursor.v1"
 Direction = Literal["next", "previous"]
 
 
@@ -23,14 +26,14 @@ class InvalidCursor(ValueError):
     pass
 
 
-def encode_cursor(position: Position, *, direction: Direction, account_id: uuid.UUID) -> str:
+def encode_cursor(position: Position, *, direction: Direction, account_id: uuid.UUID, salt: str = SALT) -> str:
     payload = [direction[0], position.started_at.isoformat(), position.id.hex, account_id.hex]
-    return signing.dumps(payload, salt=SALT)
+    return signing.dumps(payload, salt=salt)
 
 
-def decode_cursor(token: str, *, account_id: uuid.UUID) -> tuple[Direction, Position]:
+def decode_cursor(token: str, *, account_id: uuid.UUID, salt: str = SALT) -> tuple[Direction, Position]:
     try:
-        direction, started_at, recording_id, issued_for = signing.loads(token, salt=SALT)
+        direction, started_at, recording_id, issued_for = signing.loads(token, salt=salt)
         if issued_for != account_id.hex:
             raise ValueError("issued in another household")
         position = Position(started_at=datetime.fromisoformat(started_at), id=uuid.UUID(recording_id))

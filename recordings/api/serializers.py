@@ -2,15 +2,18 @@
 
 import functools
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from recordings.models import MotionEvent, Recording, RecordingStatus
-from recordings.selectors import MAX_PAGE_SIZE
+from recordings.selectors import EVENTS_PAGE_SIZE, MAX_PAGE_SIZE
+from recordings.views.events import event_url
+from recordings.views.pages import EARLIEST_DAY
 
 
 class CameraRefSerializer(serializers.Serializer[Any]):
@@ -169,3 +172,53 @@ class StorageSerializer(serializers.Serializer[Any]):
     max_quota_gb = serializers.DecimalField(
         max_digits=12, decimal_places=1, read_only=True, help_text="The largest quota this server allows."
     )
+
+
+class EventFilterSerializer(serializers.Serializer[Any]):
+    """The events list's query parameters (the same filters as the events page)."""
+
+    camera = serializers.UUIDField(required=False, help_text="Only this camera's events.")
+    day = serializers.DateField(
+        required=False, help_text="Only events that start on this day (YYYY-MM-DD, the site's time zone)."
+    )
+    cursor = serializers.CharField(required=False, max_length=500, help_text="From a page's next link.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=EVENTS_PAGE_SIZE)
+
+    def validate_day(self, day: date) -> date:
+        if not EARLIEST_DAY <= day <= timezone.localdate() + timedelta(days=1):
+            raise serializers.ValidationError(f"The day must be from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.")
+        return day
+
+
+class EventSerializer(serializers.Serializer[Any]):
+    """A motion event with its clip and camera, and where the player shows it."""
+
+    id = serializers.UUIDField()
+    recording_id = serializers.UUIDField()
+    camera = serializers.SerializerMethodField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField()
+    score = serializers.FloatField()
+    offset_s = serializers.SerializerMethodField(help_text="Seconds from the clip's start to the event's.")
+    thumbnail_url = serializers.SerializerMethodField()
+    player_url = serializers.SerializerMethodField(help_text="The clip's page, started at the event (?t=).")
+
+    @extend_schema_field(CameraRefSerializer)
+    def get_camera(self, event: MotionEvent) -> dict[str, str]:
+        camera = event.recording.camera
+        return {"id": str(camera.pk), "name": camera.name}
+
+    def get_offset_s(self, event: MotionEvent) -> float:
+        return round(max(0.0, (event.started_at - event.recording.started_at).total_seconds()), 3)
+
+    def get_thumbnail_url(self, event: MotionEvent) -> str | None:
+        recording = event.recording
+        return clip_url("recordings:clip-thumbnail", recording.pk) if recording.has_thumbnail else None
+
+    def get_player_url(self, event: MotionEvent) -> str:
+        return event_url(event)
+
+
+class EventPageSerializer(serializers.Serializer[Any]):
+    results = EventSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The page of older events, or null.")

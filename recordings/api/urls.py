@@ -10,4 +10,8 @@ app_name = "recordings-api"
 router = SimpleRouter(use_regex_path=False)
 router.register("recordings", views.RecordingViewSet, basename="recording")
 
-urlpatterns = [path("storage/", views.StorageView.as_view(), name="storage"), *router.urls]
+urlpatterns = [
+    path("storage/", views.StorageView.as_view(), name="storage"),
+    path("events/", views.EventListView.as_view(), name="event-list"),
+    *router.urls,
+]

@@ -18,8 +18,11 @@ from rest_framework.views import APIView
 
 from accounts.api.common import actor_of
 from devices.selectors import camera_get
-from recordings.api.pagination import InvalidCursor, decode_cursor, page_links
+from recordings.api.pagination import EVENTS_SALT, InvalidCursor, decode_cursor, encode_cursor, page_links
 from recordings.api.serializers import (
+    EventFilterSerializer,
+    EventPageSerializer,
+    EventSerializer,
     RecordingFilterSerializer,
     RecordingPageSerializer,
     RecordingSerializer,
@@ -28,7 +31,7 @@ from recordings.api.serializers import (
 )
 from recordings.models import Recording
 from recordings.retention import GB, max_quota_gb, storage_quota_set, storage_usage_seen_by
-from recordings.selectors import keyset_page, recordings_filtered, recordings_visible
+from recordings.selectors import Position, keyset_page, motion_events, recordings_filtered, recordings_visible
 from recordings.services import recording_delete
 
 
@@ -128,3 +131,41 @@ class StorageView(APIView):
         # The service decides who may and how much (403 for non-owners, 400 above the ceiling).
         storage_quota_set(actor=actor_of(request), quota_gb=data.validated_data["storage_quota_gb"])
         return Response(self._body(request))
+
+
+class EventListView(APIView):
+    """Motion events of the ready clips of the cameras you may see, newest first. Filter by
+    camera and day (the site's time zone); follow ``next`` (an opaque cursor) for older
+    events. ``page_size`` 1..200, default 30. Another household's camera, or one kept from
+    you, is a 404; a malformed or foreign cursor is a 400."""
+
+    @extend_schema(operation_id="v1_events_list", parameters=[EventFilterSerializer], responses=EventPageSerializer)
+    def get(self, request: Request) -> Response:
+        query = EventFilterSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        viewer = actor_of(request)
+        position = None
+        if params.get("cursor"):
+            try:
+                direction, position = decode_cursor(params["cursor"], account_id=viewer.account_id, salt=EVENTS_SALT)
+            except InvalidCursor as error:
+                raise ValidationError({"cursor": [str(error)]}) from None
+            if direction != "next":
+                raise ValidationError({"cursor": ["Invalid cursor: use a page's 'next' link as it is."]})
+        camera = camera_get(viewer=viewer, camera_id=params["camera"]) if "camera" in params else None
+        page = motion_events(
+            viewer=viewer,
+            camera_id=camera.pk if camera else None,
+            day=params.get("day"),
+            cursor=position,
+            limit=params["page_size"],
+        )
+        next_url = None
+        if page.has_more:
+            last = page.items[-1]
+            cursor = encode_cursor(
+                Position(last.started_at, last.pk), direction="next", account_id=viewer.account_id, salt=EVENTS_SALT
+            )
+            next_url = RecordingViewSet._link(request, cursor)
+        return Response({"results": EventSerializer(page.items, many=True).data, "next": next_url})

@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -19,6 +20,7 @@ from accounts.models import AccessEvent, AccessKind
 from accounts.tenancy import account_scope
 from conftest import World
 from nvr.testing import LiveServer, wait_in_page
+from recordings.models import MotionEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -174,3 +176,22 @@ def test_a_clip_with_a_damaged_stretch_plays_past_it(page: Any, asgi_server: Liv
     assert result["error"] is None, result
     assert result["readyState"] >= 2, result
     assert result["time"] > 5.0, result  # playing after the damaged stretch
+
+
+def test_an_event_opens_the_player_at_its_moment(page: Any, asgi_server: LiveServer, world: World):
+    """The events page's link (``?t=``) starts the player at the event (player.js), not at 0."""
+    recording = world.a.recordings[0]
+
+    def add_late_event() -> None:
+        at = recording.started_at + timedelta(seconds=1.3)
+        MotionEvent.objects.create(
+            account_id=recording.account_id, recording=recording, started_at=at, ended_at=at, score=0.9
+        )
+
+    in_thread(world.a.account.pk, add_late_event)  # the newest event: first on the page
+    assert page.goto(f"{asgi_server.http}/recordings/events/").status == 200
+    page.click("[data-testid=events] li:first-child a")
+    page.wait_for_url(f"**/recordings/{recording.pk}/?t=1.3")
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
+    wait_in_page(page, "Math.abs(document.querySelector('video.player').currentTime - 1.3) < 0.15", 5000)
+    assert page.evaluate("document.querySelector('video.player').error") is None
