@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Membership
 from devices.models import Camera
@@ -157,8 +156,9 @@ def keyset_page(
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """A calendar day in the server's time zone (23 or 25 hours on DST days)."""
-    zone = ZoneInfo(settings.TIME_ZONE)
+    """A calendar day in the person's time zone (accounts.timezones; else the site's), 23 or
+    25 hours on DST days."""
+    zone = timezone.get_current_timezone()
     return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
 
 
@@ -225,7 +225,7 @@ def motion_events(
     """The motion events of the ready clips of the cameras ``viewer`` may see, newest first:
     a keyset page on the event's ``(started_at, id)``, older than ``cursor`` (the last event
     of the previous page). ``camera_id`` must be one ``viewer`` may see (``camera_get``);
-    ``day`` is a calendar day in the server's time zone (``day_bounds``).
+    ``day`` is a calendar day in the person's time zone (``day_bounds``).
 
     One query, whatever the page size or the number of cameras: the recording and the
     camera are joined, and the ``motionevent_account_time`` index gives the order. Events

@@ -60,3 +60,23 @@ def test_pages_show_times_in_the_persons_zone(world: World, rf):
     TimeZoneMiddleware(view)(request)
     assert seen == ["21:00 JST"]
     assert timezone.get_current_timezone_name() == "UTC"  # not left active for the next request
+
+
+def test_a_day_on_the_timeline_and_events_is_the_persons_day(world: World, rf):
+    from datetime import date
+
+    from accounts.timezones import TimeZoneMiddleware
+    from recordings.selectors import day_bounds
+
+    world.a.viewer.time_zone = "Asia/Tokyo"
+    bounds: list[tuple[datetime, datetime]] = []
+
+    def view(request):
+        bounds.append(day_bounds(date(2026, 12, 2)))
+
+    request = rf.get("/")
+    request.user = world.a.viewer
+    TimeZoneMiddleware(view)(request)
+    start, end = bounds[0]
+    assert start.astimezone(UTC) == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # midnight in Tokyo
+    assert end - start == timezone.timedelta(days=1)
