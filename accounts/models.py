@@ -214,11 +214,13 @@ class AccessKind(models.TextChoices):
     CLIP_PLAY = "clip_play", "Played a clip"
     CLIP_DOWNLOAD = "clip_download", "Downloaded a clip"
     THUMBNAIL = "thumbnail", "Viewed a thumbnail"
+    SHARE_VIEW = "share_view", "Opened a shared clip"
 
 
 class AccessVia(models.TextChoices):
     MEMBER = "member", "Household member"
     SUPPORT = "support", "Support staff (under a grant)"
+    LINK = "link", "Shared link"
 
 
 class AccessEvent(TenantModel):
