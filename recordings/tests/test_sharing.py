@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.confirm import CONFIRMED
 from accounts.models import AccessEvent, AccessKind, AccessVia, Role
 from accounts.tenancy import account_scope, unscoped
+from accounts.tests.factories import UserFactory
 from conftest import World, client_for
 from devices.models import CameraAccess, CameraKind
 from devices.services import camera_create
@@ -305,3 +306,16 @@ def test_page_views_are_rate_limited_per_link(world: World):
     assert client.get(page(other_secret)).status_code == 200
     assert len(link_events(world.a)) == sharing.VIEWS_PER_MINUTE + 1
     cache.clear()
+
+
+def test_a_link_opens_whatever_session_the_browser_has(world: World, settings):
+    """The link is its own identity: a household's second-factor rule for the person signed
+    in, or a staff session without its second factor, does not stand in its way."""
+    _link, secret = make_share_link(world.a)
+    with account_scope(world.b.account.pk):
+        world.b.account.require_second_factor = True
+        world.b.account.save()
+    assert client_for(world.b.member).get(reverse("recordings:timeline")).status_code == 302  # the rule holds
+    assert client_for(world.b.member).get(page(secret)).status_code == 200
+    staff = UserFactory.create(email="support@nvr.test", is_staff=True)
+    assert client_for(staff).get(page(secret)).status_code == 200

@@ -51,6 +51,9 @@ def shared(view: SharedView) -> Callable[..., HttpResponseBase]:
                 response.render()
         return _public_headers(response)
 
+    # The session plays no part: a household's second-factor rule for whoever is signed in
+    # in this browser does not apply to a link (SecondFactorRequiredMiddleware).
+    wrapper.session_free = True  # type: ignore[attr-defined]
     return wrapper
 
 
