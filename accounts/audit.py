@@ -115,3 +115,40 @@ def remember_on_commit(key: str, *, seconds: int) -> None:
             logger.warning("audit dedupe cache unavailable; the next request writes another row", exc_info=True)
 
     transaction.on_commit(remember, robust=True)
+
+
+def record_link_view(
+    *,
+    request: HttpRequest,
+    account_id: uuid.UUID,
+    link_id: uuid.UUID,
+    link_label: str,
+    object_type: str,
+    object_id: uuid.UUID,
+    object_label: str,
+    page_view: bool,
+) -> None:
+    """A view through a share link (no person: the link is the identity), in the household's
+    access history as "Shared link (<label>)".
+
+    Every page view writes one event; the video alone (someone fetching it without the
+    page) writes one per link and client address within the window, so a viewing cannot
+    hide by skipping the page, and a page's player does not add a second event."""
+    ip = client_ip(request)
+    key = f"nvr:access:{account_id}:link:{link_id}:{ip}"
+    if not page_view and recorded_recently(key):
+        return
+    AccessEvent.objects.create(
+        account_id=account_id,
+        actor=None,
+        membership=None,
+        actor_label=f"Shared link ({link_label})"[:254],
+        via=AccessVia.LINK,
+        kind=AccessKind.SHARE_VIEW,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label[:200],
+        ip_address=ip or None,
+        user_agent=request.headers.get("User-Agent", "")[:256],
+    )
+    remember_on_commit(key, seconds=ACCESS_DEDUPE_SECONDS)

@@ -181,6 +181,8 @@ class SecondFactorRequiredMiddleware:
         membership = getattr(request, "membership", None)
         match = request.resolver_match
         user = request.user
+        if match is not None and getattr(match.func, "session_free", False):
+            return None  # a page whose own credential is in its address (a share link): the session plays no part
         if match is not None and user.is_authenticated and (user.is_staff or user.is_superuser):
             return _staff_second_factor(request, match.view_name)
         if (

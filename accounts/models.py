@@ -217,11 +217,13 @@ class AccessKind(models.TextChoices):
     CLIP_DOWNLOAD = "clip_download", "Downloaded a clip"
     THUMBNAIL = "thumbnail", "Viewed a thumbnail"
     SNAPSHOT = "snapshot", "Saved a picture of live video"
+    SHARE_VIEW = "share_view", "Opened a shared clip"
 
 
 class AccessVia(models.TextChoices):
     MEMBER = "member", "Household member"
     SUPPORT = "support", "Support staff (under a grant)"
+    LINK = "link", "Shared link"
 
 
 class AccessEvent(TenantModel):

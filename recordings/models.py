@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Membership
 from accounts.tenancy import AccountRowManager, TenantModel
 from devices.models import Camera
 
@@ -244,3 +244,44 @@ class RecorderLease(TenantModel):
 
     def __str__(self) -> str:
         return f"recorder lease of {self.camera_id}"
+
+
+# How long a share link may live: the owner picks one of these; nothing longer is accepted.
+SHARE_LINK_LIFETIMES = {"1h": ("1 hour", 3600), "1d": ("1 day", 86400), "7d": ("7 days", 7 * 86400)}
+SHARE_LINK_MAX_SECONDS = 7 * 86400
+
+
+class ShareLink(TenantModel):
+    """A link that shows one clip to whoever holds it (``recordings.sharing``).
+
+    Only the SHA-256 of the link's secret is stored; the secret is shown once, in the
+    page that created it. It expires (at most 7 days after it was made) and can be
+    revoked; it reaches its one clip and nothing else of the household.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # The database refuses a clip or a membership of another household here (SameAccountForeignKey).
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="share_links")
+    # Who made it; a person who leaves the household takes their links with them.
+    created_by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    created_by_label = models.CharField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountRowManager["ShareLink"]()
+
+    class Meta:
+        ordering: ClassVar = ("-created_at",)
+        indexes: ClassVar = [models.Index(fields=["account", "recording"], name="sharelink_recording")]
+
+    def __str__(self) -> str:
+        return f"share link {self.id} of {self.recording_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from devices.models import Camera
 from devices.selectors import filter_visible_cameras
-from recordings.models import MotionEvent, Recording, RecordingStatus
+from recordings.models import MotionEvent, Recording, RecordingStatus, ShareLink
 
 MAX_PAGE_SIZE = 200
 # Motion events per page of the events list (the page and the API's default).
@@ -42,6 +42,28 @@ def recording_get(*, viewer: Membership, recording_id: uuid.UUID | str) -> Recor
         return recordings_visible(viewer=viewer).select_related("camera").get(pk=recording_id)
     except (Recording.DoesNotExist, ValueError):
         raise Http404("No such recording.") from None
+
+
+def share_links_active(*, viewer: Membership, recording: Recording | None = None) -> QuerySet[ShareLink]:
+    """Links not expired nor revoked, of the clips ``viewer`` may see (of one clip if given)."""
+    links = ShareLink.objects.filter(
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        recording__in=recordings_visible(viewer=viewer).values("pk"),
+    ).select_related("recording", "recording__camera")
+    return links if recording is None else links.filter(recording=recording)
+
+
+def share_link_get(*, viewer: Membership, link_id: uuid.UUID | str) -> ShareLink:
+    """A link of a clip ``viewer`` may see (active or not), else 404 like a missing one."""
+    try:
+        return (
+            ShareLink.objects.filter(recording__in=recordings_visible(viewer=viewer).values("pk"))
+            .select_related("recording", "recording__camera")
+            .get(pk=link_id)
+        )
+    except (ShareLink.DoesNotExist, ValueError):
+        raise Http404("No such link.") from None
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,17 @@ between the two leaves behind.
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.services import actor_account_id
 from devices.models import Camera
-from recordings import files
-from recordings.models import Recording, RecordingStatus
+from recordings import files, sharing
+from recordings.models import SHARE_LINK_LIFETIMES, SHARE_LINK_MAX_SECONDS, Recording, RecordingStatus, ShareLink
 
 logger = logging.getLogger("nvr.recordings.services")
 
@@ -95,3 +96,38 @@ def _remove_files_on_commit(doomed: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
                 logger.exception("recording %s: its files could not be deleted; the sweep will retry", pk)
 
     transaction.on_commit(remove_files, robust=True)
+
+
+def share_link_create(*, actor: Membership, recording: Recording, lifetime: str) -> tuple[ShareLink, str]:
+    """A link to ``recording`` for ``lifetime`` (a key of ``SHARE_LINK_LIFETIMES``), and its
+    secret, which is returned this once and never stored. Owners and members only; the
+    caller found ``recording`` with ``recording_get`` (a clip kept from the actor is a 404)."""
+    actor_account_id(actor)
+    if not actor.can_delete_recordings:
+        raise PermissionDenied("Only owners and members share clips.")
+    if lifetime not in SHARE_LINK_LIFETIMES:
+        raise ValidationError({"expires": "Choose 1 hour, 1 day or 7 days."})
+    if not recording.is_ready:
+        raise ValidationError("Only a clip that has been processed can be shared.")
+    seconds = min(SHARE_LINK_LIFETIMES[lifetime][1], SHARE_LINK_MAX_SECONDS)
+    secret, digest = sharing.new_secret()
+    now = timezone.now()
+    link = ShareLink.objects.create(
+        account_id=recording.account_id,
+        recording=recording,
+        created_by=actor,
+        created_by_label=actor.user.display_name,
+        token_hash=digest,
+        created_at=now,
+        expires_at=now + timedelta(seconds=seconds),
+    )
+    return link, secret
+
+
+def share_link_revoke(*, actor: Membership, link: ShareLink) -> None:
+    """Ends the link at once (owners and members)."""
+    actor_account_id(actor)
+    if not actor.can_delete_recordings:
+        raise PermissionDenied("Only owners and members revoke shared links.")
+    if link.revoked_at is None:
+        ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from recordings.views import events, pages, playback, storage
+from recordings.views import events, pages, playback, sharing, storage
 
 app_name = "recordings"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("<uuid:recording_id>/thumbnail.jpg", playback.clip_thumbnail, name="clip-thumbnail"),
     path("<uuid:recording_id>/download", playback.clip_download, name="clip-download"),
     path("<uuid:recording_id>/delete/", pages.clip_delete, name="clip-delete"),
+    path("<uuid:recording_id>/share/", sharing.clip_share, name="clip-share"),
+    path("shared/", sharing.shares, name="shares"),
+    path("shared/<uuid:link_id>/revoke/", sharing.share_revoke, name="share-revoke"),
 ]

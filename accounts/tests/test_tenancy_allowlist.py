@@ -20,6 +20,7 @@ UNSCOPED_ALLOWLIST = {
     "recordings/retention.py": "retention lists every household's id, then prunes each in its own scope",
     "recordings/sweep.py": "the sweep lists every household's id, then compares each one's files and rows in its scope",
     "bench/timeline.py": "the benchmark picks its households in its own database",
+    "recordings/sharing.py": "a share link's hash names its household (the household and link ids only)",
     "support/access.py": "the support viewer finds which household an active grant belongs to (its id only)",
     "support/views/viewer.py": "support's list of the active grants households gave",
 }

@@ -29,6 +29,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +41,7 @@ from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
@@ -53,7 +55,8 @@ from conftest import Household, World, client_for, signed_in_with_password, staf
 from devices.models import Camera, CameraAccess, DeviceToken
 from nvr.routing import websocket_urlpatterns
 from recordings import files
-from recordings.models import MotionEvent, Recording, Upload
+from recordings.models import MotionEvent, Recording, ShareLink, Upload
+from recordings.tests.factories import make_share_link
 from support.models import SupportGrant
 from support.tests.factories import grant_of
 
@@ -116,6 +119,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "recordings:clip-download": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings:clip-delete": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
     "recordings-api:recording-detail": ObjectRoute(lambda h: {"pk": h.recordings[0].pk}),
+    # Share links: making one for a clip, revoking one (a link of h's ready clip).
+    "recordings:clip-share": ObjectRoute(lambda h: {"recording_id": h.recordings[0].pk}),
+    "recordings:share-revoke": ObjectRoute(lambda h: {"link_id": share_link_of(h)}),
     # An owner ends the household's support grant.
     "support-grants:end": ObjectRoute(lambda h: {"grant_id": grant_of(h)}),
 }
@@ -136,6 +142,7 @@ LIST_ROUTES = {
     "recordings:storage",
     # Motion events across the cameras the person may see (filters by camera and day).
     "recordings:events",
+    "recordings:shares",
     "recordings-api:recording-list",
     "recordings-api:event-list",
     # The storage used and the quota (owners PUT it): test_quota.py checks B's is untouched.
@@ -147,6 +154,10 @@ DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-creat
 # Device routes that take an object id: how to name household h's camera's object.
 # A session gets 401/403; another household's camera gets 404 (test below).
 DEVICE_OBJECT_ROUTES: dict[str, Kwargs] = {"recordings-upload:upload": lambda h: {"upload_id": upload_of(h)}}
+# Routes for whoever holds a share link's secret (no session): the secret is the identity and
+# names one clip. Attacked with B's links forged, expired and revoked, and with A's genuine one
+# (test_share_links_reach_only_their_own_clip).
+SHARE_LINK_ROUTES = {"shared:page", "shared:video", "shared:thumbnail"}
 # Signed-in actions in one's own household or on one's own account, without an object id.
 # (camera-add is a form for owners and members: a viewer gets 403 in their own household;
 # camera-test, its "Test connection", answers the same and names no object.)
@@ -233,6 +244,7 @@ ALL_HTTP = (
     | set(DEVICE_OBJECT_ROUTES)
     | set(USER_OBJECT_ROUTES)
     | set(SUPPORT_VIEWER_ROUTES)
+    | SHARE_LINK_ROUTES
 )
 
 # Counted by this module and by test_isolation_matrix_cameras (a person limited to some cameras).
@@ -293,13 +305,18 @@ def snapshot(household: Household) -> tuple[Any, ...]:
             Upload.objects.filter(account=household.account).values_list("id", "offset", "length", "expires_at")
         )
         grants = sorted(SupportGrant.objects.filter(account=household.account).values_list("id", "ended_at"))
+        links = sorted(
+            ShareLink.objects.filter(account=household.account).values_list(
+                "id", "recording_id", "token_hash", "expires_at", "revoked_at", "views"
+            )
+        )
     # A route that removed B's files but kept the rows would leave clips that cannot play.
     stored = [
         (clip_id, kind, files.clip_storage.exists(account_id=household.account.pk, object_id=clip_id, kind=kind))
         for clip_id, _status in clips
         for kind in (files.CLIP, files.THUMBNAIL)
     ]
-    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, grants, stored
+    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, grants, links, stored
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -331,7 +348,13 @@ def test_it_covers_every_route():
 
 def test_every_route_with_an_id_is_an_object_route():
     for route in http_routes():
-        exempt = PUBLIC_ROUTES | set(DEVICE_OBJECT_ROUTES) | set(USER_OBJECT_ROUTES) | set(SUPPORT_VIEWER_ROUTES)
+        exempt = (
+            PUBLIC_ROUTES
+            | SHARE_LINK_ROUTES
+            | set(DEVICE_OBJECT_ROUTES)
+            | set(USER_OBJECT_ROUTES)
+            | set(SUPPORT_VIEWER_ROUTES)
+        )
         if route.params and not is_admin(route) and route.name not in exempt:
             assert route.name in OBJECT_ROUTES, f"{route.name} takes {route.params}: register it as an object route"
 
@@ -458,8 +481,8 @@ def test_list_routes_do_show_the_households_own_data(world: World):
 def test_anonymous_gets_nothing_anywhere(world: World):
     client = Client()
     for route in http_routes():
-        if route.name in PUBLIC_ROUTES or is_admin(route):
-            continue
+        if route.name in PUBLIC_ROUTES or route.name in SHARE_LINK_ROUTES or is_admin(route):
+            continue  # share links: test_share_links_reach_only_their_own_clip
         kwargs = OBJECT_ROUTES[route.name].kwargs(world.b) if route.name in OBJECT_ROUTES else {}
         if route.name in DEVICE_OBJECT_ROUTES:
             kwargs = DEVICE_OBJECT_ROUTES[route.name](world.b)
@@ -758,3 +781,69 @@ def test_ids_in_urls_are_opaque(world: World):
     for name, route in OBJECT_ROUTES.items():
         for value in route.kwargs(world.a).values():
             assert isinstance(value, uuid.UUID), f"{name} exposes a guessable id"
+
+
+# --- Share links ------------------------------------------------------------------------
+def share_link_of(household: Household) -> uuid.UUID:
+    """An active share link of the household's ready clip, made on first use."""
+    recording = household.recordings[0]
+    with account_scope(household.account.pk):
+        existing = ShareLink.objects.filter(recording=recording, revoked_at__isnull=True).values_list("pk", flat=True)
+        found = existing.first()
+    return found if found is not None else make_share_link(household, recording=recording)[0].pk
+
+
+def dead_and_forged_secrets(household: Household) -> list[str]:
+    """Secrets that must open nothing: the household's link with a character changed, its hash,
+    its id, its clip's id, and its links once expired and once revoked."""
+    link, secret = make_share_link(household)
+    expired, expired_secret = make_share_link(household, lifetime="1h")
+    revoked, revoked_secret = make_share_link(household)
+    with account_scope(household.account.pk):
+        ShareLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        ShareLink.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    changed = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    return [changed, link.token_hash, str(link.pk), str(household.recordings[0].pk), expired_secret, revoked_secret]
+
+
+@pytest.mark.parametrize("name", sorted(SHARE_LINK_ROUTES))
+def test_share_links_reach_only_their_own_clip(name, world: World):
+    """B's links forged, expired or revoked open nothing for anyone, with every method; A's
+    genuine link answers GET and HEAD with A's clip only, whoever is signed in."""
+    attempts = dead_and_forged_secrets(world.b)
+    _mine, secret_a = make_share_link(world.a)
+    clients = {"anonymous": Client()} | {f"{role} of A": client_for(world.a.people[role]) for role in ROLES}
+    clients["member of both, A active"] = client_for(dual_member(world))
+    clients["owner of B"] = client_for(world.b.owner)
+    before = snapshot(world.b)  # after the person in both households joined B
+    for label, client in clients.items():
+        for secret in attempts:
+            path = reverse(name, kwargs={"token": secret})
+            for method in METHODS:
+                response = request(client, method, path)
+                where = f"{label}: {method} {path} ({name})"
+                ATTACKS["http"] += 1
+                assert response.status_code in (404, 405), f"{where} answered {response.status_code}"
+                if response.status_code == 405:
+                    assert method not in response["Allow"], f"{where}: 405 but Allow lists {method}"
+                assert_private(response, where)
+        # A's genuine link, with B's ids added where a leaky view might read them.
+        path = reverse(name, kwargs={"token": secret_a})
+        query = f"?recording_id={world.b.recordings[0].pk}&account={world.b.account.pk}"
+        for method in METHODS:
+            response = request(client, method, path + query)
+            where = f"{label}: {method} A's link ({name})"
+            ATTACKS["http"] += 1
+            if method in ("GET", "HEAD"):
+                assert response.status_code == 200, f"{where} answered {response.status_code}"
+                assert response["Referrer-Policy"] == "no-referrer", where
+                assert "noindex" in response["X-Robots-Tag"], where
+            else:
+                assert response.status_code == 405, f"{where} answered {response.status_code}"
+                assert method not in response["Allow"], where
+            assert_private(response, where)
+            content = b"".join(response.streaming_content) if response.streaming else response.content
+            text = content.decode(errors="replace")
+            leaked = sorted(s for s in world.b.ids() if s in text)
+            assert leaked == [], f"{where} shows B's data: {leaked}"
+    assert snapshot(world.b) == before, f"{name}: B's rows changed"

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role, User
+from accounts.tenancy import account_scope
 from conftest import Household, World, client_for
 from devices.tests.conftest import Limited, limit_member_and_viewer
 from nvr.tests.test_isolation_matrix import (
@@ -35,6 +36,7 @@ from nvr.tests.test_isolation_matrix import (
     socket_opens,
     websocket_routes,
 )
+from recordings.models import ShareLink
 
 
 @pytest.fixture
@@ -61,7 +63,11 @@ NOT_CAMERA_BOUND = {
 
 
 def camera_objects(household: Household) -> set[str]:
-    return {str(c.pk) for c in household.cameras} | {str(r.pk) for r in household.recordings}
+    """The household's cameras, their clips, and those clips' share links."""
+    clips = {str(r.pk) for r in household.recordings}
+    with account_scope(household.account.pk):
+        links = {str(pk) for pk in ShareLink.objects.filter(recording__in=clips).values_list("pk", flat=True)}
+    return {str(c.pk) for c in household.cameras} | clips | links
 
 
 def camera_bound(world: World) -> list[str]:
@@ -179,5 +185,8 @@ def test_the_ids_it_attacks_are_the_porchs(world: World):
     for name in camera_bound(world):
         values |= {str(v) for v in OBJECT_ROUTES[name].kwargs(world.a).values()}
     porch = {str(world.a.cameras[0].pk)} | {str(r.pk) for r in world.a.recordings}
+    with account_scope(world.a.account.pk):  # share links of the porch's clips
+        links = ShareLink.objects.filter(recording__camera=world.a.cameras[0]).values_list("pk", flat=True)
+        porch |= {str(pk) for pk in links}
     assert values, "no camera-bound route"
     assert values <= porch, values - porch

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from devices.models import Camera
 from recordings import files
-from recordings.models import MotionEvent, Recording, RecordingStatus
+from recordings.models import MotionEvent, Recording, RecordingStatus, ShareLink
 from recordings.services import recording_create
 from tools.synth import make_clip
 
@@ -92,3 +93,17 @@ def make_recording(
     recording.status = status
     recording.save()
     return recording
+
+
+def make_share_link(
+    household: Any, *, lifetime: str = "1d", recording: Recording | None = None
+) -> tuple[ShareLink, str]:
+    """A share link to the household's ready clip made by its owner: the row and its secret."""
+    from accounts.models import Role
+    from accounts.tenancy import account_scope
+    from recordings.services import share_link_create
+
+    with account_scope(household.account.pk):
+        return share_link_create(
+            actor=household.memberships[Role.OWNER], recording=recording or household.recordings[0], lifetime=lifetime
+        )

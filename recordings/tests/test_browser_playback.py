@@ -195,3 +195,38 @@ def test_an_event_opens_the_player_at_its_moment(page: Any, asgi_server: LiveSer
     wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
     wait_in_page(page, "Math.abs(document.querySelector('video.player').currentTime - 1.3) < 0.15", 5000)
     assert page.evaluate("document.querySelector('video.player').error") is None
+
+
+def test_a_share_link_plays_its_clip_and_is_recorded_once(page: Any, asgi_server: LiveServer, world: World):
+    """The shared page's player plays in Chromium through the link's own video route; the page
+    view is one access event, and the player's Range requests add none."""
+    from recordings.tests.factories import make_share_link
+
+    recording = world.a.recordings[0]
+    _link, secret = in_thread(world.a.account.pk, lambda: make_share_link(world.a, recording=recording))
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/video.mp4") else None)
+    response = page.goto(f"{asgi_server.http}/s/{secret}/")
+    assert response.status == 200
+    assert response.headers["referrer-policy"] == "no-referrer"
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
+    played = page.evaluate(
+        """async () => {
+            const video = document.querySelector('video.player');
+            video.muted = true;
+            await video.play();
+            await new Promise((resolve) => setTimeout(resolve, 600));
+            return {time: video.currentTime, error: video.error && video.error.code, width: video.videoWidth};
+        }"""
+    )
+    assert played["error"] is None, played
+    assert played["time"] > 0, played
+    assert played["width"] == 320
+    assert statuses, "the player fetched no video"
+    assert all(status in (200, 206) for status in statuses), statuses
+    kinds = in_thread(
+        world.a.account.pk,
+        lambda: list(AccessEvent.objects.filter(object_id=recording.pk).values_list("kind", flat=True)),
+    )
+    assert kinds.count(AccessKind.SHARE_VIEW) == 1, kinds
+    assert AccessKind.CLIP_PLAY not in kinds, kinds

@@ -30,6 +30,7 @@ from recordings.selectors import (
     recording_get,
     recording_neighbours,
     recordings_filtered,
+    share_links_active,
 )
 from recordings.services import recording_delete
 
@@ -163,6 +164,7 @@ def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
         "previous": previous,
         "following": following,
         "timeline_url": _timeline_url(recording.camera_id, day),
+        "share_links": share_links_active(viewer=request.membership, recording=recording),
     }
     return render(request, "recordings/clip.html", context)
 
