@@ -321,6 +321,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Files browsers ask for at the site's root (/favicon.ico), served as they are by whitenoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
