@@ -21,6 +21,7 @@ from accounts.tenancy import account_scope
 from conftest import World
 from nvr.testing import LiveServer, wait_in_page
 from recordings.models import MotionEvent
+from recordings.tests.factories import make_recording
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -230,3 +231,26 @@ def test_a_share_link_plays_its_clip_and_is_recorded_once(page: Any, asgi_server
     )
     assert kinds.count(AccessKind.SHARE_VIEW) == 1, kinds
     assert AccessKind.CLIP_PLAY not in kinds, kinds
+
+
+def test_play_through_goes_on_with_the_next_clip(page: Any, asgi_server: LiveServer, world: World):
+    """With "Play through" ticked, the end of a clip opens the next one, which starts playing."""
+    latest = world.a.recordings[0]
+    earlier = in_thread(
+        world.a.account.pk,
+        lambda: make_recording(world.a.cameras[0], started_at=latest.started_at - timedelta(seconds=30)),
+    )
+    assert page.goto(f"{asgi_server.http}/recordings/{earlier.pk}/").status == 200
+    page.check("[data-play-through]")
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
+    page.evaluate(
+        """() => {
+            const video = document.querySelector('video.player');
+            video.muted = true;
+            video.currentTime = Math.max(0, video.duration - 0.3);
+            return video.play();
+        }"""
+    )
+    page.wait_for_url(f"**/recordings/{latest.pk}/?play=1", timeout=10000)
+    wait_in_page(page, "document.querySelector('video.player').currentTime > 0.2", 10000)
+    assert page.is_checked("[data-play-through]")  # kept for the next clip

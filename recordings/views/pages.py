@@ -158,15 +158,32 @@ def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     ]
     previous, following = recording_neighbours(recording=recording)
     day = timezone.localdate(recording.started_at)
+    gap = (following.started_at - recording.ended_at).total_seconds() if following else None
     context = {
         "recording": recording,
         "events": events,
         "previous": previous,
         "following": following,
+        # Where "play through" goes when this clip ends: the next clip, if a browser can play it.
+        "plays_on": following if following and following.is_ready and following.playable_in_browser else None,
+        "gap": _gap_words(gap),
         "timeline_url": _timeline_url(recording.camera_id, day),
         "share_links": share_links_active(viewer=request.membership, recording=recording),
     }
     return render(request, "recordings/clip.html", context)
+
+
+def _gap_words(seconds: float | None) -> str:
+    """How the next clip follows this one, for people: on at once, or after a gap."""
+    if seconds is None:
+        return ""
+    if seconds < 1.5:
+        return "The next clip follows on without a gap."
+    if seconds < 120:
+        return f"No recording for {round(seconds)} s before the next clip."
+    if seconds < 7200:
+        return f"No recording for {round(seconds / 60)} min before the next clip."
+    return f"No recording for {seconds / 3600:.1f} h before the next clip."
 
 
 def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
