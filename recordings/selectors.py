@@ -228,6 +228,18 @@ def recording_neighbours(*, recording: Recording) -> tuple[Recording | None, Rec
     return previous, following
 
 
+def event_neighbours(*, recording: Recording) -> tuple[MotionEvent | None, MotionEvent | None]:
+    """The same camera's motion events just before ``recording`` starts and just after it
+    ends, in ready clips (their recordings loaded): where "previous/next event" go.
+    ``recording`` comes from ``recording_get``, so its camera is one the person may see."""
+    events = MotionEvent.objects.filter(
+        recording__camera_id=recording.camera_id, recording__status=RecordingStatus.READY
+    ).select_related("recording")
+    previous = events.filter(started_at__lt=recording.started_at).order_by("-started_at", "-id").first()
+    following = events.filter(started_at__gt=recording.ended_at).order_by("started_at", "id").first()
+    return previous, following
+
+
 @dataclass
 class EventPage:
     """A page of motion events, newest first, each with its recording and camera loaded."""

@@ -20,12 +20,14 @@ from accounts.http import TenantRequest
 from devices.models import Camera
 from devices.selectors import camera_get, cameras_list
 from recordings.api.pagination import InvalidCursor, decode_cursor, encode_cursor
+from recordings.models import MotionEvent
 from recordings.retention import storage_usage_seen_by
 from recordings.selectors import (
     Position,
     day_bounds,
     day_motion,
     day_segments,
+    event_neighbours,
     keyset_page,
     recording_get,
     recording_neighbours,
@@ -157,6 +159,7 @@ def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
         for event in recording.motion_events.all()
     ]
     previous, following = recording_neighbours(recording=recording)
+    event_before, event_after = event_neighbours(recording=recording)
     day = timezone.localdate(recording.started_at)
     gap = (following.started_at - recording.ended_at).total_seconds() if following else None
     context = {
@@ -167,10 +170,20 @@ def clip(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
         # Where "play through" goes when this clip ends: the next clip, if a browser can play it.
         "plays_on": following if following and following.is_ready and following.playable_in_browser else None,
         "gap": _gap_words(gap),
+        "event_before": _event_link(event_before),
+        "event_after": _event_link(event_after),
         "timeline_url": _timeline_url(recording.camera_id, day),
         "share_links": share_links_active(viewer=request.membership, recording=recording),
     }
     return render(request, "recordings/clip.html", context)
+
+
+def _event_link(event: MotionEvent | None) -> str:
+    """The clip page of ``event``'s clip, at the event (the player seeks to ``?t=``)."""
+    if event is None:
+        return ""
+    offset = max(0.0, (event.started_at - event.recording.started_at).total_seconds())
+    return f"{reverse('recordings:clip', args=[event.recording_id])}?t={offset:.1f}"
 
 
 def _gap_words(seconds: float | None) -> str:
