@@ -76,7 +76,7 @@ def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, mot
 
 
 def _seconds(moment: datetime, start: datetime) -> float:
-    return round((moment - start).total_seconds(), 1)
+    return round(moment.timestamp() - start.timestamp(), 1)  # elapsed, whatever the two tzinfos
 
 
 def _bar_data(segments: list[Mapping[str, Any]], motion: list[Mapping[str, Any]], start: datetime) -> dict[str, Any]:
