@@ -224,6 +224,7 @@ def main_pages(household: Household) -> dict[str, str]:
         "camera settings": reverse("devices:camera-edit", args=[camera.pk]),
         "add a camera": reverse("devices:camera-add"),
         "timeline": f"{reverse('recordings:timeline')}?camera={camera.pk}",
+        "all cameras timeline": f"{reverse('recordings:timeline')}?all=1",
         "clip player": reverse("recordings:clip", args=[clip.pk]),
         "events": reverse("recordings:events"),
         "members": reverse("accounts:members"),

@@ -208,6 +208,31 @@ def day_motion(*, viewer: Membership, camera_id: uuid.UUID, day: date) -> list[M
     return rows
 
 
+def day_segments_all(*, viewer: Membership, day: date) -> tuple[list[Mapping[str, Any]], bool]:
+    """The clips of the day of every camera ``viewer`` may see, in one query (the all-cameras
+    timeline: no query per camera), oldest first with their ``camera_id``, and whether the day
+    has more than ``DAY_SEGMENT_LIMIT`` of them."""
+    start, end = day_bounds(day)
+    rows: list[Mapping[str, Any]] = list(
+        recordings_filtered(viewer=viewer, start=start, end=end)
+        .order_by("started_at", "id")
+        .values("id", "camera_id", "started_at", "ended_at", "status", "has_motion")[: DAY_SEGMENT_LIMIT + 1]
+    )
+    return rows[:DAY_SEGMENT_LIMIT], len(rows) > DAY_SEGMENT_LIMIT
+
+
+def day_motion_all(*, viewer: Membership, day: date) -> list[Mapping[str, Any]]:
+    """The motion events of the day of every camera ``viewer`` may see, in one query."""
+    start, end = day_bounds(day)
+    events = filter_visible_cameras(MotionEvent.objects.all(), viewer=viewer, field="recording__camera_id")
+    rows: list[Mapping[str, Any]] = list(
+        events.filter(started_at__gte=start, started_at__lt=end)
+        .order_by("started_at")
+        .values("recording_id", "recording__camera_id", "started_at", "ended_at", "score")[:DAY_SEGMENT_LIMIT]
+    )
+    return rows
+
+
 def recording_neighbours(*, recording: Recording) -> tuple[Recording | None, Recording | None]:
     """The same camera's clips just before and just after ``recording`` (by start time).
     ``recording`` comes from ``recording_get``, so its camera is one the person may see."""

@@ -14,8 +14,10 @@ from accounts.audit import record_access
 from accounts.models import AccessKind
 from accounts.tenancy import account_scope
 from conftest import World, client_for
+from devices.models import Camera
 from devices.tests.conftest import add_camera
 from nvr.testing import statement_kind
+from recordings.tests.factories import make_recording
 
 # route -> data queries (besides session, user, scope and memberships).
 PINNED = {
@@ -60,3 +62,20 @@ def test_main_pages_and_lists_have_a_fixed_number_of_data_queries(name: str, wor
     before = data_queries(client, path)
     grow(world)
     assert data_queries(client, path) == before == PINNED[name]
+
+
+# The all-cameras timeline (?all=1): the cameras; the storage used (2); the day's clips of all of
+# them; their motion. Not one query per camera.
+ALL_CAMERAS_TIMELINE = 5
+
+
+def test_the_all_cameras_timeline_has_a_fixed_number_of_data_queries(world: World):
+    client = client_for(world.a.owner)
+    path = reverse("recordings:timeline") + "?all=1"
+    client.get(path)
+    before = data_queries(client, path)
+    grow(world)
+    with account_scope(world.a.account.pk):
+        for camera in Camera.objects.all():
+            make_recording(camera)
+    assert data_queries(client, path) == before == ALL_CAMERAS_TIMELINE

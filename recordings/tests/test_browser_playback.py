@@ -5,20 +5,24 @@ decryption). CI installs Chromium (.ci/run) and must run these; elsewhere they
 skip when Chromium is not installed.
 """
 
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import AccessEvent, AccessKind
 from accounts.tenancy import account_scope
 from conftest import World
+from devices.tests.conftest import add_camera
 from nvr.testing import LiveServer, wait_in_page
 from recordings.models import MotionEvent
 from recordings.tests.factories import make_recording
@@ -254,3 +258,79 @@ def test_play_through_goes_on_with_the_next_clip(page: Any, asgi_server: LiveSer
     page.wait_for_url(f"**/recordings/{latest.pk}/?play=1", timeout=10000)
     wait_in_page(page, "document.querySelector('video.player').currentTime > 0.2", 10000)
     assert page.is_checked("[data-play-through]")  # kept for the next clip
+
+
+def timeline_json(page: Any) -> Any:
+    return page.evaluate("JSON.parse(document.getElementById('timeline-data').textContent)")
+
+
+def test_the_timeline_zooms_reads_the_cursor_and_opens_a_clip_at_the_moment(
+    page: Any, asgi_server: LiveServer, world: World
+):
+    """timeline.js: the 10-minute zoom shows 600 s; the readout follows the cursor (hash, arrow
+    key) in the person's zone; a moment outside the clips says so; a click inside a clip opens
+    it there, playing (the player's currentTime about the offset)."""
+    recording = world.a.recordings[0]
+    camera = world.a.cameras[0]
+    day = timezone.localdate(recording.started_at).isoformat()
+    base = f"{asgi_server.http}/recordings/?camera={camera.pk}&day={day}"
+    assert page.goto(base).status == 200
+    bar = "svg[data-testid=timeline-bar]"
+    page.wait_for_selector("[data-timeline-controls]:not([hidden])")
+    assert page.get_attribute(bar, "viewBox").split()[2] in ("82800", "86400", "90000")
+    page.click("button[data-zoom='3']")  # 10 min
+    assert page.get_attribute(bar, "viewBox").split()[2] == "600"
+    assert page.get_attribute("button[data-zoom='3']", "aria-pressed") == "true"
+
+    data = timeline_json(page)
+    [segment] = [s for s in data["cameras"][0]["segments"] if s["id"] == str(recording.pk)]
+    zone = ZoneInfo(data["zone"])
+
+    def clock(seconds: float) -> str:
+        return f"{datetime.fromtimestamp(data['start'] + seconds, zone):%H:%M:%S}"
+
+    at = segment["start"] + 1.0
+    page.goto(f"{base}#z=600&t={at}")  # the cursor and zoom kept in the address (back from a clip)
+    page.wait_for_selector("[data-timeline-controls]:not([hidden])")
+    assert page.text_content("[data-testid=timeline-time]") == clock(at)
+    page.focus(bar)
+    page.keyboard.press("ArrowRight")  # a hundredth of the span: 6 s
+    assert page.text_content("[data-testid=timeline-time]") == clock(at + 6)
+    page.keyboard.press("Home")
+    page.keyboard.press("Enter")
+    assert page.text_content("[data-testid=timeline-message]").startswith(f"Nothing recorded at {clock(0)}.")
+    assert page.is_visible("[data-testid=timeline-next]")
+
+    page.goto(f"{base}#z=600&t={at}")
+    page.wait_for_selector("[data-timeline-controls]:not([hidden])")
+    view = float(page.get_attribute(bar, "viewBox").split()[0])
+    box = page.locator(bar).bounding_box()
+    page.mouse.click(box["x"] + (at - view) / 600 * box["width"], box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(rf"/recordings/{recording.pk}/\?t=(0\.[5-9]|1\.[0-4])&play=1$"))
+    wait_in_page(page, "document.querySelector('video.player').readyState >= 1", 10000)
+    wait_in_page(page, "document.querySelector('video.player').currentTime >= 0.5", 10000)
+    assert page.evaluate("document.querySelector('video.player').error") is None
+
+
+def test_the_all_cameras_timeline_has_a_bar_per_camera_and_fits_a_phone(
+    page: Any, asgi_server: LiveServer, world: World
+):
+    garden = in_thread(world.a.account.pk, lambda: add_camera(world.a, "Garden").camera)
+    clip = in_thread(world.a.account.pk, lambda: make_recording(garden))
+    day = timezone.localdate(clip.started_at).isoformat()
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.goto(f"{asgi_server.http}/recordings/?all=1&day={day}").status == 200
+    page.wait_for_selector("[data-timeline-controls]:not([hidden])")
+    cameras = page.eval_on_selector_all("svg[data-testid=timeline-bar]", "bars => bars.map(b => b.dataset.camera)")
+    assert sorted(cameras) == sorted([str(world.a.cameras[0].pk), str(garden.pk)])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.click("button[data-zoom='2']")  # 1 h: every bar follows
+    spans = page.eval_on_selector_all("svg[data-testid=timeline-bar]", "bars => bars.map(b => b.viewBox.baseVal.width)")
+    assert spans == [3600, 3600]
+    data = timeline_json(page)
+    [segment] = [s for c in data["cameras"] if c["id"] == str(garden.pk) for s in c["segments"]]
+    page.goto(f"{asgi_server.http}/recordings/?all=1&day={day}#z=600&t={segment['start'] + 1.0}")
+    page.wait_for_selector("[data-timeline-controls]:not([hidden])")
+    page.focus(f"svg[data-camera='{garden.pk}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/recordings/{clip.pk}/?t=1.0&play=1")

@@ -1,6 +1,10 @@
 """The timeline page: a camera's day, its clips as segments and thumbnails, storage used."""
 
-from datetime import timedelta
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -9,14 +13,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from accounts.tenancy import account_scope
-from conftest import World
+from accounts.timezones import BROWSER_COOKIE
+from conftest import World, client_for
 from devices.models import CameraKind
 from devices.services import camera_create
+from devices.tests.conftest import add_camera, limit_member_and_viewer
 from nvr.testing import session_reads
 from recordings.models import Recording, RecordingStatus
-from recordings.selectors import day_bounds
-from recordings.tests.factories import make_recording
+from recordings.selectors import day_bounds, day_segments_all
+from recordings.tests.factories import CLIP_SECONDS, make_recording
 from recordings.tests.test_api_recordings import bulk_recordings
 from recordings.views.pages import TIMELINE_PAGE_SIZE
 
@@ -165,3 +172,92 @@ def test_the_nav_and_the_camera_page_link_to_the_timeline(vera: Client, world: W
     assert f'href="{TIMELINE}"' in vera.get(reverse("devices:grid")).content.decode()
     page = vera.get(reverse("devices:camera", kwargs={"camera_id": camera.pk})).content.decode()
     assert f"{TIMELINE}?camera={camera.pk}" in page
+
+
+# The zoomable bars (timeline.js) draw from the page's JSON; the all-cameras view (?all=1).
+
+
+def timeline_data(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200
+    found = re.search(r'<script id="timeline-data" type="application/json">(.*?)</script>', response.content.decode())
+    assert found, "no timeline JSON"
+    return json.loads(found.group(1))
+
+
+def test_the_json_has_the_days_clips_in_the_persons_zone(alice: Client, world: World):
+    """New York's 2026-11-20: a clip at 23:30 there (04:30 UTC the next day) is on it, 84600 s in;
+    one at 21:00 the evening before (02:00 UTC on the 20th) is not."""
+    camera = world.a.cameras[0]
+    with account_scope(world.a.account.pk):
+        late = make_recording(camera, started_at=datetime(2026, 11, 21, 4, 30, tzinfo=UTC))
+        before = make_recording(camera, started_at=datetime(2026, 11, 20, 2, 0, tzinfo=UTC), motion=False)
+    alice.cookies[BROWSER_COOKIE] = "America/New_York"
+    data = timeline_data(alice.get(TIMELINE, {"camera": str(camera.pk), "day": "2026-11-20"}))
+    assert data["zone"] == "America/New_York"
+    assert data["utc_offset_minutes"] == -300
+    assert data["length"] == 86400
+    assert data["start"] == datetime(2026, 11, 20, 5, 0, tzinfo=UTC).timestamp()
+    [bar] = data["cameras"]
+    assert bar["id"] == str(camera.pk)
+    assert bar["segments"] == [
+        {"id": str(late.pk), "start": 84600.0, "end": 84600.0 + CLIP_SECONDS, "status": "ready", "motion": True}
+    ]
+    assert [m["clip"] for m in bar["motion"]] == [str(late.pk)]
+    assert str(before.pk) not in json.dumps(data)
+    assert data["clip_url"] == reverse("recordings:clip", args=[uuid.UUID(int=0)])
+
+
+def test_a_dst_day_is_25_hours_long(alice: Client, world: World):
+    alice.cookies[BROWSER_COOKIE] = "Europe/Paris"
+    data = timeline_data(alice.get(TIMELINE, {"day": "2026-10-25"}))
+    assert data["length"] == 25 * 3600
+    assert data["utc_offset_minutes"] == 120
+
+
+def test_the_all_cameras_view_has_a_bar_per_camera(alice: Client, world: World):
+    garden = add_camera(world.a, "Garden").camera
+    with account_scope(world.a.account.pk):
+        clip = make_recording(garden)
+    day = timezone.localdate(clip.started_at).isoformat()
+    for query in ({"all": "1", "day": day}, {"camera": "all", "day": day}):
+        response = alice.get(TIMELINE, query)
+        data = timeline_data(response)
+        assert [c["name"] for c in data["cameras"]] == sorted(c.name for c in [*world.a.cameras, garden])
+        shown = {c["id"]: [s["id"] for s in c["segments"]] for c in data["cameras"]}
+        assert str(clip.pk) in shown[str(garden.pk)]
+        assert response.content.decode().count('data-testid="timeline-bar"') == len(data["cameras"])
+        page = response.content.decode()
+        assert sorted(secret for secret in world.b.ids() if secret in page) == []
+
+
+def test_the_all_cameras_view_refuses_a_bad_day(alice: Client, world: World):
+    assert alice.get(TIMELINE, {"all": "1", "day": "2026-13-01"}).status_code == 400
+
+
+def test_a_limited_member_sees_only_their_cameras_on_the_all_cameras_view(world: World):
+    limited = limit_member_and_viewer(world.a)  # porch kept from bob and vera; garden theirs
+    day = timezone.localdate(limited.garden_clip.started_at).isoformat()
+    porch_clips = [str(r.pk) for r in world.a.recordings]
+    for role in (Role.MEMBER, Role.VIEWER):
+        response = client_for(world.a.people[role]).get(TIMELINE, {"all": "1", "day": day})
+        data = timeline_data(response)
+        assert [c["id"] for c in data["cameras"]] == [str(limited.garden.pk)]
+        page = response.content.decode()
+        assert limited.porch.name not in page
+        assert all(clip not in page for clip in porch_clips)
+    everyone = timeline_data(client_for(world.a.owner).get(TIMELINE, {"all": "1", "day": day}))
+    assert {c["id"] for c in everyone["cameras"]} == {str(limited.porch.pk), str(limited.garden.pk)}
+
+
+def test_the_all_cameras_view_reads_all_cameras_clips_in_one_query(alice: Client, world: World):
+    """The cameras, their clips, their motion: a query each, however many cameras (see
+    nvr/tests/test_query_counts.py for the pinned count)."""
+    with account_scope(world.a.account.pk):
+        clips = [make_recording(add_camera(world.a, f"Extra {n}").camera) for n in range(4)]
+        day = timezone.localdate(clips[0].started_at)
+        with CaptureQueriesContext(connection) as context:
+            segments, truncated = day_segments_all(viewer=world.a.memberships["owner"], day=day)
+    assert len(context.captured_queries) == 1
+    assert not truncated
+    assert {clip.pk for clip in clips} <= {row["id"] for row in segments}
+    assert {clip.camera_id for clip in clips} <= {row["camera_id"] for row in segments}

@@ -26,7 +26,9 @@ from recordings.selectors import (
     Position,
     day_bounds,
     day_motion,
+    day_motion_all,
     day_segments,
+    day_segments_all,
     event_neighbours,
     keyset_page,
     recording_get,
@@ -58,7 +60,7 @@ def _percent(moment: datetime, start: datetime, length: float) -> float:
 
 
 def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, motion: bool) -> list[Mark]:
-    length = (end - start).total_seconds()
+    length = end.timestamp() - start.timestamp()  # not ``end - start``: same tzinfo, wall-clock 24 h on DST days
     marks = []
     for row in rows:
         began, ended = row["started_at"], row["ended_at"]
@@ -71,6 +73,49 @@ def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, mot
             css = f"clip status-{row['status']}{' has-motion' if row['has_motion'] else ''}"
             marks.append(Mark(left, width, f"{clock} · {row['status']}", row["id"], css))
     return marks
+
+
+def _seconds(moment: datetime, start: datetime) -> float:
+    return round(moment.timestamp() - start.timestamp(), 1)  # elapsed, whatever the two tzinfos
+
+
+def _bar_data(segments: list[Mapping[str, Any]], motion: list[Mapping[str, Any]], start: datetime) -> dict[str, Any]:
+    """One camera's bar for timeline.js: offsets in seconds from the day's start."""
+    return {
+        "segments": [
+            {
+                "id": str(row["id"]),
+                "start": _seconds(row["started_at"], start),
+                "end": _seconds(row["ended_at"], start),
+                "status": row["status"],
+                "motion": bool(row["has_motion"]),
+            }
+            for row in segments
+        ],
+        "motion": [
+            {
+                "clip": str(row["recording_id"]),
+                "start": _seconds(row["started_at"], start),
+                "end": _seconds(row["ended_at"], start),
+            }
+            for row in motion
+        ],
+    }
+
+
+def _page_data(day: date, start: datetime, end: datetime, bars: list[dict[str, Any]]) -> dict[str, Any]:
+    """What timeline.js draws, in a <script type="application/json"> (the CSP runs no inline script)."""
+    offset = start.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    return {
+        "day": day.isoformat(),
+        "zone": timezone.get_current_timezone_name(),
+        "utc_offset_minutes": minutes,  # at the day's start; the zone's name covers DST days
+        "start": start.timestamp(),
+        "length": end.timestamp() - start.timestamp(),  # 23 or 25 h on DST days (``end - start`` says 24: same tzinfo)
+        "clip_url": reverse("recordings:clip", args=[uuid.UUID(int=0)]),
+        "cameras": bars,
+    }
 
 
 def _day(request: TenantRequest) -> date | None:
@@ -98,6 +143,8 @@ def timeline(request: TenantRequest) -> HttpResponse:
             f"The day must be a date like 2026-11-30, from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.",
             content_type="text/plain",
         )
+    if request.GET.get("all") == "1" or request.GET.get("camera") == "all":  # the picker's "All cameras"
+        return _all_cameras(request, cameras, day)
     camera: Camera | None
     if request.GET.get("camera"):
         try:
@@ -137,14 +184,63 @@ def timeline(request: TenantRequest) -> HttpResponse:
         if page.has_more:
             last = page.items[-1]
             older = encode_cursor(Position(last.started_at, last.pk), direction="next", account_id=account_id)
+        motion_rows = day_motion(viewer=viewer, camera_id=camera.pk, day=day)
+        bar = {"id": str(camera.pk), "name": camera.name, **_bar_data(segments, motion_rows, start)}
         context.update(
-            segments=_marks(segments, start, end, motion=False),
-            motion=_marks(day_motion(viewer=viewer, camera_id=camera.pk, day=day), start, end, motion=True),
+            bars=[
+                {
+                    "camera": camera,
+                    "segments": _marks(segments, start, end, motion=False),
+                    "motion": _marks(motion_rows, start, end, motion=True),
+                }
+            ],
+            timeline_data=_page_data(day, start, end, [bar]),
             truncated=truncated,
             clips=page.items,
             older=older,
             paged=after is not None,
         )
+    return render(request, "recordings/timeline.html", context)
+
+
+def _all_cameras(request: TenantRequest, cameras: list[Camera], day: date) -> HttpResponse:
+    """Every camera the person may see on one day, a bar each, sharing zoom and cursor. The
+    clips and motion of all of them come in one query each (no query per camera)."""
+    viewer = request.membership
+    assert viewer is not None
+    start, end = day_bounds(day)
+    segments, truncated = day_segments_all(viewer=viewer, day=day)
+    motion = day_motion_all(viewer=viewer, day=day)
+    by_camera: dict[uuid.UUID, list[Mapping[str, Any]]] = {c.pk: [] for c in cameras}
+    motion_by_camera: dict[uuid.UUID, list[Mapping[str, Any]]] = {c.pk: [] for c in cameras}
+    for row in segments:
+        by_camera.setdefault(row["camera_id"], []).append(row)
+    for row in motion:
+        motion_by_camera.setdefault(row["recording__camera_id"], []).append(row)
+    bars, data = [], []
+    for camera in cameras:
+        rows, events = by_camera[camera.pk], motion_by_camera[camera.pk]
+        bars.append(
+            {
+                "camera": camera,
+                "segments": _marks(rows, start, end, motion=False),
+                "motion": _marks(events, start, end, motion=True),
+            }
+        )
+        data.append({"id": str(camera.pk), "name": camera.name, **_bar_data(rows, events, start)})
+    context: dict[str, object] = {
+        "cameras": cameras,
+        "camera": None,
+        "all_cameras": True,
+        "day": day,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1) if day < timezone.localdate() else None,
+        "usage": storage_usage_seen_by(viewer),
+        "hours": range(0, 24, 3),
+        "bars": bars,
+        "truncated": truncated,
+        "timeline_data": _page_data(day, start, end, data),
+    }
     return render(request, "recordings/timeline.html", context)
 
 
