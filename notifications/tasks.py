@@ -5,6 +5,7 @@ open while a mail server or a webhook receiver answers."""
 import logging
 import random
 from functools import partial
+from typing import Any, Protocol, cast
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -32,7 +33,15 @@ def retry_delay(retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
 
 
-def deliver(task: Task, account_id: str, membership_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
+class Retrying(Protocol):
+    """What ``deliver`` needs of the bound task (tests pass a stand-in)."""
+
+    request: Any
+
+    def retry(self, *, countdown: float) -> Exception: ...
+
+
+def deliver(task: Retrying, account_id: str, membership_id: str, recording_id: str | None) -> str:
     """The task's body, separate so tests can call it with a fake ``task`` (its ``retry``)."""
     with account_scope(account_id):
         delivery = services.webhook_delivery_get(membership_id=membership_id, recording_id=recording_id)
@@ -49,4 +58,4 @@ def deliver(task: Task, account_id: str, membership_id: str, recording_id: str |
 @shared_task(bind=True)
 def deliver_webhook(self: Task, account_id: str, membership_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
     """POST the signed message; a 5xx, 429 or no answer is retried with backoff, a 4xx is not."""
-    return deliver(self, account_id, membership_id, recording_id)
+    return deliver(cast(Retrying, self), account_id, membership_id, recording_id)

@@ -27,7 +27,7 @@ def receiver(statuses: list[int] | None = None, path: str = "/hook") -> Iterator
             status = box.statuses.pop(0) if len(box.statuses) > 1 else box.statuses[0]
             self.send_response(status)
             if 300 <= status < 400:
-                self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/elsewhere")
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/elsewhere")  # type: ignore[index]
             self.send_header("Content-Length", "0")
             self.end_headers()
 

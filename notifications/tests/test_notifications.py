@@ -5,6 +5,7 @@ import hmac
 import json
 import socket
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -49,7 +50,7 @@ def limit(household: Household, role: str, cameras: list[Camera]) -> None:
 
 
 def subscribe(membership: Membership, **choices) -> str | None:
-    values = {
+    values: dict[str, Any] = {
         "all_cameras": True,
         "cameras": [],
         "email_enabled": True,
@@ -226,13 +227,13 @@ def test_emails_carry_nothing_of_another_household_or_of_a_hidden_camera(world: 
     clip = clip_of(world.a.cameras[0])
     notify(clip)
     (bobs,) = mail_to(world.a.member)
-    text = bobs.subject + bobs.body
+    text = str(bobs.subject) + str(bobs.body)
     assert world.a.cameras[0].name in text
     assert str(clip.pk) in text
     assert hidden.name not in text
     assert str(hidden.pk) not in text
     for message in mail.outbox:
-        everything = message.subject + message.body + " ".join(message.to)
+        everything = str(message.subject) + str(message.body) + " ".join(message.to)
         assert [s for s in world.b.ids() if s in everything] == []
     assert mail_to(world.b.owner) == []
 
