@@ -17,6 +17,7 @@ from accounts.http import TenantRequest
 from accounts.models import Membership
 from devices.selectors import cameras_list
 from notifications.forms import NotificationSettingsForm
+from notifications.models import NotificationSettings
 from notifications.selectors import settings_of, subscribed_camera_ids, webhook_url_of
 from notifications.services import notification_settings_update, notification_test_send, webhook_secret_rotate
 
@@ -27,7 +28,7 @@ def notification_settings(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     assert membership is not None  # account_required
     row = settings_of(membership=membership)
-    initial = _initial(membership)
+    initial = _initial(membership, row)
     form = NotificationSettingsForm(request.POST or None, cameras=cameras_list(viewer=membership), initial=initial)
     secret = None
     if request.method == "POST" and form.is_valid():
@@ -76,13 +77,14 @@ def webhook_secret_new(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     assert membership is not None
     secret = webhook_secret_rotate(actor=membership)
-    form = NotificationSettingsForm(cameras=cameras_list(viewer=membership), initial=_initial(membership))
+    form = NotificationSettingsForm(
+        cameras=cameras_list(viewer=membership), initial=_initial(membership, settings_of(membership=membership))
+    )
     context = {"form": form, "secret": secret, "has_secret": True}
     return render(request, "notifications/settings.html", context)
 
 
-def _initial(membership: Membership) -> dict[str, Any]:
-    row = settings_of(membership=membership)
+def _initial(membership: Membership, row: NotificationSettings | None) -> dict[str, Any]:
     if row is None:
         return {}
     return {
