@@ -55,7 +55,7 @@ def deliver(task: Retrying, account_id: str, membership_id: str, recording_id: s
     return outcome.detail
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, max_retries=None)  # NVR_WEBHOOK_MAX_RETRIES decides, in deliver()
 def deliver_webhook(self: Task, account_id: str, membership_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
     """POST the signed message; a 5xx, 429 or no answer is retried with backoff, a 4xx is not."""
     return deliver(cast(Retrying, self), account_id, membership_id, recording_id)

@@ -436,3 +436,16 @@ def test_the_test_button_emails_the_person_only(world: World, django_capture_on_
         answer = client_for(world.a.member).post(reverse("notifications:test"), {"household": str(world.a.account.pk)})
     assert answer.status_code == 302
     assert [m.to for m in mail.outbox] == [[world.a.member.email]]
+
+
+def test_the_celery_task_run_eagerly_retries_a_500_then_delivers(world: World, settings):
+    """The real bound task (not the stand-in): Celery's own retry, run eagerly, past its
+    default limit of 3: NVR_WEBHOOK_MAX_RETRIES decides."""
+    settings.NVR_WEBHOOK_MAX_RETRIES = 6
+    owner = world.a.memberships[Role.OWNER]
+    with receiver([500, 500, 500, 500, 200]) as hook:
+        subscribe(owner, email_enabled=False, webhook_enabled=True, webhook_url=hook.url)
+        clip = clip_of(world.a.cameras[0])
+        result = tasks.deliver_webhook.apply(args=(str(owner.account_id), str(owner.pk), str(clip.pk)))
+        assert result.get() == "delivered"
+    assert len(hook.received) == 5
