@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from devices.addresses import AddressNotAllowed, check_address
+from devices.addresses import AddressNotAllowed, CheckedAddress, check_address
 
 __all__ = ["AddressNotAllowed", "Outcome", "post", "sign", "webhook_address_check"]
 
@@ -30,11 +30,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def webhook_address_check(url: str) -> None:
-    """Raise ``AddressNotAllowed`` (its text readable by the household) for an address refused."""
+def webhook_address_check(url: str) -> CheckedAddress:
+    """The address to connect to, or ``AddressNotAllowed`` (its text readable by the household)."""
     if urlsplit(url.strip()).scheme.lower() not in WEBHOOK_SCHEMES:
         raise AddressNotAllowed("scheme", BAD_FORM)
-    check_address(url)
+    return check_address(url)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -63,8 +63,7 @@ def _retryable(status: int) -> bool:
 def post(*, url: str, secret: str, body: bytes, timeout: float, now: float | None = None) -> Outcome:
     """POST ``body`` signed with ``secret``. Never raises for the network's answer."""
     try:
-        webhook_address_check(url)
-        checked = check_address(url)
+        checked = webhook_address_check(url)  # one lookup: its answer is what we connect to
     except AddressNotAllowed as refused:
         return Outcome(status=None, retry=False, detail=f"address refused ({refused.reason})")
     parts = urlsplit(url.strip())

@@ -449,3 +449,45 @@ def test_the_celery_task_run_eagerly_retries_a_500_then_delivers(world: World, s
         result = tasks.deliver_webhook.apply(args=(str(owner.account_id), str(owner.pk), str(clip.pk)))
         assert result.get() == "delivered"
     assert len(hook.received) == 5
+
+
+def fake_dns(monkeypatch, answers: dict[str, str]) -> list[str]:
+    """``socket.getaddrinfo`` answering ``answers`` for names, the real one for the rest."""
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host in answers:
+            asked.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return asked
+
+
+def test_the_name_is_resolved_once_and_the_checked_address_is_connected_to(world: World, monkeypatch):
+    owner = world.a.memberships[Role.OWNER]
+    with receiver([200]) as hook:
+        port = hook.url.split(":")[2].split("/")[0]
+        asked = fake_dns(monkeypatch, {"hooks.example": "127.0.0.1"})
+        subscribe(owner, email_enabled=False, webhook_enabled=True, webhook_url=f"http://hooks.example:{port}/hook")
+        asked.clear()
+        assert deliver(owner, clip_of(world.a.cameras[0])) == "delivered"
+    assert asked == ["hooks.example"]  # the check's lookup; the connection used its answer
+    ((headers, _, _),) = hook.received
+    assert headers["host"] == f"hooks.example:{port}"
+
+
+def test_a_name_that_moved_inside_since_it_was_saved_is_refused(world: World, settings, monkeypatch):
+    settings.NVR_CAMERA_ALLOWED_NETWORKS = []
+    owner = world.a.memberships[Role.OWNER]
+    fake_dns(monkeypatch, {"hooks.example": "93.184.215.14"})  # public when saved
+    subscribe(owner, email_enabled=False, webhook_enabled=True, webhook_url="http://hooks.example/hook")
+    fake_dns(monkeypatch, {"hooks.example": "169.254.169.254"})  # then rebound to metadata
+
+    def no_connection(*args, **kwargs):
+        pytest.fail(f"connected to {args}")
+
+    monkeypatch.setattr(socket, "create_connection", no_connection)
+    assert deliver(owner, clip_of(world.a.cameras[0])).startswith("address refused")
