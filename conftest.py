@@ -227,6 +227,7 @@ def main_pages(household: Household) -> dict[str, str]:
         "all cameras timeline": f"{reverse('recordings:timeline')}?all=1",
         "clip player": reverse("recordings:clip", args=[clip.pk]),
         "events": reverse("recordings:events"),
+        "notifications": reverse("notifications:settings"),
         "members": reverse("accounts:members"),
         "change a role": reverse("accounts:member-edit", args=[household.memberships[Role.VIEWER].pk]),
         "access history": reverse("accounts:access-history"),

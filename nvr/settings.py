@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "devices.apps.DevicesConfig",
     "recordings.apps.RecordingsConfig",
+    "notifications.apps.NotificationsConfig",
     "support.apps.SupportConfig",
     "accounts.apps.SupportAdminConfig",
     "django.contrib.auth",
@@ -451,6 +452,13 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 # localhost, not 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP-address origin.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "nvr@localhost")
+
+# --- Notifications (notifications/) -----------------------------------------
+# At most one notification per camera in this many seconds (two clips in a row: one message).
+NVR_NOTIFY_MIN_INTERVAL_S = env_int("NVR_NOTIFY_MIN_INTERVAL_S", 60)
+# Webhook delivery: seconds per attempt, and retries after the first (exponential backoff, jitter).
+NVR_WEBHOOK_TIMEOUT_S = env_float("NVR_WEBHOOK_TIMEOUT_S", 10.0)
+NVR_WEBHOOK_MAX_RETRIES = env_int("NVR_WEBHOOK_MAX_RETRIES", 6)
 
 # --- Security headers --------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("recordings.api.urls")),
     path("api/v1/", include("recordings.upload.urls")),
     path("recordings/", include("recordings.urls")),
+    # Each person's own motion notifications (email, signed webhook).
+    path("notifications/", include("notifications.urls")),
     # Share links: one clip for whoever holds the link's secret (no session).
     path("s/", include("recordings.shared_urls")),
     # Households' grants to support, and what support sees under them (never the admin).

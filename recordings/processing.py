@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from accounts.tenancy import account_scope
 from recordings import files
+from recordings.extensions import clip_ready_on_commit
 from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.storage import StorageError
 from recordings.video.isolate import prepare_isolated, run_isolated
@@ -265,6 +266,9 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         recording.stored_bytes = files.stored_bytes(account_id=job.account_id, recording_id=job.recording_id)
         recording.processed_at = timezone.now()
         recording.save()
+        if recording.has_motion:
+            # After commit: whoever is told (notifications) finds the clip and its events stored.
+            clip_ready_on_commit(account_id=job.account_id, camera_id=recording.camera_id, recording_id=recording.pk)
         return str(RecordingStatus.READY)
 
 

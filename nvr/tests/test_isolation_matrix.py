@@ -148,6 +148,8 @@ LIST_ROUTES = {
     # The storage used and the quota (owners PUT it): test_quota.py checks B's is untouched.
     "recordings-api:storage",
     "support-grants:list",
+    # A person's own notification settings: the cameras offered are those they may see.
+    "notifications:settings",
 }
 # Routes for cameras, authenticated by a device token only (never a session).
 DEVICE_ROUTES = {"devices-api:device-heartbeat", "recordings-upload:upload-create"}
@@ -185,6 +187,10 @@ ACTION_ROUTES = {
     "mfa_reauthenticate_webauthn",
     "accounts:sessions",
     "accounts:sessions-end-others",
+    # A person's own notifications: a test message to themselves, a new webhook secret
+    # (notifications/tests/test_notification_views.py: B's rows are untouched).
+    "notifications:test",
+    "notifications:secret",
 }
 # Routes on an object that belongs to a person, not a household (their passkeys): another
 # person's object is a 404 and stays unchanged (test_user_objects_of_another_person_are_404).
