@@ -160,15 +160,10 @@ class CameraEditForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in settings_form_fields()}
 
 
-class CameraAccessForm(forms.Form):
-    """Which cameras a member or viewer sees: all of them (new ones included), or those ticked."""
-
-    limited = forms.BooleanField(
-        label="Only the cameras ticked below",
-        required=False,
-        help_text="Unticked: every camera of the household, including cameras added later.",
-    )
-    cameras = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+class CameraChoiceForm(forms.Form):
+    """A form whose ``cameras`` field (a MultipleChoiceField the subclass declares, where it
+    wants it shown) offers exactly the ``cameras`` given, those the person may see: a ticked id
+    of any other camera is refused as an invalid choice."""
 
     def __init__(self, *args: Any, cameras: list[Camera], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -179,3 +174,14 @@ class CameraAccessForm(forms.Form):
 
     def chosen(self) -> list[Camera]:
         return [self.known[key] for key in self.cleaned_data["cameras"]]
+
+
+class CameraAccessForm(CameraChoiceForm):
+    """Which cameras a member or viewer sees: all of them (new ones included), or those ticked."""
+
+    limited = forms.BooleanField(
+        label="Only the cameras ticked below",
+        required=False,
+        help_text="Unticked: every camera of the household, including cameras added later.",
+    )
+    cameras = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)

@@ -1,11 +1,9 @@
-from typing import Any
-
 from django import forms
 
-from devices.models import Camera
+from devices.forms import CameraChoiceForm
 
 
-class NotificationSettingsForm(forms.Form):
+class NotificationSettingsForm(CameraChoiceForm):
     """One person's choices. The camera choices are the cameras they may see, no others."""
 
     email_enabled = forms.BooleanField(label="Email me", required=False)
@@ -31,13 +29,3 @@ class NotificationSettingsForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="In your time zone. Nothing is sent between these times (22:00 to 07:00 spans the night).",
     )
-
-    def __init__(self, *args: Any, cameras: list[Camera], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.known = {str(camera.pk): camera for camera in cameras}
-        field = self.fields["cameras"]
-        assert isinstance(field, forms.MultipleChoiceField)
-        field.choices = [(key, camera.name) for key, camera in self.known.items()]
-
-    def chosen(self) -> list[Camera]:
-        return [self.known[key] for key in self.cleaned_data["cameras"]]
