@@ -65,7 +65,7 @@ def test_a_limited_member_sees_only_the_cameras_the_owner_chose(
 
     bob.goto(f"{base}/recordings/")
     options = bob.eval_on_selector_all("select[name=camera] option", "os => os.map(o => o.value)")
-    assert options == [str(camera.pk)]
+    assert options == [str(camera.pk), "all"]  # "All cameras": theirs (recordings' all-cameras day)
     assert bob.locator(f'[data-testid=timeline-bar] [data-recording="{clip.pk}"]').count() == 1
     assert str(porch_clip.pk) not in bob.content()
 

@@ -93,7 +93,9 @@
     camera.segments.forEach(function (s) {
       if (s.end < view || s.start > end) { return; }
       const cls = "clip status-" + s.status + (s.motion ? " has-motion" : "");
-      bar.appendChild(rect(cls, s.start, 0, Math.max(s.end - s.start, least), 10, format(s.start) + " · " + s.status));
+      const shape = rect(cls, s.start, 0, Math.max(s.end - s.start, least), 10, format(s.start) + " · " + s.status);
+      shape.setAttribute("data-recording", s.id); // which clip, as in the server's bar
+      bar.appendChild(shape);
     });
     camera.motion.forEach(function (m) {
       if (m.end < view || m.start > end) { return; }
