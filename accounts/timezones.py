@@ -21,8 +21,13 @@ def zone_names() -> list[str]:
     return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
 
 
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
 def zone(name: str | None) -> ZoneInfo | None:
-    if not name or len(name) > 64 or name not in set(zone_names()):
+    if not name or len(name) > 64 or name not in _known():
         return None
     return ZoneInfo(name)
 
