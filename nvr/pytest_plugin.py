@@ -4,7 +4,7 @@ Gives the test run its own data folder, so tests never write into the demo's
 ``var/`` (its filesystem broker queue would otherwise run test tasks).
 With ``NVR_REQUIRE_SERVICES=1`` (set by ``.ci/run``) the run refuses to start
 unless PostgreSQL, Redis and a networked broker are configured, and it turns
-any skip of a test marked ``postgres`` into a failure.
+any skip of a test marked ``postgres``, ``redis``, ``browser``, ``rtsp`` or ``rabbitmq`` into a failure.
 """
 
 import os
@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
-    needs_service = any(item.get_closest_marker(name) for name in ("postgres", "redis", "browser", "rtsp"))
+    needs_service = any(item.get_closest_marker(name) for name in ("postgres", "redis", "browser", "rtsp", "rabbitmq"))
     if services_required() and report.skipped and needs_service:
         report.outcome = "failed"
         report.longrepr = "A test needing a service was skipped in a run that requires them (NVR_REQUIRE_SERVICES=1)."

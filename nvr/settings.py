@@ -436,6 +436,17 @@ RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S = env_int(
     "RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S", 2 * RECORDINGS_PROCESS_TIMEOUT_S + 60
 )
 RECORDINGS_PROCESS_TIME_LIMIT_S = RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S + 60
+# A clip still PROCESSING this long after its attempt began has lost its worker (the hard limit
+# kills a live one before then): the requeue (beat, every RECORDINGS_REQUEUE_EVERY_S) claims it
+# and enqueues it again. Above the hard limit, so a slow but alive attempt is never doubled.
+RECORDINGS_PROCESSING_STALE_S = env_int("RECORDINGS_PROCESSING_STALE_S", RECORDINGS_PROCESS_TIME_LIMIT_S + 60)
+RECORDINGS_REQUEUE_EVERY_S = env_float("RECORDINGS_REQUEUE_EVERY_S", 60.0)
+# A killed worker's clips: the embedded broker never redelivers their task (README, "When a worker dies").
+CELERY_BEAT_SCHEDULE["recordings-requeue-stale-processing"] = {
+    "task": "recordings.tasks.requeue_stale_processing",
+    "schedule": RECORDINGS_REQUEUE_EVERY_S,
+    "options": {"expires": RECORDINGS_REQUEUE_EVERY_S},
+}
 # Where a worker decrypts a clip to process it (private folders, 0700, removed after each clip; a
 # killed worker's are removed on worker start, hourly and by the sweep). Local, on the workers' host.
 RECORDINGS_PROCESSING_DIR = Path(env_str("RECORDINGS_PROCESSING_DIR", str(DATA_DIR / "processing")))

@@ -134,6 +134,10 @@ class Recording(TenantModel):
     has_thumbnail = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The processing claim (recordings.processing): which attempt holds the clip, since when. One
+    # attempt at a time; another may take over only once this one's claim is stale.
+    processing_attempts = models.PositiveIntegerField(default=0)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
 
     objects = AccountRowManager["Recording"]()
     motion_events: "models.Manager[MotionEvent]"
@@ -155,6 +159,12 @@ class Recording(TenantModel):
             # Keyset pages of a household's clips, newest first, optionally per camera.
             models.Index(fields=["account", "-started_at", "-id"], name="recording_account_time"),
             models.Index(fields=["account", "camera", "-started_at", "-id"], name="recording_camera_time"),
+            # The requeue's minute scan of every household: only clips being processed, a handful.
+            models.Index(
+                fields=["processing_started_at"],
+                condition=models.Q(status="processing"),
+                name="recording_processing_claim",
+            ),
         ]
 
     def __str__(self) -> str:

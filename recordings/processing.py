@@ -20,8 +20,15 @@ SQLite's write lock) stays open while a clip is decoded:
    the files step 2 wrote are removed (the deletion may have removed the old
    ones before step 2 wrote new ones).
 
-A redelivered task (the worker died: acks late, reject on worker lost) finds the
-row still PROCESSING and does it again; motion events are replaced, not added.
+One attempt at a time: step 1 claims the clip with a conditional UPDATE that
+counts the attempt (``processing_attempts``) and stamps its start
+(``processing_started_at``); only that attempt may store its outcome in step 3.
+Another attempt may take over only once the claim is older than
+``RECORDINGS_PROCESSING_STALE_S`` (above the hard time limit, so its worker is
+dead), or when the requeue (``recordings.requeue``) hands it a claim it made.
+A redelivered task (the worker died: acks late, reject on worker lost) that finds
+a fresh claim answers ``BUSY`` and looks again later; motion events are
+replaced, not added.
 
 A worker killed mid-task (hard time limit, OOM, deploy: SIGKILL skips ``finally``)
 leaves its folder behind, with a decrypted clip in it. ``remove_stale_folders``
@@ -54,11 +61,12 @@ from recordings.storage import StorageError
 from recordings.video.isolate import prepare_isolated, run_isolated
 from recordings.video.results import Analysis, Gap, MotionSettings, Prepared, VideoError
 
-__all__ = ["MISSING", "TOO_LONG", "process", "processing_root", "readable_reason", "remove_stale_folders"]
+__all__ = ["BUSY", "MISSING", "TOO_LONG", "process", "processing_root", "readable_reason", "remove_stale_folders"]
 
 logger = logging.getLogger("nvr.recordings.processing")
 
 MISSING = "missing"  # what ``process`` returns when the recording is not (or no longer) there
+BUSY = "busy"  # what it returns when another attempt holds a fresh claim on the clip
 TOO_LONG = "processing took too long"
 UNREADABLE = "the stored clip could not be read"
 INTERNAL = "processing failed because of an error on our side"
@@ -77,6 +85,7 @@ _BARE_PATH = re.compile(r"""(?<![\w.~/-])/[^\s'"(),;:\[\]<>]+""")
 class _Job:
     account_id: uuid.UUID
     recording_id: uuid.UUID
+    attempt: int  # the claim (``Recording.processing_attempts``) this attempt holds
     started_at: datetime
     motion: MotionSettings
     data_key: bytes
@@ -90,8 +99,10 @@ class _Outcome:
     prepared: Prepared
 
 
-def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str) -> str:
-    """Process the household's recording; returns its final status, or ``MISSING``.
+def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str, *, claim: int | None = None) -> str:
+    """Process the household's recording; returns its final status, ``MISSING`` or ``BUSY``.
+
+    ``claim``: the attempt number the requeue claimed for this run (``recordings.requeue``).
 
     Never raises for a bad clip: a clip that cannot be used ends FAILED with a
     reason the household can read. Call outside any transaction (each step
@@ -101,7 +112,7 @@ def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str) -> str:
         account, pk = uuid.UUID(str(account_id)), uuid.UUID(str(recording_id))
     except ValueError:
         return MISSING
-    started = _start(account, pk)
+    started = _start(account, pk, claim)
     if not isinstance(started, _Job):
         return started
     job = started
@@ -126,7 +137,7 @@ def _motion_settings(recording: Recording) -> MotionSettings:
     return MotionSettings(sensitivity=tuning.motion_sensitivity, min_area_fraction=tuning.motion_min_area_percent / 100)
 
 
-def _start(account_id: uuid.UUID, pk: uuid.UUID) -> _Job | str:
+def _start(account_id: uuid.UUID, pk: uuid.UUID, claim: int | None) -> _Job | str:
     with account_scope(account_id):
         recording = (
             Recording.objects.select_for_update(of=("self",))
@@ -143,15 +154,45 @@ def _start(account_id: uuid.UUID, pk: uuid.UUID) -> _Job | str:
         except ValueError as error:
             _mark_failed(recording, f"the camera's motion settings are invalid ({error})")
             return str(RecordingStatus.FAILED)
-        recording.status, recording.failure_reason = RecordingStatus.PROCESSING, ""
-        recording.save(update_fields=["status", "failure_reason"])
+        attempt = _claim(recording, claim)
+        if attempt is None:
+            return BUSY
         return _Job(
             account_id=account_id,
             recording_id=pk,
+            attempt=attempt,
             started_at=recording.started_at,
             motion=motion,
             data_key=files.data_key(account_id),
         )
+
+
+def _claim(recording: Recording, claim: int | None) -> int | None:
+    """This attempt's number, or None while another attempt's claim is fresh.
+
+    Conditional UPDATEs, so two attempts that read the row at once cannot both win
+    (SQLite has no row locks; on PostgreSQL the row is also locked).
+    """
+    now = timezone.now()
+    rows = Recording.objects.filter(pk=recording.pk, status__in=(RecordingStatus.UPLOADED, RecordingStatus.PROCESSING))
+    if claim is not None:
+        # Handed over by the requeue, which counted the attempt: start its clock, unless superseded.
+        taken = rows.filter(processing_attempts=claim).update(
+            status=RecordingStatus.PROCESSING, failure_reason="", processing_started_at=now
+        )
+        return claim if taken else None
+    claimed_at = recording.processing_started_at
+    stale = timedelta(seconds=settings.RECORDINGS_PROCESSING_STALE_S)
+    if recording.status == RecordingStatus.PROCESSING and claimed_at is not None and claimed_at > now - stale:
+        return None
+    seen = recording.processing_attempts
+    taken = rows.filter(processing_attempts=seen).update(
+        status=RecordingStatus.PROCESSING,
+        failure_reason="",
+        processing_attempts=seen + 1,
+        processing_started_at=now,
+    )
+    return seen + 1 if taken else None
 
 
 def _work(job: _Job) -> _Outcome:
@@ -235,8 +276,8 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         if recording is None:
             files.delete(account_id=job.account_id, recording_id=job.recording_id)
             return MISSING
-        if recording.status != RecordingStatus.PROCESSING:
-            return str(recording.status)  # another attempt finished first
+        if not _holds_claim(recording, job):
+            return str(recording.status)  # another attempt finished first, or took over
         MotionEvent.objects.filter(recording=recording).delete()
         MotionEvent.objects.bulk_create(
             MotionEvent(
@@ -278,10 +319,14 @@ def _fail(job: _Job, reason: str) -> str:
         if recording is None:
             files.delete(account_id=job.account_id, recording_id=job.recording_id)
             return MISSING
-        if recording.status != RecordingStatus.PROCESSING:
+        if not _holds_claim(recording, job):
             return str(recording.status)
         _mark_failed(recording, reason)
         return str(RecordingStatus.FAILED)
+
+
+def _holds_claim(recording: Recording, job: _Job) -> bool:
+    return recording.status == RecordingStatus.PROCESSING and recording.processing_attempts == job.attempt
 
 
 def _mark_failed(recording: Recording, reason: str) -> None:

@@ -7,19 +7,40 @@ enters the household's scope itself, in short steps (``recordings.processing``):
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
+
+# A redelivered message whose clip another attempt still holds looks again this often; after
+# that the requeue (beat) takes over, so a duplicate message never loops for ever.
+BUSY_RETRIES = 3
 
 
 @shared_task(
+    bind=True,
     soft_time_limit=settings.RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S,
     time_limit=settings.RECORDINGS_PROCESS_TIME_LIMIT_S,
+    max_retries=BUSY_RETRIES,
 )
-def process_recording(account_id: str, recording_id: str) -> str:
-    """Probe, analyse and thumbnail a clip (``recordings.processing``). Returns the final status."""
-    from recordings.processing import process
+def process_recording(self: "Task[Any, str]", account_id: str, recording_id: str, claim: int | None = None) -> str:
+    """Probe, analyse and thumbnail a clip (``recordings.processing``). Returns the final status.
 
-    return process(account_id, recording_id)
+    ``claim``: the attempt the requeue claimed for this message (``recordings.requeue``).
+    """
+    from recordings.processing import BUSY, process
+
+    status = process(account_id, recording_id, claim=claim)
+    if status == BUSY and self.request.retries < BUSY_RETRIES and not self.request.is_eager:
+        # Another attempt's claim is fresh (its worker may have just died): by then it is stale.
+        raise self.retry(countdown=settings.RECORDINGS_PROCESSING_STALE_S + 1)
+    return status
+
+
+@shared_task(soft_time_limit=50, time_limit=55)  # within its one-minute period
+def requeue_stale_processing() -> int:
+    """Beat (every minute): clips whose processing outlived its claim (a dead worker), enqueued again."""
+    from recordings.requeue import requeue_stale_processing as requeue
+
+    return requeue()
 
 
 @shared_task(soft_time_limit=13 * 60, time_limit=14 * 60)  # within its 15-minute period; batches commit

@@ -18,6 +18,7 @@ UNSCOPED_ALLOWLIST = {
     "devices/ingest/supervisor.py": "the ingest worker lists every household's pull cameras",
     "recordings/upload/cleanup.py": "expire_uploads lists expired uploads of every household (ids only)",
     "recordings/retention.py": "retention lists every household's id, then prunes each in its own scope",
+    "recordings/requeue.py": "the requeue lists clips of every household whose processing worker died (ids only)",
     "recordings/sweep.py": "the sweep lists every household's id, then compares each one's files and rows in its scope",
     "bench/timeline.py": "the benchmark picks its households in its own database",
     "recordings/sharing.py": "a share link's hash names its household (the household and link ids only)",

@@ -185,13 +185,13 @@ def test_it_fails_a_hostile_file_with_a_readable_reason_and_keeps_serving(
 
 
 def test_it_does_not_duplicate_motion_events_when_retried(world: World):
-    """A redelivered task (row still PROCESSING) replaces events; one for a READY row changes nothing."""
+    """A redelivered task (row PROCESSING, its claim stale) replaces events; one for a READY row changes nothing."""
     recording = uploaded(world.a.cameras[0], clip())
     assert run(recording) == RecordingStatus.READY
     first = [(e.started_at, e.ended_at) for e in events(recording)]
     assert len(first) == 1
     with account_scope(recording.account_id):
-        Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.PROCESSING)
+        Recording.objects.filter(pk=recording.pk).update(status=RecordingStatus.PROCESSING, processing_started_at=None)
 
     assert run(recording) == RecordingStatus.READY
     assert [(e.started_at, e.ended_at) for e in events(recording)] == first
