@@ -16,6 +16,7 @@ the camera's status (JSON). It sends the text ``ack`` after drawing each frame.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -24,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import redis.exceptions
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -57,6 +59,10 @@ CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
 # A newer socket opened with the same device token replaced this one.
 CLOSE_SUPERSEDED = 4409
+# The channel layer or the cache (Redis) is unreachable: the camera should reconnect later.
+CLOSE_TRY_AGAIN = 1013
+# What the channel layer (and the cache on the same Redis) raises while Redis is unreachable.
+LAYER_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionError)
 
 FORMAT_NAMES = {"jpeg": "a JPEG frame", "h264": "an H.264 access unit"}
 JPEG_START = b"\xff\xd8\xff"
@@ -105,6 +111,46 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
     handler directly — every database call goes through ``database_sync_to_async``,
     which closes stale connections itself — so frames and acks skip the hop.
     """
+
+    handshake = ""  # "", "received", "accepted", "closed": how far the websocket got
+    gone = False  # the client disconnected
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' consumer, except that an unreachable Redis (the channel layer, or the cache)
+        ends the socket with 1013, try again later, instead of an HTTP 500 at the handshake
+        (Channels subscribes before ``connect``) or a 1011 mid-stream."""
+
+        async def tracked_receive() -> dict[str, Any]:
+            message: dict[str, Any] = await receive()
+            if message["type"] == "websocket.connect":
+                self.handshake = "received"
+            elif message["type"] == "websocket.disconnect":
+                self.gone = True
+            return message
+
+        async def tracked_send(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.accept":
+                self.handshake = "accepted"
+            elif message["type"] == "websocket.close":
+                self.handshake = "closed"
+            await send(message)
+
+        try:
+            await super().__call__(scope, tracked_receive, tracked_send)
+        except LAYER_DOWN as error:
+            logger.warning("%s: Redis is unreachable (%s); telling the client to retry", type(self).__name__, error)
+            with contextlib.suppress(Exception):
+                await self.after_layer_failure()
+            if self.gone or self.handshake == "closed":
+                return
+            if self.handshake == "":
+                await tracked_receive()  # the handshake request, not yet read
+            if self.handshake == "received":
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": "Try again later."})
+
+    async def after_layer_failure(self) -> None:
+        """Clean up what ``disconnect`` would have, without the channel layer."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] == "websocket.receive":
@@ -286,6 +332,10 @@ class DeviceConsumer(FrameConsumer):
                 camera_id=self.principal.camera_id, account_id=self.principal.account_id, state="offline"
             )
 
+    async def after_layer_failure(self) -> None:
+        if self.principal is not None and self.handshake == "accepted" and not self.superseded:
+            await self.report(CameraStatus.OFFLINE)
+
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
         assert self.principal is not None
         await database_sync_to_async(report_in_scope)(
@@ -372,6 +422,13 @@ class WatchingConsumer(FrameConsumer):
             self.slot.ack()
         elif text_data[3] == " " and count.isdigit() and len(count) <= 4:
             self.slot.ack(int(count))
+
+    async def after_layer_failure(self) -> None:
+        if self.slot is not None:
+            with contextlib.suppress(*LAYER_DOWN):  # the hub forgets the slot before it unsubscribes
+                await get_hub().detach(self.slot)
+        if self.view is not None:
+            await self.end_view(self.view)
 
     async def disconnect(self, code: int) -> None:
         if self.view is None:
