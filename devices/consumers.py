@@ -25,7 +25,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.exceptions
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -47,6 +46,7 @@ from devices.groups import (
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.status import report_in_scope
+from devices.unavailable import REDIS_DOWN, run_or_try_again_later
 
 logger = logging.getLogger("nvr.live")
 
@@ -59,10 +59,6 @@ CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
 # A newer socket opened with the same device token replaced this one.
 CLOSE_SUPERSEDED = 4409
-# The channel layer or the cache (Redis) is unreachable: the camera should reconnect later.
-CLOSE_TRY_AGAIN = 1013
-# What the channel layer (and the cache on the same Redis) raises while Redis is unreachable.
-LAYER_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionError)
 
 FORMAT_NAMES = {"jpeg": "a JPEG frame", "h264": "an H.264 access unit"}
 JPEG_START = b"\xff\xd8\xff"
@@ -112,42 +108,11 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
     which closes stale connections itself — so frames and acks skip the hop.
     """
 
-    handshake = ""  # "", "received", "accepted", "closed": how far the websocket got
-    gone = False  # the client disconnected
-
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Channels' consumer, except that an unreachable Redis (the channel layer, or the cache)
-        ends the socket with 1013, try again later, instead of an HTTP 500 at the handshake
-        (Channels subscribes before ``connect``) or a 1011 mid-stream."""
-
-        async def tracked_receive() -> dict[str, Any]:
-            message: dict[str, Any] = await receive()
-            if message["type"] == "websocket.connect":
-                self.handshake = "received"
-            elif message["type"] == "websocket.disconnect":
-                self.gone = True
-            return message
-
-        async def tracked_send(message: dict[str, Any]) -> None:
-            if message["type"] == "websocket.accept":
-                self.handshake = "accepted"
-            elif message["type"] == "websocket.close":
-                self.handshake = "closed"
-            await send(message)
-
-        try:
-            await super().__call__(scope, tracked_receive, tracked_send)
-        except LAYER_DOWN as error:
-            logger.warning("%s: Redis is unreachable (%s); telling the client to retry", type(self).__name__, error)
-            with contextlib.suppress(Exception):
-                await self.after_layer_failure()
-            if self.gone or self.handshake == "closed":
-                return
-            if self.handshake == "":
-                await tracked_receive()  # the handshake request, not yet read
-            if self.handshake == "received":
-                await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": "Try again later."})
+        """Channels' consumer, except that an unreachable Redis ends the socket with 1013
+        instead of an HTTP 500 at the handshake (Channels subscribes before ``connect``)
+        or a 1011 mid-stream (``devices.unavailable``)."""
+        await run_or_try_again_later(super().__call__, scope, receive, send, cleanup=self.after_layer_failure)
 
     async def after_layer_failure(self) -> None:
         """Clean up what ``disconnect`` would have, without the channel layer."""
@@ -219,6 +184,7 @@ class DeviceConsumer(FrameConsumer):
     principal: credentials.DevicePrincipal | None = None
     stamp: tuple[int, str] = (0, "")
     superseded = False
+    online = False  # reported online: a Redis failure reports it offline (after_layer_failure)
     format = ""  # the socket's first frame decides: "jpeg" or "h264"
     fragmenter: Fragmenter | None = None
     keeper: GopKeeper | None = None
@@ -253,6 +219,7 @@ class DeviceConsumer(FrameConsumer):
         self.started = time.monotonic()
         await self.accept()
         await self.report(CameraStatus.ONLINE)
+        self.online = True
         await publish_status(camera_id=principal.camera_id, account_id=principal.account_id, state="online")
         await self.channel_layer.group_send(
             token_group, {"type": "device.connected", "at": self.stamp[0], "channel": self.stamp[1]}
@@ -333,7 +300,7 @@ class DeviceConsumer(FrameConsumer):
             )
 
     async def after_layer_failure(self) -> None:
-        if self.principal is not None and self.handshake == "accepted" and not self.superseded:
+        if self.principal is not None and self.online and not self.superseded:
             await self.report(CameraStatus.OFFLINE)
 
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
@@ -425,7 +392,7 @@ class WatchingConsumer(FrameConsumer):
 
     async def after_layer_failure(self) -> None:
         if self.slot is not None:
-            with contextlib.suppress(*LAYER_DOWN):  # the hub forgets the slot before it unsubscribes
+            with contextlib.suppress(*REDIS_DOWN):  # the hub forgets the slot before it unsubscribes
                 await get_hub().detach(self.slot)
         if self.view is not None:
             await self.end_view(self.view)

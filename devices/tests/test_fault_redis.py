@@ -14,8 +14,8 @@ import pytest
 import websockets
 
 from conftest import World
-from devices.consumers import CLOSE_TRY_AGAIN
 from devices.tests.conftest import client_for, jpeg, open_device, open_viewer, session_cookie
+from devices.unavailable import CLOSE_TRY_AGAIN
 from nvr.testing import LiveServer, daphne_server, redis_server
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -123,6 +123,13 @@ def test_redis_dies_and_returns_under_live_view(world: World):
                     finally:
                         await late.close()
                     late_code = late.close_code
+                    # So is a browser that opens a live view now (it reconnects with backoff).
+                    browser = await open_viewer(server, world.b.cameras[0].pk, cookies["b"])
+                    try:
+                        await asyncio.wait_for(browser.wait_closed(), 5)
+                    finally:
+                        await browser.close()
+                    late_viewer_code = browser.close_code
                     await asyncio.sleep(max(0.0, 3 - (time.monotonic() - down)))
 
                     redis.start()
@@ -132,11 +139,17 @@ def test_redis_dies_and_returns_under_live_view(world: World):
                 finally:
                     stop.set()
                     await asyncio.gather(*tasks, return_exceptions=True)
-                return {"watches": watches, "late_code": late_code, "recovery": recovery, "cameras": camera_closes}
+                return {
+                    "watches": watches,
+                    "late_code": late_code,
+                    "late_viewer_code": late_viewer_code,
+                    "recovery": recovery,
+                    "cameras": camera_closes,
+                }
 
             outcome = asyncio.run(scenario())
 
-    assert outcome["late_code"] == CLOSE_TRY_AGAIN
+    assert outcome["late_code"] == outcome["late_viewer_code"] == CLOSE_TRY_AGAIN
     for name, watch in outcome["watches"].items():
         # No frame crossed households, before, during or after the outage.
         own = {jpeg(shade) for shade in SHADES[name]}
@@ -145,4 +158,5 @@ def test_redis_dies_and_returns_under_live_view(world: World):
         assert outcome["recovery"][name] < 5
         # The cameras were only ever closed with a code (never refused with an HTTP error).
         assert all(isinstance(code, int) for code in outcome["cameras"][name]), outcome["cameras"][name]
+        assert CLOSE_TRY_AGAIN in outcome["cameras"][name]  # pushing while Redis was down
     print(f"frames flowed again {max(outcome['recovery'].values()):.2f} s after Redis returned")
