@@ -16,6 +16,7 @@ the camera's status (JSON). It sends the text ``ack`` after drawing each frame.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -45,6 +46,7 @@ from devices.groups import (
 from devices.live import LiveView, end_live_view, start_live_view, still_allowed
 from devices.models import CameraStatus
 from devices.status import report_in_scope
+from devices.unavailable import REDIS_DOWN, run_or_try_again_later
 
 logger = logging.getLogger("nvr.live")
 
@@ -105,6 +107,15 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels i
     handler directly — every database call goes through ``database_sync_to_async``,
     which closes stale connections itself — so frames and acks skip the hop.
     """
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Channels' consumer, except that an unreachable Redis ends the socket with 1013
+        instead of an HTTP 500 at the handshake (Channels subscribes before ``connect``)
+        or a 1011 mid-stream (``devices.unavailable``)."""
+        await run_or_try_again_later(super().__call__, scope, receive, send, cleanup=self.after_layer_failure)
+
+    async def after_layer_failure(self) -> None:
+        """Clean up what ``disconnect`` would have, without the channel layer."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] == "websocket.receive":
@@ -173,6 +184,7 @@ class DeviceConsumer(FrameConsumer):
     principal: credentials.DevicePrincipal | None = None
     stamp: tuple[int, str] = (0, "")
     superseded = False
+    online = False  # reported online: a Redis failure reports it offline (after_layer_failure)
     format = ""  # the socket's first frame decides: "jpeg" or "h264"
     fragmenter: Fragmenter | None = None
     keeper: GopKeeper | None = None
@@ -207,6 +219,7 @@ class DeviceConsumer(FrameConsumer):
         self.started = time.monotonic()
         await self.accept()
         await self.report(CameraStatus.ONLINE)
+        self.online = True
         await publish_status(camera_id=principal.camera_id, account_id=principal.account_id, state="online")
         await self.channel_layer.group_send(
             token_group, {"type": "device.connected", "at": self.stamp[0], "channel": self.stamp[1]}
@@ -285,6 +298,10 @@ class DeviceConsumer(FrameConsumer):
             await publish_status(
                 camera_id=self.principal.camera_id, account_id=self.principal.account_id, state="offline"
             )
+
+    async def after_layer_failure(self) -> None:
+        if self.principal is not None and self.online and not self.superseded:
+            await self.report(CameraStatus.OFFLINE)
 
     async def report(self, status: CameraStatus, fps: float | None = None) -> None:
         assert self.principal is not None
@@ -372,6 +389,13 @@ class WatchingConsumer(FrameConsumer):
             self.slot.ack()
         elif text_data[3] == " " and count.isdigit() and len(count) <= 4:
             self.slot.ack(int(count))
+
+    async def after_layer_failure(self) -> None:
+        if self.slot is not None:
+            with contextlib.suppress(*REDIS_DOWN):  # the hub forgets the slot before it unsubscribes
+                await get_hub().detach(self.slot)
+        if self.view is not None:
+            await self.end_view(self.view)
 
     async def disconnect(self, code: int) -> None:
         if self.view is None:

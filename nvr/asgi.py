@@ -10,7 +10,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs apps loaded)
 
+from nvr.close_codes import allow_server_close_codes  # noqa: E402
 from nvr.routing import websocket_urlpatterns  # noqa: E402
+
+allow_server_close_codes()  # 1013, try again later: devices/consumers.py
 
 # Everything loaded so far lives as long as the process: moving it out of the
 # collector's reach keeps full collections short (they stalled every live

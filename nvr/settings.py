@@ -122,6 +122,10 @@ TEMPLATES = [
 # tables nor have BYPASSRLS; DATABASE_OWNER_URL names the role that owns them
 # and runs migrations (see accounts/management/commands/migrate.py).
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}")
+# No persistent connections (CONN_MAX_AGE 0, so no CONN_HEALTH_CHECKS either): under ASGI
+# each request runs in a thread of its own and would leave its connection behind. A fresh
+# connection per request also means a dropped one (PostgreSQL restarting, a terminated
+# backend) fails only the requests in flight, which answer 503 (nvr/errors.py).
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that tests can run daphne as a separate process on it.

@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -119,6 +120,52 @@ def daphne_server(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+class RedisServer:
+    """A Redis server of a test's own on 127.0.0.1 (never the machine's shared one), which the
+    test may kill and start again on the same port: a fault to inject without touching CI's."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", os.environ.get("NVR_DATA_DIR", tempfile.gettempdir())]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as probe:
+                probe.settimeout(1)
+                try:
+                    probe.connect(("127.0.0.1", self.port))
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+                except OSError:
+                    pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the clients, as when a server dies."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 def _wait_until_it_answers(port: int, process: subprocess.Popen[bytes], log: IO[str]) -> None:

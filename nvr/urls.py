@@ -34,3 +34,6 @@ urlpatterns = [
     # The words the pages' scripts show, in the person's language (locale/*/djangojs.po).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
+
+# 503 (retry) instead of 500 when the database connection failed: nvr/errors.py.
+handler500 = "nvr.errors.server_error"

@@ -1,12 +1,14 @@
 """The site's own 403, 404 and 500 pages, rendered as production renders them (DEBUG off)."""
 
 import pytest
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.test import Client
 from django.urls import path, reverse
 
 from conftest import World, client_for
+from nvr.urls import handler500  # noqa: F401  (this module is a URLconf: the site's error handler)
 from nvr.urls import urlpatterns as site_urlpatterns
 
 
@@ -14,8 +16,17 @@ def broken_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug")
 
 
-# This module is the URLconf of the 500 test: the site's routes and one that fails.
-urlpatterns = [*site_urlpatterns, path("broken/", broken_view)]
+def database_gone_view(request: HttpRequest) -> HttpResponse:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+# This module is the URLconf of the 500 and 503 tests: the site's routes and ones that fail.
+urlpatterns = [
+    *site_urlpatterns,
+    path("broken/", broken_view),
+    path("database-gone/", database_gone_view),
+    path("api/v1/database-gone/", database_gone_view),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +119,27 @@ def test_a_form_without_its_csrf_token_gets_the_sites_page(world: World):
     body = response.content.decode()
     assert 'data-testid="error-403-csrf"' in body
     assert "<style" not in body  # Django's own page styles itself inline, which the CSP refuses
+
+
+def test_an_unreachable_database_is_a_503_page_or_json_not_a_500(world: World, settings):
+    """nvr/errors.py; the fault itself, a terminated connection, is nvr/tests/test_fault_database.py."""
+    settings.ROOT_URLCONF = __name__
+    client = client_for(world.a.owner)
+    client.raise_request_exception = False
+    page = client.get("/database-gone/")
+    assert page.status_code == 503
+    assert page["Retry-After"] == "5"
+    body = page.content.decode()
+    assert 'data-testid="error-503"' in body
+    assert "The database is unreachable for a moment" in body
+    assert "server closed the connection" not in body
+    assert page["Cache-Control"] == "private, no-store"
+    api = client.get("/api/v1/database-gone/")
+    assert api.status_code == 503
+    assert api.json() == {"detail": "The database is unreachable for a moment. Please try again in a few seconds."}
+    assert client.get("/broken/").status_code == 500  # a bug is still a 500
+
+
+def test_the_503_page_needs_no_request():
+    body = loader.get_template("503.html").render({"message": "m"})
+    assert 'data-testid="error-503"' in body

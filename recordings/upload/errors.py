@@ -10,6 +10,7 @@ __all__ = [
     "InvalidPart",
     "LargerThanQuota",
     "PublishFailed",
+    "StorageFull",
     "TooManyOpenUploads",
     "UploadConflict",
     "UploadError",
@@ -59,3 +60,7 @@ class InFlightLimit(UploadError):
 
 class TooManyOpenUploads(UploadError):
     """The camera has as many open uploads as it may: finish or cancel one first."""
+
+
+class StorageFull(UploadError):
+    """The server's disk (or quota of the filesystem) is full: nothing of the request was kept."""

@@ -8,7 +8,8 @@ completed clip is given its final name inside the transaction that creates its
 files it made are deleted before the error leaves it. A checksum mismatch is
 not raised but returned as the state's ``refusal``: the upload's removal must
 commit before the camera is told. Should the commit itself fail, the files left
-without rows are the sweep's to remove (``recordings.sweep``).
+without rows are the sweep's to remove (``recordings.sweep``). A full disk
+(``ENOSPC``) on any write is ``StorageFull``, after the same undoing.
 
 Limits: creating an upload locks the household's row, then checks the clip
 against the whole quota, the camera's open uploads and the household's bytes
@@ -17,6 +18,7 @@ same instant take turns and cannot both pass a limit only one fits. Completing
 one makes room within the quota under the same lock (``retention.make_room``).
 """
 
+import errno
 import hashlib
 import hmac
 import uuid
@@ -30,6 +32,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.tenancy import require_account_scope
 from devices.credentials import DevicePrincipal
@@ -48,6 +51,7 @@ from recordings.upload.errors import (
     InvalidPart,
     LargerThanQuota,
     PublishFailed,
+    StorageFull,
     TooManyOpenUploads,
     UploadConflict,
     UploadError,
@@ -59,6 +63,8 @@ from recordings.upload.protocol import UploadSpec
 __all__ = ["CHUNK_MULTIPLE", "UploadState", "upload_append", "upload_create", "upload_get", "upload_terminate"]
 
 Read = Callable[[int], bytes]
+# A full disk, or the filesystem's quota for the server's user: the camera is told 507.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +101,17 @@ def _in_one_block(principal: DevicePrincipal) -> Iterator[Undo]:
     try:
         with transaction.atomic():
             yield undo
-    except BaseException:
+    except BaseException as error:
         for action in reversed(undo):
             action()
+        if isinstance(error, OSError) and error.errno in DISK_FULL:
+            # Rows rolled back and new files gone; an append cuts its partial file back itself.
+            raise StorageFull(
+                _(
+                    "The server's storage is full: nothing of this request was kept. Try again later; "
+                    "an upload in progress resumes from its Upload-Offset (HEAD)."
+                )
+            ) from error
         raise
 
 

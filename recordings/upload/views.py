@@ -45,6 +45,7 @@ _STATUS: dict[type[errors.UploadError], int] = {
     errors.TooManyOpenUploads: 429,  # not 409 (tus clients retry 409s at once): finish or cancel one first
     errors.PublishFailed: 500,
     errors.InFlightLimit: 507,  # Insufficient Storage: room comes back as the household's uploads finish
+    errors.StorageFull: 507,  # the server's disk is full: the upload resumes from its last offset later
 }
 
 
