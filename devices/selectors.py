@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from devices.models import Camera, CameraAccess, LiveSession
@@ -50,7 +51,7 @@ def camera_get(*, viewer: Membership, camera_id: uuid.UUID | str) -> Camera:
     try:
         return cameras_visible(viewer=viewer).get(pk=camera_id)
     except (Camera.DoesNotExist, ValueError):
-        raise Http404("No such camera.") from None
+        raise Http404(_("No such camera.")) from None
 
 
 def watchers(*, camera: Camera) -> list[str]:
