@@ -59,7 +59,12 @@ def watchers(*, camera: Camera) -> list[str]:
     fresh = timezone.now() - STALE_AFTER
     sessions = LiveSession.objects.filter(camera=camera, seen_at__gte=fresh).select_related("user")
     # Support staff watch only under the household's grant, and are named as support.
-    return sorted({f"Support: {s.user.display_name}" if s.user.is_staff else s.user.display_name for s in sessions})
+    return sorted(
+        {
+            _("Support: %(name)s") % {"name": s.user.display_name} if s.user.is_staff else s.user.display_name
+            for s in sessions
+        }
+    )
 
 
 # A camera that reported itself online but has not been seen for this long shows offline
