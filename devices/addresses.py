@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -35,8 +36,8 @@ Resolver = Callable[..., Sequence[tuple[Any, ...]]]
 
 ALLOWED_SCHEMES = ("rtsp", "rtsps", "http", "https")
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-NOT_ALLOWED = "This address is not allowed."
-BAD_FORM = "Use an rtsp://, rtsps://, http:// or https:// address with a host."
+NOT_ALLOWED = gettext_noop("This address is not allowed.")
+BAD_FORM = gettext_noop("Use an rtsp://, rtsps://, http:// or https:// address with a host.")
 
 # Cloud instance metadata and platform services: refused even inside an allowlisted network.
 METADATA = tuple(
@@ -61,6 +62,10 @@ class AddressNotAllowed(ValueError):
     def __init__(self, reason: str, message: str = NOT_ALLOWED) -> None:
         super().__init__(message)
         self.reason = reason
+
+    def __str__(self) -> str:
+        # Kept in English (the log, the tests); said in the reader's language.
+        return gettext(super().__str__())
 
 
 @dataclass(frozen=True)

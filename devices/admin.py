@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from accounts.admin_site import support_action
 from accounts.models import User
@@ -35,7 +36,12 @@ class CameraAdmin(admin.ModelAdmin[Camera]):
         for camera in queryset:
             with account_scope(camera.account_id):  # the admin runs unscoped; the service in one household
                 disabled += camera_disable_by_support(staff=_staff(request), camera=camera)
-        messages.success(request, f"Disabled {disabled} camera(s); their households' owners were emailed.")
+        text = ngettext(
+            "Disabled %(count)d camera; its household's owners were emailed.",
+            "Disabled %(count)d cameras; their households' owners were emailed.",
+            disabled,
+        )
+        messages.success(request, text % {"count": disabled})
 
     @support_action(description="Revoke the selected cameras' device tokens")
     def revoke_token(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
@@ -46,7 +52,12 @@ class CameraAdmin(admin.ModelAdmin[Camera]):
                     revoked += token_revoke_by_support(staff=_staff(request), camera=camera)
             except ValidationError as error:
                 messages.warning(request, f"{camera.name}: {' '.join(error.messages)}")
-        messages.success(request, f"Revoked {revoked} token(s); the households' owners were emailed.")
+        text = ngettext(
+            "Revoked %(count)d token; the household's owners were emailed.",
+            "Revoked %(count)d tokens; the households' owners were emailed.",
+            revoked,
+        )
+        messages.success(request, text % {"count": revoked})
 
 
 @admin.register(DeviceToken)

@@ -1,12 +1,14 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from devices import presets
 from devices.extensions import settings_form_fields
 from devices.models import Camera, CameraKind
 
-NEEDS_ADDRESS = (
+NEEDS_ADDRESS = gettext_lazy(
     "A pull camera needs the address the server reads it from: choose its brand and fill in "
     "its address, or choose Other and type the full address."
 )
@@ -21,58 +23,60 @@ class CameraStreamForm(forms.Form):
     """
 
     preset = forms.ChoiceField(
-        label="Brand",
+        label=gettext_lazy("Brand"),
         required=False,
-        choices=[("", "Choose…"), *presets.preset_choices()],
-        help_text="Not listed? Choose Other and type the address from the camera's manual.",
+        choices=[("", gettext_lazy("Choose…")), *presets.preset_choices()],
+        help_text=gettext_lazy("Not listed? Choose Other and type the address from the camera's manual."),
     )
     host = forms.CharField(
-        label="Camera's address",
+        label=gettext_lazy("Camera's address"),
         required=False,
         max_length=255,
-        help_text="Its IP address or name on the network, like 192.168.1.64 (the camera's app shows it).",
+        help_text=gettext_lazy("Its IP address or name on the network, like 192.168.1.64 (the camera's app shows it)."),
     )
     port = forms.IntegerField(
-        label="RTSP port",
+        label=gettext_lazy("RTSP port"),
         required=False,
         min_value=1,
         max_value=65535,
-        help_text="Leave empty for the brand's usual port (554; Foscam 88).",
+        help_text=gettext_lazy("Leave empty for the brand's usual port (554; Foscam 88)."),
     )
     camera_user = forms.CharField(
-        label="Camera user name",
+        label=gettext_lazy("Camera user name"),
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     camera_password = forms.CharField(
-        label="Camera password",
+        label=gettext_lazy("Camera password"),
         required=False,
         max_length=200,
-        help_text="The camera's own, not this site's. Stored encrypted, never shown again.",
+        help_text=gettext_lazy("The camera's own, not this site's. Stored encrypted, never shown again."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     channel = forms.IntegerField(
+        label=gettext_lazy("Channel"),
         required=False,
         min_value=1,
         max_value=presets.MAX_CHANNEL,
         initial=1,
-        help_text="1 for a camera on its own; on a video recorder (NVR), the camera's number there.",
+        help_text=gettext_lazy("1 for a camera on its own; on a video recorder (NVR), the camera's number there."),
     )
     stream = forms.ChoiceField(
+        label=gettext_lazy("Stream"),
         required=False,
         choices=[
-            (presets.Stream.MAIN, "Main stream (full quality)"),
-            (presets.Stream.SUB, "Sub stream (smaller: for a slow network)"),
+            (presets.Stream.MAIN, gettext_lazy("Main stream (full quality)")),
+            (presets.Stream.SUB, gettext_lazy("Sub stream (smaller: for a slow network)")),
         ],
         initial=presets.Stream.MAIN,
         widget=forms.RadioSelect,
     )
     source_url = forms.CharField(
-        label="Full stream address (Other)",
+        label=gettext_lazy("Full stream address (Other)"),
         required=False,
         max_length=2000,
-        help_text="rtsp://user:password@camera.local:554/stream — stored encrypted, never shown again.",
+        help_text=gettext_lazy("rtsp://user:password@camera.local:554/stream — stored encrypted, never shown again."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
@@ -98,10 +102,10 @@ class CameraStreamForm(forms.Form):
             return typed
         user, password = data.get("camera_user") or "", data.get("camera_password") or ""
         if password and not user:
-            self.add_error("camera_user", "Enter the user name that goes with the password.")
+            self.add_error("camera_user", _("Enter the user name that goes with the password."))
         host = (data.get("host") or "").strip()
         if not host and "host" not in self.errors:
-            self.add_error("host", "Enter the camera's address: its IP address or name, like 192.168.1.64.")
+            self.add_error("host", _("Enter the camera's address: its IP address or name, like 192.168.1.64."))
         elif host:
             try:
                 presets.clean_host(host)
@@ -123,12 +127,14 @@ class CameraStreamForm(forms.Form):
 class CameraAddForm(CameraStreamForm):
     """A new camera: its name, how its video arrives, and (read by the server) where from."""
 
-    name = forms.CharField(max_length=100, help_text="Where it looks, like Porch or Driveway.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=100, help_text=gettext_lazy("Where it looks, like Porch or Driveway.")
+    )
     kind = forms.ChoiceField(
-        label="How does its video reach this site?",
+        label=gettext_lazy("How does its video reach this site?"),
         choices=[
-            (CameraKind.PULL, "This site reads the camera's stream (RTSP): most cameras"),
-            (CameraKind.PUSH, "The camera sends its video here (it needs a token, shown next)"),
+            (CameraKind.PULL, gettext_lazy("This site reads the camera's stream (RTSP): most cameras")),
+            (CameraKind.PUSH, gettext_lazy("The camera sends its video here (it needs a token, shown next)")),
         ],
         initial=CameraKind.PULL,
         widget=forms.RadioSelect,
@@ -140,13 +146,17 @@ class CameraAddForm(CameraStreamForm):
 
 
 class CameraEditForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    enabled = forms.BooleanField(required=False, help_text="A disabled camera streams nothing and closes its viewers.")
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    enabled = forms.BooleanField(
+        label=gettext_lazy("Enabled"),
+        required=False,
+        help_text=gettext_lazy("A disabled camera streams nothing and closes its viewers."),
+    )
     source_url = forms.CharField(
-        label="New stream address",
+        label=gettext_lazy("New stream address"),
         required=False,
         max_length=2000,
-        help_text="Leave empty to keep the current one (it is never shown).",
+        help_text=gettext_lazy("Leave empty to keep the current one (it is never shown)."),
         widget=forms.PasswordInput(render_value=False),
     )
 
@@ -180,8 +190,10 @@ class CameraAccessForm(CameraChoiceForm):
     """Which cameras a member or viewer sees: all of them (new ones included), or those ticked."""
 
     limited = forms.BooleanField(
-        label="Only the cameras ticked below",
+        label=gettext_lazy("Only the cameras ticked below"),
         required=False,
-        help_text="Unticked: every camera of the household, including cameras added later.",
+        help_text=gettext_lazy("Unticked: every camera of the household, including cameras added later."),
     )
-    cameras = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    cameras = forms.MultipleChoiceField(
+        label=gettext_lazy("Cameras"), required=False, widget=forms.CheckboxSelectMultiple
+    )

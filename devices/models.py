@@ -4,20 +4,21 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Membership, User
 from accounts.tenancy import AccountRowManager, TenantModel
 
 
 class CameraKind(models.TextChoices):
-    PUSH = "push", "Push (the camera sends frames and clips)"
-    PULL = "pull", "Pull (the server reads an RTSP, HTTP or MJPEG address)"
+    PUSH = "push", _("Push (the camera sends frames and clips)")
+    PULL = "pull", _("Pull (the server reads an RTSP, HTTP or MJPEG address)")
 
 
 class CameraStatus(models.TextChoices):
-    OFFLINE = "offline", "Offline"
-    ONLINE = "online", "Online"
-    ERROR = "error", "Error"
+    OFFLINE = "offline", _("Offline")
+    ONLINE = "online", _("Online")
+    ERROR = "error", _("Error")
 
 
 class Camera(TenantModel):

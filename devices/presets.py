@@ -16,6 +16,10 @@ import re
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 OTHER = "other"
 
 
@@ -27,7 +31,7 @@ class Stream(enum.StrEnum):
 @dataclass(frozen=True)
 class Preset:
     key: str
-    label: str
+    label: str | Promise  # a brand's name, or "Other" (translated)
     port: int = 554
     main: str = ""  # the main stream's path (and query), from the host on
     sub: str = ""
@@ -61,7 +65,7 @@ PRESETS: dict[str, Preset] = {
         Preset("uniview", "Uniview", main="/unicast/c{channel}/s0/live", sub="/unicast/c{channel}/s1/live"),
         Preset("tapo", "TP-Link Tapo", main="/stream1", sub="/stream2"),
         Preset("foscam", "Foscam", port=88, main="/videoMain", sub="/videoSub"),
-        Preset(OTHER, "Other (type the full address)"),
+        Preset(OTHER, gettext_lazy("Other (type the full address)")),
     )
 }
 
@@ -69,13 +73,16 @@ MAX_CHANNEL = 256
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
-def preset_choices() -> list[tuple[str, str]]:
+def preset_choices() -> list[tuple[str, str | Promise]]:
     return [(key, preset.label) for key, preset in PRESETS.items()]
 
 
 def as_json() -> list[dict[str, object]]:
     """The presets for the page's script (a JSON data block: the preview of the address)."""
-    return [{**asdict(preset), "uses_channel": preset.uses_channel} for preset in PRESETS.values()]
+    return [
+        {**asdict(preset), "label": str(preset.label), "uses_channel": preset.uses_channel}
+        for preset in PRESETS.values()
+    ]
 
 
 def clean_host(value: str) -> str:
@@ -83,7 +90,9 @@ def clean_host(value: str) -> str:
     with a sentence for the person who typed it."""
     host = value.strip()
     if "://" in host or "/" in host or "@" in host:
-        raise ValueError("Enter only the camera's address (like 192.168.1.64), or choose Other to type a full address.")
+        raise ValueError(
+            _("Enter only the camera's address (like 192.168.1.64), or choose Other to type a full address.")
+        )
     bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
         ip = ipaddress.ip_address(bare)
@@ -93,7 +102,7 @@ def clean_host(value: str) -> str:
         return f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
     name = host.removesuffix(".")
     if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in name.split(".")):
-        raise ValueError("Enter an IP address or a host name, like 192.168.1.64 or camera.local.")
+        raise ValueError(_("Enter an IP address or a host name, like 192.168.1.64 or camera.local."))
     return name
 
 
@@ -105,7 +114,7 @@ def build_address(
     if preset.key == OTHER:
         raise ValueError("The Other preset takes a full address, not fields.")
     if not 1 <= channel <= MAX_CHANNEL:
-        raise ValueError(f"The channel is a number from 1 to {MAX_CHANNEL}.")
+        raise ValueError(_("The channel is a number from 1 to %(max)d.") % {"max": MAX_CHANNEL})
     userinfo = ""
     if user:
         userinfo = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "") + "@"

@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.auth.client import PersonLimit
 from accounts.models import Membership
@@ -30,14 +32,16 @@ logger = logging.getLogger("nvr.devices")
 TEST_SECONDS = 8.0  # for the whole test: connecting, the stream's description and a picture
 OPEN_SECONDS = 5.0  # for the stream to open: a silent host ends as "unreachable" before the above
 
-NO_PICTURE = f"No picture arrived in time: the camera answered but sent no picture within {TEST_SECONDS:g} seconds."
+NO_PICTURE = _("No picture arrived in time: the camera answered but sent no picture within %(seconds)s seconds.")
 WORDS = {
-    Outcome.UNREACHABLE: "Cannot reach the camera: check its address and port, and that it is switched on.",
-    Outcome.CREDENTIALS: "The camera refused the user name or password.",
-    Outcome.UNSUPPORTED: "The camera answered, but not with a stream this site reads: "
-    "check the brand, channel and stream (or the address's path).",
-    Outcome.NOT_ALLOWED: "This address is not allowed.",
-    Outcome.FAILED: "The stream reader stopped: the stream may be damaged or too large.",
+    Outcome.UNREACHABLE: _("Cannot reach the camera: check its address and port, and that it is switched on."),
+    Outcome.CREDENTIALS: _("The camera refused the user name or password."),
+    Outcome.UNSUPPORTED: _(
+        "The camera answered, but not with a stream this site reads: "
+        "check the brand, channel and stream (or the address's path)."
+    ),
+    Outcome.NOT_ALLOWED: _("This address is not allowed."),
+    Outcome.FAILED: _("The stream reader stopped: the stream may be damaged or too large."),
 }
 
 TESTS = PersonLimit(
@@ -49,7 +53,7 @@ class TooManyTests(Exception):
     """The person tested cameras too often lately."""
 
     def __str__(self) -> str:
-        return "You tested cameras many times in a short while: wait a few minutes, then try again."
+        return gettext("You tested cameras many times in a short while: wait a few minutes, then try again.")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def camera_test(*, actor: Membership, url: str) -> ProbeResult:
     person's limit, counted before the address is even resolved."""
     actor_account_id(actor)
     if not actor.can_manage_cameras:
-        raise PermissionDenied("Only owners and members add cameras.")
+        raise PermissionDenied(gettext("Only owners and members add cameras."))
     if not TESTS.allow(actor.user_id):
         raise TooManyTests
     try:
@@ -115,9 +119,14 @@ def _result(info: StreamInfo | None, picture: JpegFrame | None, outcome: Outcome
     codec, width, height = (info.codec, info.width, info.height) if info else ("", 0, 0)
     if picture is not None:
         width, height = width or picture.width, height or picture.height
-        message = f"The camera works: {codec or 'video'}, {width}x{height}."
+        message = gettext("The camera works: %(codec)s, %(width)dx%(height)d.") % {
+            "codec": codec or gettext("video"),
+            "width": width,
+            "height": height,
+        }
         return ProbeResult(True, "picture", message, codec, width, height, picture.data)
     if outcome in WORDS:
-        return ProbeResult(False, str(outcome), WORDS[outcome], codec, width, height)
+        return ProbeResult(False, str(outcome), str(WORDS[outcome]), codec, width, height)
     # Stopped by the deadline, or the stream ended first.
-    return ProbeResult(False, "no_picture", NO_PICTURE, codec, width, height)
+    message = NO_PICTURE % {"seconds": f"{TEST_SECONDS:g}"}
+    return ProbeResult(False, "no_picture", message, codec, width, height)

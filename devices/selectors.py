@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from devices.models import Camera, CameraAccess, LiveSession
@@ -50,7 +51,7 @@ def camera_get(*, viewer: Membership, camera_id: uuid.UUID | str) -> Camera:
     try:
         return cameras_visible(viewer=viewer).get(pk=camera_id)
     except (Camera.DoesNotExist, ValueError):
-        raise Http404("No such camera.") from None
+        raise Http404(_("No such camera.")) from None
 
 
 def watchers(*, camera: Camera) -> list[str]:
@@ -58,7 +59,12 @@ def watchers(*, camera: Camera) -> list[str]:
     fresh = timezone.now() - STALE_AFTER
     sessions = LiveSession.objects.filter(camera=camera, seen_at__gte=fresh).select_related("user")
     # Support staff watch only under the household's grant, and are named as support.
-    return sorted({f"Support: {s.user.display_name}" if s.user.is_staff else s.user.display_name for s in sessions})
+    return sorted(
+        {
+            _("Support: %(name)s") % {"name": s.user.display_name} if s.user.is_staff else s.user.display_name
+            for s in sessions
+        }
+    )
 
 
 # A camera that reported itself online but has not been seen for this long shows offline

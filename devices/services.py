@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.crypto import decrypt_for_account, encrypt_for_account
 from accounts.models import Membership, User
@@ -38,13 +39,13 @@ logger = logging.getLogger("nvr.devices")
 def _require_manager(actor: Membership) -> None:
     actor_account_id(actor)
     if not actor.can_manage_cameras:
-        raise PermissionDenied("Only owners and members manage cameras.")
+        raise PermissionDenied(_("Only owners and members manage cameras."))
 
 
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "A camera needs a name."})
+        raise ValidationError({"name": _("A camera needs a name.")})
     return name
 
 
@@ -74,7 +75,7 @@ def camera_create(*, actor: Membership, name: str, kind: CameraKind, source_url:
         with transaction.atomic():
             camera.save()
     except IntegrityError:
-        raise ValidationError({"name": "This household already has a camera with that name."}) from None
+        raise ValidationError({"name": _("This household already has a camera with that name.")}) from None
     camera_created(camera)  # other apps' rows of the camera (its recording settings)
     if actor.sees_some_cameras_only:
         # Whoever adds a camera may see it, even when limited to some cameras.
@@ -99,7 +100,7 @@ def camera_update(
         camera.name = _clean_name(name)
     if source_url:
         if camera.kind != CameraKind.PULL:
-            raise ValidationError({"source_url": "Only pull cameras have a stream address."})
+            raise ValidationError({"source_url": _("Only pull cameras have a stream address.")})
         camera.source_url_encrypted = _encrypted_source(camera, source_url)
     if enabled is not None and enabled != camera.enabled:
         camera.enabled = enabled
@@ -111,7 +112,7 @@ def camera_update(
             settings_save(camera, settings or {})
             camera.save()
     except IntegrityError:
-        raise ValidationError({"name": "This household already has a camera with that name."}) from None
+        raise ValidationError({"name": _("This household already has a camera with that name.")}) from None
     return camera
 
 
@@ -132,7 +133,7 @@ def token_rotate(*, actor: Membership, camera: Camera) -> str:
 def token_revoke(*, actor: Membership, camera: Camera) -> None:
     _require_manager(actor)
     if camera.kind != CameraKind.PUSH:
-        raise ValidationError("Pull cameras have no token: the server reads their stream.")
+        raise ValidationError(_("Pull cameras have no token: the server reads their stream."))
     DeviceToken.objects.filter(camera=camera, revoked_at__isnull=True).update(revoked_at=timezone.now())
     close_sockets_on_commit(device_control_group(camera.pk), reason="token revoked")
 
@@ -144,9 +145,9 @@ def camera_access_set(*, actor: Membership, membership: Membership, limited: boo
     close once this commits."""
     actor_account_id(actor)
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner chooses which cameras someone sees.")
+        raise PermissionDenied(_("Only an owner chooses which cameras someone sees."))
     if membership.is_owner:
-        raise ValidationError("Owners always see every camera.")
+        raise ValidationError(_("Owners always see every camera."))
     chosen = {camera.pk for camera in cameras} if limited else set()
     membership.camera_access_limited = limited
     membership.save(update_fields=["camera_access_limited"])
@@ -209,7 +210,7 @@ def token_revoke_by_support(*, staff: User, camera: Camera) -> int:
     scope (the admin action opens it)."""
     require_account_scope(camera.account_id)
     if camera.kind != CameraKind.PUSH:
-        raise ValidationError("Pull cameras have no token: the server reads their stream.")
+        raise ValidationError(_("Pull cameras have no token: the server reads their stream."))
     revoked = DeviceToken.objects.filter(camera_id=camera.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if not revoked:
         return 0

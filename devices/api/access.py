@@ -6,6 +6,7 @@ household's member is a 404 for every role.
 
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -39,7 +40,7 @@ class CameraAccessView(APIView):
         actor = actor_of(request)
         target = membership_get(membership_id=membership_id)
         if not actor.is_owner:
-            raise PermissionDenied("Only an owner chooses which cameras someone sees.")
+            raise PermissionDenied(_("Only an owner chooses which cameras someone sees."))
         return actor, target
 
     @extend_schema(responses=CameraAccessSerializer)
@@ -56,7 +57,8 @@ class CameraAccessView(APIView):
         wanted = data.validated_data["cameras"]
         unknown = [str(camera_id) for camera_id in wanted if camera_id not in known]
         if unknown:  # a missing camera and another household's answer alike
-            raise serializers.ValidationError({"cameras": [f"No such camera: {', '.join(unknown)}."]})
+            refusal = _("No such camera: %(ids)s.") % {"ids": ", ".join(unknown)}
+            raise serializers.ValidationError({"cameras": [refusal]})
         camera_access_set(
             actor=actor,
             membership=target,

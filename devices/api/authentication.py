@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -29,10 +31,10 @@ class DeviceTokenAuthentication(BaseAuthentication):
         except credentials.TooManyFailures:
             raise Throttled(
                 wait=settings.NVR_FAILED_ATTEMPTS_WINDOW_S,
-                detail="Too many failed device-token attempts from this address: try again later.",
+                detail=_("Too many failed device-token attempts from this address: try again later."),
             ) from None
         if principal is None:
-            raise AuthenticationFailed("Invalid or revoked device token, or the camera is disabled.")
+            raise AuthenticationFailed(_("Invalid or revoked device token, or the camera is disabled."))
         return principal, raw
 
     def authenticate_header(self, request: Any) -> str:
@@ -40,7 +42,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
 
 
 class IsDevice(BasePermission):
-    message = "This endpoint is for cameras: send the camera's token as 'Authorization: Bearer <token>'."
+    message = gettext_lazy("This endpoint is for cameras: send the camera's token as 'Authorization: Bearer <token>'.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return isinstance(request.user, credentials.DevicePrincipal)

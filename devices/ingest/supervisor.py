@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext_noop
 
 from accounts.crypto import InvalidToken
 from accounts.tenancy import account_scope, unscoped
@@ -27,7 +28,7 @@ from devices.status import report_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
-BAD_ADDRESS = "Cannot read the stream address: enter it again"
+BAD_ADDRESS = gettext_noop("Cannot read the stream address: enter it again")  # translated when shown
 
 
 @dataclass(frozen=True)

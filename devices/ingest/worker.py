@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext_noop
 
 from devices.addresses import AddressNotAllowed, check_address
 from devices.extensions import PullRecorder, RecordPlan
@@ -60,14 +61,16 @@ from devices.status import report_in_scope, watched_in_scope
 
 logger = logging.getLogger("nvr.ingest")
 
+# Stored in English (a worker has no reader to ask); pages translate them when shown
+# (devices.status.status_message_text).
 STATUS = {
-    Outcome.ENDED: "The stream ended",
-    Outcome.UNREACHABLE: "Cannot reach the camera",
-    Outcome.CREDENTIALS: "The camera refused the user name or password",
-    Outcome.UNSUPPORTED: "The camera's stream is not supported",
-    Outcome.NOT_ALLOWED: "This address is not allowed",
-    Outcome.FAILED: "The stream reader stopped",
-    Outcome.STOPPED: "The stream ended",
+    Outcome.ENDED: gettext_noop("The stream ended"),
+    Outcome.UNREACHABLE: gettext_noop("Cannot reach the camera"),
+    Outcome.CREDENTIALS: gettext_noop("The camera refused the user name or password"),
+    Outcome.UNSUPPORTED: gettext_noop("The camera's stream is not supported"),
+    Outcome.NOT_ALLOWED: gettext_noop("This address is not allowed"),
+    Outcome.FAILED: gettext_noop("The stream reader stopped"),
+    Outcome.STOPPED: gettext_noop("The stream ended"),
 }
 # How long a stopping camera waits for its reader to end (then the child is killed).
 RELEASE_WAIT_SECONDS = 3.0

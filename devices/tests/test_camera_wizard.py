@@ -281,7 +281,7 @@ def test_it_reads_the_rtsp_test_servers_stream_and_tells_a_wrong_password(world:
     assert answer["snapshot"] is None
     assert "p%40ss" not in wrong.content.decode()
     assert "p@ss" not in wrong.content.decode()
-    assert NO_PICTURE not in (good.content.decode() + wrong.content.decode())
+    assert str(NO_PICTURE).split(":")[0] not in (good.content.decode() + wrong.content.decode())
 
 
 # --- A push camera's addresses -----------------------------------------------------------

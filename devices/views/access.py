@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import account_required
@@ -27,7 +28,7 @@ def camera_access(request: TenantRequest, membership_id: uuid.UUID) -> HttpRespo
     assert actor is not None  # account_required
     target = membership_get(membership_id=membership_id)
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner chooses which cameras someone sees.")
+        raise PermissionDenied(_("Only an owner chooses which cameras someone sees."))
     limited, granted = camera_access_of(membership=target)
     initial = {"limited": limited, "cameras": [str(camera_id) for camera_id in granted]}
     form = CameraAccessForm(request.POST or None, cameras=cameras_list(viewer=actor), initial=initial)
@@ -39,7 +40,7 @@ def camera_access(request: TenantRequest, membership_id: uuid.UUID) -> HttpRespo
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Saved which cameras {target.user.display_name} sees.")
+            messages.success(request, _("Saved which cameras %(name)s sees.") % {"name": target.user.display_name})
             return redirect("accounts:members")
     context = {"form": form, "target": target}
     return render(request, "devices/camera_access.html", context, status=400 if form.errors else 200)

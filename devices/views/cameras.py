@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.audit import record_access
@@ -27,6 +28,7 @@ from devices.models import Camera, CameraKind
 from devices.probe import TooManyTests, camera_test
 from devices.selectors import camera_get, cameras_list, shows_online, watchers
 from devices.services import camera_create, camera_delete, camera_update, token_revoke, token_rotate
+from devices.status import status_message_text
 
 DEVICE_SOCKET_PATH = "/ws/device/"  # nvr/routing.py: "device-socket"
 
@@ -41,7 +43,7 @@ def _manager(request: TenantRequest) -> Membership:
     page as on its POST (look the camera up first: another household's is a 404)."""
     membership = _membership(request)
     if not membership.can_manage_cameras:
-        raise PermissionDenied("Only owners and members manage cameras.")
+        raise PermissionDenied(_("Only owners and members manage cameras."))
     return membership
 
 
@@ -67,7 +69,10 @@ def camera_add(request: TenantRequest) -> HttpResponse:
         else:
             if token:
                 return _show_token(request, camera, token)
-            messages.success(request, f"Added {camera.name}. The ingest worker starts reading it within seconds.")
+            messages.success(
+                request,
+                _("Added %(name)s. The ingest worker starts reading it within seconds.") % {"name": camera.name},
+            )
             return redirect("devices:camera", camera_id=camera.pk)
     context = {"form": form, "presets": presets.as_json()}
     return render(request, "devices/camera_add.html", context, status=400 if form.errors else 200)
@@ -121,7 +126,12 @@ def _show_token(request: TenantRequest, camera: Camera, token: str) -> HttpRespo
 @account_required
 def camera_detail(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
     camera = camera_get(viewer=_membership(request), camera_id=camera_id)
-    return render(request, "devices/camera_detail.html", {"camera": camera, "watchers": watchers(camera=camera)})
+    context = {
+        "camera": camera,
+        "watchers": watchers(camera=camera),
+        "status_message": status_message_text(camera.status_message),
+    }
+    return render(request, "devices/camera_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -135,7 +145,7 @@ def camera_status(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
             "id": str(camera.pk),
             "enabled": camera.enabled,
             "status": camera.status if online or not camera.is_online else "offline",
-            "status_message": camera.status_message,
+            "status_message": status_message_text(camera.status_message),
             "fps": camera.live_fps if online else 0,
             "last_seen": camera.last_seen_at.isoformat() if camera.last_seen_at else None,
             "watchers": watchers(camera=camera),
@@ -184,7 +194,7 @@ def camera_edit(request: TenantRequest, camera_id: uuid.UUID) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Saved {camera.name}.")
+            messages.success(request, _("Saved %(name)s.") % {"name": camera.name})
             return redirect("devices:camera", camera_id=camera.pk)
     context = {"form": form, "camera": camera, "settings_summary": settings_summaries(camera)}
     return render(request, "devices/camera_edit.html", context, status=400 if form.errors else 200)
@@ -201,15 +211,17 @@ def camera_delete_view(request: TenantRequest, camera_id: uuid.UUID) -> HttpResp
     membership = _manager(request)
     if not confirmed(request):
         question = Confirmation(
-            title=f"Delete {camera.name}?",
-            explanation="The camera, its token and all its recordings are deleted for good; "
-            "anyone watching it live is disconnected.",
-            action="Delete the camera and its recordings",
+            title=_("Delete %(name)s?") % {"name": camera.name},
+            explanation=_(
+                "The camera, its token and all its recordings are deleted for good; "
+                "anyone watching it live is disconnected."
+            ),
+            action=_("Delete the camera and its recordings"),
             cancel_url=_back_to(camera),
         )
         return confirmation_page(request, question)
     camera_delete(actor=membership, camera=camera)
-    messages.success(request, f"Deleted {camera.name}.")
+    messages.success(request, _("Deleted %(name)s.") % {"name": camera.name})
     return redirect("devices:grid")
 
 
@@ -220,10 +232,12 @@ def camera_token_rotate(request: TenantRequest, camera_id: uuid.UUID) -> HttpRes
     membership = _manager(request)
     if not confirmed(request):
         question = Confirmation(
-            title=f"Issue a new token for {camera.name}?",
-            explanation="The camera's current token stops working at once: the camera is disconnected "
-            "until you enter the new token in it.",
-            action="Issue a new token",
+            title=_("Issue a new token for %(name)s?") % {"name": camera.name},
+            explanation=_(
+                "The camera's current token stops working at once: the camera is disconnected "
+                "until you enter the new token in it."
+            ),
+            action=_("Issue a new token"),
             cancel_url=_back_to(camera),
         )
         return confirmation_page(request, question)
@@ -242,9 +256,9 @@ def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpRes
     membership = _manager(request)
     if not confirmed(request):
         question = Confirmation(
-            title=f"Revoke {camera.name}'s token?",
-            explanation="The camera is disconnected and cannot send pictures or clips until you issue a new token.",
-            action="Revoke the token",
+            title=_("Revoke the token of %(name)s?") % {"name": camera.name},
+            explanation=_("The camera is disconnected and cannot send pictures or clips until you issue a new token."),
+            action=_("Revoke the token"),
             cancel_url=_back_to(camera),
         )
         return confirmation_page(request, question)
@@ -253,5 +267,8 @@ def camera_token_revoke(request: TenantRequest, camera_id: uuid.UUID) -> HttpRes
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Revoked {camera.name}'s token: it is disconnected until you issue a new one.")
+        messages.success(
+            request,
+            _("Revoked the token of %(name)s: it is disconnected until you issue a new one.") % {"name": camera.name},
+        )
     return redirect("devices:camera", camera_id=camera.pk)

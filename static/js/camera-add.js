@@ -1,6 +1,7 @@
 // Adding a camera: show the fields that apply, preview the address (password masked) and
 // "Test connection" without leaving the page. Without this script every field is shown
-// and the form still works; the server builds the address from the same presets.
+// and the form still works; the server builds the address from the same presets. The
+// server's answers come in the page's language; this script's own words from /jsi18n/.
 (function () {
   "use strict";
   const form = document.querySelector("[data-camera-wizard]");
@@ -100,7 +101,7 @@
   async function testConnection() {
     testButton.disabled = true;
     showSnapshot(null);
-    say("Testing: connecting to the camera (up to about ten seconds)…");
+    say(gettext("Testing: connecting to the camera (up to about ten seconds)…"));
     try {
       const response = await fetch(form.dataset.testUrl, {
         method: "POST",
@@ -110,17 +111,17 @@
       });
       const answer = response.headers.get("Content-Type")?.includes("json") ? await response.json() : {};
       if (response.status === 400 && answer.errors) {
-        say(`Check the form: ${Object.values(answer.errors).flat().join(" ")}`);
+        say(interpolate(gettext("Check the form: %(errors)s"), { errors: Object.values(answer.errors).flat().join(" ") }, true));
       } else if (response.status === 403) {
-        say("Only the household's owners and members add cameras.");
+        say(gettext("Only the household's owners and members add cameras."));
       } else if (answer.message) {
         say(answer.message, answer.outcome);
         showSnapshot(answer.ok ? answer.snapshot : null);
       } else {
-        say(`The test could not run (the site answered ${response.status}).`);
+        say(interpolate(gettext("The test could not run (the site answered %(status)s)."), { status: response.status }, true));
       }
     } catch (error) {
-      say("The test could not run: the site did not answer.");
+      say(gettext("The test could not run: the site did not answer."));
     } finally {
       testButton.disabled = false;
     }

@@ -34,10 +34,10 @@
       const taken = new Date();
       const made = element ? jpegOf(element) : Promise.resolve(null);
       made.then(function (blob) {
-        if (!blob) { status.textContent = "No picture to save yet."; return null; }
+        if (!blob) { status.textContent = gettext("No picture to save yet."); return null; }
         return fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
           .then(function (response) {
-            if (!response.ok) { status.textContent = "The picture could not be saved."; return; }
+            if (!response.ok) { status.textContent = gettext("The picture could not be saved."); return; }
             const link = document.createElement("a");
             link.href = URL.createObjectURL(blob);
             link.download = (form.dataset.cameraName || "camera") + " " + stamp(taken) + ".jpg";
@@ -45,9 +45,9 @@
             link.click();
             link.remove();
             setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
-            status.textContent = "Saved (written to the access history).";
+            status.textContent = gettext("Saved (written to the access history).");
           });
-      }).catch(function () { status.textContent = "The picture could not be saved."; });
+      }).catch(function () { status.textContent = gettext("The picture could not be saved."); });
     });
   }
 

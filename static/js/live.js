@@ -8,7 +8,8 @@
 // the text "ack" once appended or drawn (the server sends at most two ahead, so a
 // slow tab skips ahead instead of falling behind). Text messages are the camera's
 // status. The state line says "live", "last picture N s ago" (greyed) or "offline":
-// never a frozen picture labelled live, never a broken image.
+// never a frozen picture labelled live, never a broken image. Its words come from the
+// scripts' catalogue (/jsi18n/: gettext, interpolate) in the page's language.
 (function () {
   "use strict";
   const ACCESS_ENDED = 4401;
@@ -37,9 +38,33 @@
 
   function age(ms) {
     const s = Math.max(0, Math.round(ms / 1000));
-    if (s < 120) { return s + " s"; }
-    if (s < 7200) { return Math.round(s / 60) + " min"; }
-    return Math.round(s / 3600) + " h";
+    if (s < 120) { return interpolate(gettext("%(n)s s"), { n: s }, true); }
+    if (s < 7200) { return interpolate(gettext("%(n)s min"), { n: Math.round(s / 60) }, true); }
+    return interpolate(gettext("%(n)s h"), { n: Math.round(s / 3600) }, true);
+  }
+
+  // Why a live view ended: the server sends a code (accounts' and devices' close reasons).
+  const ENDED = {
+    "camera disabled": function () { return gettext("disabled"); },
+    "camera disabled by support": function () { return gettext("disabled by support"); },
+    "camera deleted": function () { return gettext("access ended (camera deleted)"); },
+    "camera access changed": function () { return gettext("access ended (camera access changed)"); },
+    "membership removed": function () { return gettext("access ended (membership removed)"); },
+    "password changed": function () { return gettext("access ended (password changed)"); },
+    "signed out": function () { return gettext("access ended (signed out)"); },
+    "signed out by support": function () { return gettext("access ended (signed out by support)"); },
+    "second factor required": function () { return gettext("access ended (second factor required)"); },
+    "support access ended": function () { return gettext("access ended (support access ended)"); },
+  };
+  function endedText(reason) {
+    return ENDED[reason] ? ENDED[reason]() : gettext("access ended");
+  }
+
+  // The camera's status code, as the server's page shows it (devices.models.CameraStatus).
+  function statusText(code) {
+    if (code === "online") { return gettext("Online"); }
+    if (code === "error") { return gettext("Error"); }
+    return gettext("Offline");
   }
 
   // Plays fragments in a <video>; calls done(true) once each message is appended (the ack),
@@ -192,15 +217,15 @@
 
     function describe(now, stale) {
       if (ended) { return ended; }
-      if (!stale) { return "live"; }
-      if (status === "unplayable") { return "this browser cannot play this camera's live video"; }
-      const picture = lastPicture ? "last picture " + age(now - lastPicture) + " ago" : "";
+      if (!stale) { return gettext("live"); }
+      if (status === "unplayable") { return gettext("this browser cannot play this camera's live video"); }
+      const picture = lastPicture ? interpolate(gettext("last picture %(age)s ago"), { age: age(now - lastPicture) }, true) : "";
       if (status === "offline") {
-        const seen = lastSeen ? "last seen " + age(now - Date.parse(lastSeen)) + " ago" : "";
-        return "offline" + (picture || seen ? " · " + (picture || seen) : "");
+        const seen = lastSeen ? interpolate(gettext("last seen %(age)s ago"), { age: age(now - Date.parse(lastSeen)) }, true) : "";
+        return gettext("offline") + (picture || seen ? " · " + (picture || seen) : "");
       }
-      if (status === "online") { return picture || "waiting for a picture"; }
-      return status === "reconnecting" ? "reconnecting…" : "connecting…";
+      if (status === "online") { return picture || gettext("waiting for a picture"); }
+      return status === "reconnecting" ? gettext("reconnecting…") : gettext("connecting…");
     }
 
     function render() {
@@ -249,7 +274,7 @@
         if (typeof event.data === "string") {
           const message = JSON.parse(event.data);
           if (message.type === "status" && message.state === "ended") {
-            ended = message.message === "camera disabled" ? "disabled" : "access ended (" + message.message + ")";
+            ended = endedText(message.message);
           } else if (message.type === "status") {
             status = message.state;
             if (message.last_seen) { lastSeen = message.last_seen; }
@@ -269,7 +294,7 @@
         clearTimeout(ackTimer);
         mp4Player.stop();
         if (event.code === ACCESS_ENDED) {
-          ended = ended || "access ended (" + (event.reason || "revoked") + ")";
+          ended = ended || endedText(event.reason);
           render();
           return;
         }
@@ -286,21 +311,36 @@
 
   function pollStatus(card) {
     const url = card.dataset.statusUrl;
+    // The server's format for the page's language ("DATETIME_FORMAT"), in the person's zone.
+    const options = {
+      year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    };
+    if (card.dataset.timeZone) { options.timeZone = card.dataset.timeZone; }
+    let clock;
+    try {
+      clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
+    } catch (error) { // a zone this browser does not know: its own
+      delete options.timeZone;
+      clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined, options);
+    }
     function refresh() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
           if (!data) { return; }
           const fields = {
-            status: data.status.charAt(0).toUpperCase() + data.status.slice(1),
-            fps: data.fps ? Number(data.fps).toFixed(1) : "—", // one format, and no "0" for a silent camera
-            last_seen: data.last_seen ? new Date(data.last_seen).toLocaleString() : "never",
-            watchers: data.watchers.length ? data.watchers.join(", ") : "nobody",
+            status: statusText(data.status),
+            fps: data.fps ? Number(data.fps).toLocaleString(document.documentElement.lang || undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : "—", // no "0" for a silent camera
+            last_seen: data.last_seen ? clock.format(new Date(data.last_seen)) : gettext("never"),
+            watchers: data.watchers.length ? data.watchers.join(", ") : gettext("nobody"),
             status_message: data.status_message,
           };
           Object.keys(fields).forEach(function (name) {
             const el = card.querySelector('[data-field="' + name + '"]');
             if (el) { el.textContent = fields[name]; }
+            // People's names are theirs, not to be translated; "nobody" is ours.
+            if (el && name === "watchers") { el.translate = !data.watchers.length; }
           });
         })
         .catch(function () {});
