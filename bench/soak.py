@@ -131,6 +131,7 @@ class Figures:
     camera_refused: Counter[str] = field(default_factory=Counter)
     camera_closed: Counter[str] = field(default_factory=Counter)
     frame_times: list[float] = field(default_factory=list)  # receive times of checked frames
+    cameras_seen: set[uuid.UUID] = field(default_factory=set)  # cameras whose frames reached their viewers
     first_after_restart: dict[uuid.UUID, float] = field(default_factory=dict)  # camera -> first frame after Redis
     redis_down_at: float | None = None
     redis_up_at: float | None = None
@@ -141,26 +142,56 @@ def refusal(error: BaseException) -> str:
         return f"http {error.response.status_code}"
     if isinstance(error, ConnectionClosed):
         return f"close {error.rcvd.code if error.rcvd else 'none'}"
-    return type(error).__name__
+    cause = f": {type(error.__cause__).__name__}" if error.__cause__ else ""
+    return type(error).__name__ + cause
+
+
+RAMP_SECONDS = 5.0  # clients start spread over this long, as a site's clients do after a deploy
+OPEN_TIMEOUT = 30.0  # longer than daphne's accept timeout: the server decides when a socket is refused
+
+
+@dataclass
+class Clock:
+    """When the clients stop: far off during the warm-up, then the end of the measured window."""
+
+    stop_at: float
+    warmup_from: float = field(default_factory=time.monotonic)
+    started: float = 0.0  # the measured window's start (counts include the warm-up: a misdelivery is one anytime)
+
+    def running(self) -> bool:
+        return time.monotonic() < self.stop_at
+
+
+async def ramp(clock: Clock) -> None:
+    await asyncio.sleep(min(random.uniform(0.0, RAMP_SECONDS), max(0.0, clock.stop_at - time.monotonic())))
+
+
+async def backoff(failures: int) -> None:
+    """Retry as a browser or camera should: later each time, with jitter. Retrying at once,
+    every client together, keeps a loaded server from ever accepting anyone (daphne drops
+    sockets its application has not accepted within 5 s)."""
+    await asyncio.sleep(random.uniform(0.5, 1.0) * min(2 ** (failures - 1), 8))
 
 
 async def camera_loop(
-    household: Household, camera: uuid.UUID, token: str, servers: list[str], stop_at: float, fps: float, fig: Figures
+    household: Household, camera: uuid.UUID, token: str, servers: list[str], clock: Clock, fps: float, fig: Figures
 ) -> None:
     """Push stamped frames to either server, moving to another one every few seconds."""
-    seq = 0
-    while time.monotonic() < stop_at:
+    seq, failures = 0, 0
+    await ramp(clock)
+    while clock.running():
         base = random.choice(servers)
         try:
             async with connect(
                 f"{base}/ws/device/",
                 additional_headers=[("Authorization", f"Bearer {token}")],
-                open_timeout=10,
+                open_timeout=OPEN_TIMEOUT,
                 ping_interval=None,
                 compression=None,
             ) as sock:
                 fig.camera_connects += 1
-                leave_at = min(stop_at, time.monotonic() + random.uniform(4.0, 12.0))
+                failures = 0
+                leave_at = min(clock.stop_at, time.monotonic() + random.uniform(4.0, 12.0))
                 while time.monotonic() < leave_at:
                     await sock.send(stamp(seq, household.account, camera))
                     seq += 1
@@ -169,26 +200,30 @@ async def camera_loop(
         except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as error:
             counter = fig.camera_closed if isinstance(error, ConnectionClosed) else fig.camera_refused
             counter[refusal(error)] += 1
-            await asyncio.sleep(0.3)
+            failures += 1
+            await backoff(failures)
 
 
 async def viewer_loop(
-    household: Household, camera: uuid.UUID, cookie: str, servers: list[str], stop_at: float, fig: Figures
+    household: Household, camera: uuid.UUID, cookie: str, servers: list[str], clock: Clock, fig: Figures
 ) -> None:
-    """Watch the camera on either server for 1-4 s at a time, checking every frame's stamp."""
-    while time.monotonic() < stop_at:
+    """Watch the camera on either server for 1-5 s at a time, checking every frame's stamp."""
+    failures = 0
+    await ramp(clock)
+    while clock.running():
         base = random.choice(servers)
         try:
             async with connect(
                 f"{base}/ws/live/{camera}/",
                 additional_headers=[("Cookie", f"sessionid={cookie}")],
                 origin=Origin(base.replace("ws://", "http://", 1)),
-                open_timeout=10,
+                open_timeout=OPEN_TIMEOUT,
                 ping_interval=None,
                 compression=None,
             ) as sock:
                 fig.viewer_connects += 1
-                leave_at = min(stop_at, time.monotonic() + random.uniform(1.0, 5.0))
+                failures = 0
+                leave_at = min(clock.stop_at, time.monotonic() + random.uniform(2.0, 6.0))
                 while (remaining := leave_at - time.monotonic()) > 0:
                     try:
                         message = await asyncio.wait_for(sock.recv(), remaining)
@@ -201,7 +236,8 @@ async def viewer_loop(
         except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as error:
             counter = fig.viewer_closed if isinstance(error, ConnectionClosed) else fig.viewer_refused
             counter[refusal(error)] += 1
-            await asyncio.sleep(0.2)
+            failures += 1
+            await backoff(failures)
 
 
 def check_frame(message: bytes, household: Household, camera: uuid.UUID, fig: Figures) -> None:
@@ -219,6 +255,7 @@ def check_frame(message: bytes, household: Household, camera: uuid.UUID, fig: Fi
         fig.frames_wrong_camera += 1
         return
     fig.frames_by_household[household.account] += 1
+    fig.cameras_seen.add(camera)
     fig.frame_times.append(now)
     if fig.redis_up_at is not None and now > fig.redis_up_at:
         fig.first_after_restart.setdefault(camera, now)
@@ -234,12 +271,12 @@ def check_response(body: bytes, household: Household, everyone: set[bytes], fig:
 
 
 def page_through(
-    http: list[str], households: list[Household], everyone: set[bytes], stop_at: float, fig: Figures, seed: int
+    http: list[str], households: list[Household], everyone: set[bytes], clock: Clock, fig: Figures, seed: int
 ) -> None:
     """A browser-like client: a random household's timeline page, its recordings API pages, some thumbnails."""
     chance = random.Random(seed)
     with requests.Session() as session:
-        while time.monotonic() < stop_at:
+        while clock.running():
             household = chance.choice(households)
             base = chance.choice(http)
             headers = {"Cookie": f"sessionid={chance.choice(household.cookies)}"}
@@ -247,7 +284,7 @@ def page_through(
                 fetch(session, f"{base}/recordings/", headers, household, everyone, fig, html=True)
                 url: str | None = f"{base}/api/v1/recordings/?page_size=5"
                 thumbnails: list[str] = []
-                while url and time.monotonic() < stop_at:
+                while url and clock.running():
                     data = fetch(session, url, headers, household, everyone, fig)
                     if data is None:
                         break
@@ -268,7 +305,7 @@ def page_through(
                     if found is None or found.account != household.account:
                         fig.responses_misdelivered += 1
                         progress(f"MISDELIVERED thumbnail {path} for {household.account}: {found}")
-                time.sleep(0.1)  # a person reading the page: leaves the cores to the live path
+                time.sleep(0.5)  # a person reading the page: leaves the cores to the live path
             except requests.RequestException as error:
                 fig.http_errors[type(error).__name__] += 1
                 time.sleep(0.2)
@@ -292,8 +329,7 @@ def fetch(
     return None if html else response.json()
 
 
-async def restart_redis(redis: Process, at: float, outage: float, fig: Figures) -> None:
-    await asyncio.sleep(max(0.0, at - time.monotonic()))
+async def restart_redis(redis: Process, outage: float, fig: Figures) -> None:
     progress(f"Redis: killed ({fig.frames_checked} frames checked so far, {fig.viewer_connects} viewer connections)")
     fig.redis_down_at = time.monotonic()
     await asyncio.to_thread(redis.stop, kill=True)
@@ -303,35 +339,50 @@ async def restart_redis(redis: Process, at: float, outage: float, fig: Figures) 
     progress(f"Redis: started again after {fig.redis_up_at - fig.redis_down_at:.1f} s")
 
 
+async def warm_up(households: list[Household], fig: Figures, limit: float) -> None:
+    """Until a frame of every camera reached a viewer (or ``limit`` seconds): a loaded machine
+    takes a while to accept every socket, and the measured window should not include that."""
+    cameras = {camera for household in households for camera, _ in household.cameras}
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not cameras <= fig.cameras_seen:
+        await asyncio.sleep(0.2)
+    progress(f"warm-up: {len(fig.cameras_seen)} of {len(cameras)} cameras seen by a viewer")
+
+
 async def soak(
     args: argparse.Namespace, households: list[Household], ports: list[int], redis: Process, fig: Figures
-) -> float:
+) -> Clock:
     ws = [f"ws://127.0.0.1:{port}" for port in ports]
     http = [f"http://127.0.0.1:{port}" for port in ports]
     everyone = set().union(*(household.ids for household in households))
-    started = time.monotonic()
-    stop_at = started + args.seconds
-    tasks = [asyncio.create_task(restart_redis(redis, started + args.seconds / 2, args.outage, fig))]
+    clock = Clock(stop_at=time.monotonic() + args.warmup + args.seconds)
+    tasks = []
     for household in households:
         for camera, token in household.cameras:
-            tasks.append(asyncio.create_task(camera_loop(household, camera, token, ws, stop_at, args.fps, fig)))
+            tasks.append(asyncio.create_task(camera_loop(household, camera, token, ws, clock, args.fps, fig)))
             for index in range(args.viewers):
                 cookie = household.cookies[index % len(household.cookies)]
-                tasks.append(asyncio.create_task(viewer_loop(household, camera, cookie, ws, stop_at, fig)))
+                tasks.append(asyncio.create_task(viewer_loop(household, camera, cookie, ws, clock, fig)))
     # Each client thread counts into its own Figures, merged at the end: no shared counters across threads.
     pagers = [Figures() for _ in range(args.http_clients)]
     # Threads of their own: the loop's default executor is small, and the Redis restart needs it.
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(max_workers=max(1, args.http_clients)) as pool:
         for seed, own in enumerate(pagers):
-            work = functools.partial(page_through, http, households, everyone, stop_at, own, seed)
+            work = functools.partial(page_through, http, households, everyone, clock, own, seed)
             tasks.append(asyncio.ensure_future(loop.run_in_executor(pool, work)))
+        await warm_up(households, fig, args.warmup)
+        clock.started = time.monotonic()
+        clock.stop_at = clock.started + args.seconds
+        progress(f"measuring for {args.seconds:g} s")
+        await asyncio.sleep(args.seconds / 2)
+        await restart_redis(redis, args.outage, fig)
         await asyncio.gather(*tasks)
     for own in pagers:
         fig.responses_checked += own.responses_checked
         fig.responses_misdelivered += own.responses_misdelivered
         fig.http_errors.update(own.http_errors)
-    return started
+    return clock
 
 
 def rate(times: list[float], start: float, end: float) -> float | None:
@@ -340,19 +391,20 @@ def rate(times: list[float], start: float, end: float) -> float | None:
     return sum(1 for moment in times if start <= moment < end) / (end - start)
 
 
-def report(args: argparse.Namespace, households: list[Household], fig: Figures, started: float) -> dict[str, Any]:
+def report(args: argparse.Namespace, households: list[Household], fig: Figures, clock: Clock) -> dict[str, Any]:
     cameras = sum(len(household.cameras) for household in households)
     down, up = fig.redis_down_at, fig.redis_up_at
-    # The baseline: the frame rate viewers got before Redis was killed (after 2 s of start-up);
+    # The baseline: the frame rate viewers got in the measured window before Redis was killed;
     # against it, the rate from 3 s after Redis came back to the end.
-    before = rate(fig.frame_times, started + 2.0, down) if down else None
-    after = rate(fig.frame_times, up + 3.0, started + args.seconds) if up else None
+    before = rate(fig.frame_times, clock.started, down) if down else None
+    after = rate(fig.frame_times, up + 3.0, clock.stop_at) if up else None
     recovery = [moment - up for moment in fig.first_after_restart.values()] if up else []
     per_household = [fig.frames_by_household[household.account] for household in households]
     misdelivered = fig.frames_misdelivered + fig.responses_misdelivered
     return {
         "bench": "soak",
         "seconds": args.seconds,
+        "warmup_s": round(clock.started - clock.warmup_from, 1),
         "households": len(households),
         "cameras": cameras,
         "viewers": cameras * args.viewers,
@@ -431,7 +483,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--viewers", type=int, default=2, help="viewers per camera")
     parser.add_argument("--recordings", type=int, default=6, help="ready clips per camera")
     parser.add_argument("--fps", type=float, default=5.0, help="each camera's frame rate")
-    parser.add_argument("--http-clients", type=int, default=6, help="threads paging through timelines")
+    parser.add_argument("--http-clients", type=int, default=3, help="threads paging through timelines")
+    parser.add_argument(
+        "--accept-timeout",
+        type=float,
+        default=20.0,
+        help="daphne's --websocket_connect_timeout (its default, 5 s, drops most sockets on a busy 2-core machine)",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=60.0, help="at most this long for every camera to reach a viewer first"
+    )
     parser.add_argument("--outage", type=float, default=3.0, help="seconds the soak's Redis stays down")
     parser.add_argument("--database-url", help=f"the site's database (default: {SOAK_DATABASE} from bin/pg-setup)")
     parser.add_argument("--owner-url", help="the owner role's URL for --database-url (for migrate)")
@@ -482,7 +543,17 @@ def main() -> None:
     servers = [
         Process(
             f"daphne-{port}",
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "nvr.asgi:application"],
+            [
+                PYTHON,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                f"--websocket_connect_timeout={args.accept_timeout:g}",
+                "nvr.asgi:application",
+            ],
             env,
             data_dir / f"daphne-{port}.log",
             ready=f"Listening on TCP address 127.0.0.1:{port}",
@@ -509,8 +580,8 @@ def main() -> None:
         for server in servers:
             server.start()
         progress(f"daphne on ports {ports}; soak for {args.seconds:g} s, Redis killed halfway for {args.outage:g} s")
-        started = asyncio.run(soak(args, households, ports, redis, fig))
-        line = report(args, households, fig, started)
+        clock = asyncio.run(soak(args, households, ports, redis, fig))
+        line = report(args, households, fig, clock)
     finally:
         for process in (*servers, redis):
             process.stop()
