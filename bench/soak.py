@@ -38,8 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
 
-import requests
 from soak_stamp import read_stamp, stamp
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -205,9 +206,15 @@ async def camera_loop(
 
 
 async def viewer_loop(
-    household: Household, camera: uuid.UUID, cookie: str, servers: list[str], clock: Clock, fig: Figures
+    household: Household,
+    camera: uuid.UUID,
+    cookie: str,
+    servers: list[str],
+    clock: Clock,
+    fig: Figures,
+    hold: tuple[float, float],
 ) -> None:
-    """Watch the camera on either server for 1-5 s at a time, checking every frame's stamp."""
+    """Watch the camera on either server for ``hold`` seconds at a time, checking every frame's stamp."""
     failures = 0
     await ramp(clock)
     while clock.running():
@@ -223,7 +230,7 @@ async def viewer_loop(
             ) as sock:
                 fig.viewer_connects += 1
                 failures = 0
-                leave_at = min(clock.stop_at, time.monotonic() + random.uniform(2.0, 6.0))
+                leave_at = min(clock.stop_at, time.monotonic() + random.uniform(*hold))
                 while (remaining := leave_at - time.monotonic()) > 0:
                     try:
                         message = await asyncio.wait_for(sock.recv(), remaining)
@@ -270,49 +277,62 @@ def check_response(body: bytes, household: Household, everyone: set[bytes], fig:
         progress(f"MISDELIVERED response: {url} for {household.account} carried {sorted(foreign)[:3]}")
 
 
+@dataclass
+class Answer:
+    status_code: int
+    content: bytes
+
+
+def http_get(url: str, headers: dict[str, str]) -> Answer:
+    """GET without following redirects' surprises: the soak only asks for pages that answer 200."""
+    try:
+        with urlopen(Request(url, headers=headers), timeout=15) as response:  # noqa: S310  (http://127.0.0.1 only)
+            return Answer(response.status, response.read())
+    except HTTPError as error:
+        return Answer(error.code, error.read())
+
+
 def page_through(
     http: list[str], households: list[Household], everyone: set[bytes], clock: Clock, fig: Figures, seed: int
 ) -> None:
     """A browser-like client: a random household's timeline page, its recordings API pages, some thumbnails."""
     chance = random.Random(seed)
-    with requests.Session() as session:
-        while clock.running():
-            household = chance.choice(households)
-            base = chance.choice(http)
-            headers = {"Cookie": f"sessionid={chance.choice(household.cookies)}"}
-            try:
-                fetch(session, f"{base}/recordings/", headers, household, everyone, fig, html=True)
-                url: str | None = f"{base}/api/v1/recordings/?page_size=5"
-                thumbnails: list[str] = []
-                while url and clock.running():
-                    data = fetch(session, url, headers, household, everyone, fig)
-                    if data is None:
-                        break
-                    for result in data["results"]:
-                        if uuid.UUID(result["id"]) not in household.recordings:
-                            fig.responses_misdelivered += 1
-                            progress(f"MISDELIVERED: recording {result['id']} listed for {household.account}")
-                        if result.get("thumbnail_url"):
-                            thumbnails.append(result["thumbnail_url"])
-                    url = data.get("next")
-                for path in chance.sample(thumbnails, min(2, len(thumbnails))):
-                    response = session.get(f"{base}{path}", headers=headers, timeout=10)
-                    if response.status_code != 200:
-                        fig.http_errors[str(response.status_code)] += 1
-                        continue
-                    fig.responses_checked += 1
-                    found = read_stamp(response.content)
-                    if found is None or found.account != household.account:
+    while clock.running():
+        household = chance.choice(households)
+        base = chance.choice(http)
+        headers = {"Cookie": f"sessionid={chance.choice(household.cookies)}"}
+        try:
+            fetch(f"{base}/recordings/", headers, household, everyone, fig, html=True)
+            url: str | None = f"{base}/api/v1/recordings/?page_size=5"
+            thumbnails: list[str] = []
+            while url and clock.running():
+                data = fetch(url, headers, household, everyone, fig)
+                if data is None:
+                    break
+                for result in data["results"]:
+                    if uuid.UUID(result["id"]) not in household.recordings:
                         fig.responses_misdelivered += 1
-                        progress(f"MISDELIVERED thumbnail {path} for {household.account}: {found}")
-                time.sleep(0.5)  # a person reading the page: leaves the cores to the live path
-            except requests.RequestException as error:
-                fig.http_errors[type(error).__name__] += 1
-                time.sleep(0.2)
+                        progress(f"MISDELIVERED: recording {result['id']} listed for {household.account}")
+                    if result.get("thumbnail_url"):
+                        thumbnails.append(result["thumbnail_url"])
+                url = data.get("next")
+            for path in chance.sample(thumbnails, min(2, len(thumbnails))):
+                response = http_get(f"{base}{path}", headers)
+                if response.status_code != 200:
+                    fig.http_errors[str(response.status_code)] += 1
+                    continue
+                fig.responses_checked += 1
+                found = read_stamp(response.content)
+                if found is None or found.account != household.account:
+                    fig.responses_misdelivered += 1
+                    progress(f"MISDELIVERED thumbnail {path} for {household.account}: {found}")
+            time.sleep(0.5)  # a person reading the page: leaves the cores to the live path
+        except (URLError, OSError) as error:
+            fig.http_errors[type(error).__name__] += 1
+            time.sleep(0.2)
 
 
 def fetch(
-    session: requests.Session,
     url: str,
     headers: dict[str, str],
     household: Household,
@@ -321,12 +341,12 @@ def fetch(
     *,
     html: bool = False,
 ) -> Any:
-    response = session.get(url, headers=headers, timeout=10, allow_redirects=False)
+    response = http_get(url, headers)
     if response.status_code != 200:
         fig.http_errors[str(response.status_code)] += 1
         return None
     check_response(response.content, household, everyone, fig, url)
-    return None if html else response.json()
+    return None if html else json.loads(response.content)
 
 
 async def restart_redis(redis: Process, outage: float, fig: Figures) -> None:
@@ -362,7 +382,7 @@ async def soak(
             tasks.append(asyncio.create_task(camera_loop(household, camera, token, ws, clock, args.fps, fig)))
             for index in range(args.viewers):
                 cookie = household.cookies[index % len(household.cookies)]
-                tasks.append(asyncio.create_task(viewer_loop(household, camera, cookie, ws, clock, fig)))
+                tasks.append(asyncio.create_task(viewer_loop(household, camera, cookie, ws, clock, fig, args.hold)))
     # Each client thread counts into its own Figures, merged at the end: no shared counters across threads.
     pagers = [Figures() for _ in range(args.http_clients)]
     # Threads of their own: the loop's default executor is small, and the Redis restart needs it.
@@ -493,12 +513,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--warmup", type=float, default=60.0, help="at most this long for every camera to reach a viewer first"
     )
+    parser.add_argument(
+        "--hold",
+        default="4,12",
+        help="MIN,MAX seconds a viewer stays connected before it drops and reconnects (default 4,12)",
+    )
     parser.add_argument("--outage", type=float, default=3.0, help="seconds the soak's Redis stays down")
     parser.add_argument("--database-url", help=f"the site's database (default: {SOAK_DATABASE} from bin/pg-setup)")
     parser.add_argument("--owner-url", help="the owner role's URL for --database-url (for migrate)")
     parser.add_argument("--no-migrate", dest="migrate", action="store_false", help="the database is migrated already")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder and the server logs")
     args = parser.parse_args()
+    try:
+        low, high = (float(part) for part in args.hold.split(","))
+    except ValueError:
+        parser.error("--hold takes MIN,MAX seconds")
+    args.hold = (low, max(low, high))
     if args.seconds < 6 or args.households < 2 or args.cameras < 1 or args.viewers < 1 or args.fps <= 0:
         parser.error("--seconds >= 6, --households >= 2, --cameras and --viewers >= 1, --fps > 0")
     if shutil.which("redis-server") is None:

@@ -36,6 +36,7 @@ def test_nothing_reaches_another_household_under_reconnects_and_a_redis_restart(
             "--seconds=15",
             f"--households={HOUSEHOLDS}",
             "--recordings=2",
+            "--hold=4,10",
             "--http-clients=2",
             "--outage=2",
             f"--database-url={testing.test_database_url()}",
