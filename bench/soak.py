@@ -148,6 +148,9 @@ def refusal(error: BaseException) -> str:
 
 
 RAMP_SECONDS = 5.0  # clients start spread over this long, as a site's clients do after a deploy
+# Handshakes in flight at once, over both servers: a socket daphne drops before its application
+# accepted it wastes the work done for it, so a herd of connects can starve every one of them.
+HANDSHAKES = asyncio.Semaphore(8)
 OPEN_TIMEOUT = 30.0  # longer than daphne's accept timeout: the server decides when a socket is refused
 
 
@@ -183,13 +186,15 @@ async def camera_loop(
     while clock.running():
         base = random.choice(servers)
         try:
-            async with connect(
-                f"{base}/ws/device/",
-                additional_headers=[("Authorization", f"Bearer {token}")],
-                open_timeout=OPEN_TIMEOUT,
-                ping_interval=None,
-                compression=None,
-            ) as sock:
+            async with HANDSHAKES:
+                opened = await connect(
+                    f"{base}/ws/device/",
+                    additional_headers=[("Authorization", f"Bearer {token}")],
+                    open_timeout=OPEN_TIMEOUT,
+                    ping_interval=None,
+                    compression=None,
+                )
+            async with opened as sock:
                 fig.camera_connects += 1
                 failures = 0
                 leave_at = min(clock.stop_at, time.monotonic() + random.uniform(4.0, 12.0))
@@ -220,14 +225,16 @@ async def viewer_loop(
     while clock.running():
         base = random.choice(servers)
         try:
-            async with connect(
-                f"{base}/ws/live/{camera}/",
-                additional_headers=[("Cookie", f"sessionid={cookie}")],
-                origin=Origin(base.replace("ws://", "http://", 1)),
-                open_timeout=OPEN_TIMEOUT,
-                ping_interval=None,
-                compression=None,
-            ) as sock:
+            async with HANDSHAKES:
+                opened = await connect(
+                    f"{base}/ws/live/{camera}/",
+                    additional_headers=[("Cookie", f"sessionid={cookie}")],
+                    origin=Origin(base.replace("ws://", "http://", 1)),
+                    open_timeout=OPEN_TIMEOUT,
+                    ping_interval=None,
+                    compression=None,
+                )
+            async with opened as sock:
                 fig.viewer_connects += 1
                 failures = 0
                 leave_at = min(clock.stop_at, time.monotonic() + random.uniform(*hold))
