@@ -1,0 +1,103 @@
+"""The REST API fuzzed from its own OpenAPI schema (schemathesis), as the three identities
+that use it: a household's owner, its viewer (both by session cookie) and a camera (device
+token). Every generated request must get no server error and a response the schema
+describes. In-process, on Django's WSGI handler, inside the test's transaction.
+
+Bounded and reproducible: ``FUZZ_EXAMPLES`` cases per operation, derandomized. Marked
+``fuzz``: it runs once in CI, in the services pass (``.ci/run``).
+"""
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from conftest import World
+
+pytestmark = pytest.mark.fuzz
+
+# Examples per operation and identity: ~50 operations x 3 identities stay within a minute or so.
+FUZZ_EXAMPLES = 12
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# A fixed CSRF secret: DRF's session authentication checks it on writes, as a browser sends it.
+CSRF_SECRET = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz"
+
+# Generated cases only, bounded (the coverage phase's boundary cases are not, and took minutes).
+CONFIG = SchemathesisConfig.from_dict(
+    {"phases": {"coverage": {"enabled": False}}, "generation": {"max-examples": FUZZ_EXAMPLES, "deterministic": True}}
+)
+schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True), config=CONFIG)
+schema.app = get_wsgi_application()
+
+bounded = settings(
+    max_examples=FUZZ_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def numeric_only(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+    """``getaddrinfo`` for IP literals only: fuzzed camera host names never reach a DNS server."""
+    kwargs["flags"] = kwargs.get("flags", 0) | socket.AI_NUMERICHOST
+    return REAL_GETADDRINFO(host, port, *args, **kwargs)
+
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+
+@pytest.fixture
+def in_process(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Requests run in the test's transaction: the handler must not close the connection
+    around each one (Django's test client disconnects the same signals)."""
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only)
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield world
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+def session_of(user: Any) -> dict[str, Any]:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return {
+        "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF_SECRET},
+        "headers": {"X-CSRFToken": CSRF_SECRET},
+    }
+
+
+@schema.parametrize()
+@bounded
+def test_fuzz_as_owner(case: Any, in_process: World) -> None:
+    auth = session_of(in_process.a.owner)
+    case.call_and_validate(checks=CHECKS, cookies=auth["cookies"], headers=auth["headers"])
+
+
+@schema.parametrize()
+@bounded
+def test_fuzz_as_viewer(case: Any, in_process: World) -> None:
+    auth = session_of(in_process.a.viewer)
+    case.call_and_validate(checks=CHECKS, cookies=auth["cookies"], headers=auth["headers"])
+
+
+@schema.parametrize()
+@bounded
+def test_fuzz_as_device(case: Any, in_process: World) -> None:
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Bearer {in_process.a.tokens[0]}"})
