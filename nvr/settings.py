@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: a declared body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413.
+    "nvr.limits.RequestSizeMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.PrivateCacheMiddleware",
