@@ -51,7 +51,8 @@ class HouseholdForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Their email")
+    # The column's length (forms allow 320): a longer address was a database error on PostgreSQL.
+    email = forms.EmailField(label="Their email", max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 

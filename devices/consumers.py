@@ -59,6 +59,10 @@ CLOSE_TOO_LARGE = 4413
 CLOSE_TOO_FAST = 4429
 # A newer socket opened with the same device token replaced this one.
 CLOSE_SUPERSEDED = 4409
+# What a viewer may send: "ack" or "ack N", and a few times the frame rate of them (acks are
+# per frame or batched): more is a client gone wrong or a flood, closed before it costs memory.
+VIEWER_MAX_MESSAGE_CHARS = 16
+VIEWER_MESSAGES_PER_FRAME = 4
 
 FORMAT_NAMES = {"jpeg": "a JPEG frame", "h264": "an H.264 access unit"}
 JPEG_START = b"\xff\xd8\xff"
@@ -318,6 +322,7 @@ class WatchingConsumer(FrameConsumer):
 
     view: Any = None
     slot: ViewerSlot | None = None
+    viewer_rate: RateLimit | None = None
     plays_mp4 = False  # ?format=mp4: the browser plays H.264 in MP4 (Media Source Extensions)
     plays_hevc = False  # and &hevc=1: H.265 too
 
@@ -381,7 +386,19 @@ class WatchingConsumer(FrameConsumer):
         await super().end_access(reason)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """``ack``, or ``ack N`` for N messages at once; anything else is ignored."""
+        """``ack``, or ``ack N`` for N messages at once; other short text is ignored. Binary,
+        long or too many messages close the socket: a browser sends only acks, one per frame."""
+        if bytes_data is not None:
+            await self.close(code=CLOSE_NOT_JPEG, reason="Viewers send only text acknowledgements.")
+            return
+        if text_data is not None and len(text_data) > VIEWER_MAX_MESSAGE_CHARS:
+            await self.close(code=CLOSE_TOO_LARGE, reason="Viewer messages are a few characters at most.")
+            return
+        if self.viewer_rate is None:
+            self.viewer_rate = RateLimit(VIEWER_MESSAGES_PER_FRAME * settings.LIVE_MAX_FPS)
+        if not self.viewer_rate.allow():
+            await self.close(code=CLOSE_TOO_FAST, reason="Too many messages.")
+            return
         if self.slot is None or text_data is None or not text_data.startswith("ack"):
             return
         count = text_data[4:]

@@ -48,7 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
-    needs_service = any(item.get_closest_marker(name) for name in ("postgres", "redis", "browser", "rtsp", "rabbitmq"))
+    needs_service = any(
+        item.get_closest_marker(name) for name in ("postgres", "redis", "browser", "rtsp", "rabbitmq", "fuzz")
+    )
     if services_required() and report.skipped and needs_service:
         report.outcome = "failed"
         report.longrepr = "A test needing a service was skipped in a run that requires them (NVR_REQUIRE_SERVICES=1)."

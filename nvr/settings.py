@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.PrivateCacheMiddleware",
+    # Before anything reads a body (inside the no-store one): a declared body over
+    # DATA_UPLOAD_MAX_MEMORY_SIZE is a 413.
+    "nvr.limits.RequestSizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

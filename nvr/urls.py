@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView
 
 from nvr.views import api_docs_view, totp_activate_view
 
+# A body found too large while reading it is a 413, not Django's 400 (nvr/limits.py).
+handler400 = "nvr.limits.bad_request"
+
 urlpatterns = [
     path("", include("accounts.urls")),
     # Sign-in, sign-up, password reset, email change, second factor, sessions (django-allauth).

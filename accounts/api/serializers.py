@@ -41,7 +41,8 @@ class InvitationSerializer(serializers.ModelSerializer[Invitation]):
 
 
 class InviteSerializer(serializers.Serializer[None]):
-    email = serializers.EmailField()
+    # The column's length: a longer address was stored on SQLite and a database error on PostgreSQL.
+    email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
 
 

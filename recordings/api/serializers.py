@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from recordings.models import MotionEvent, Recording, RecordingStatus
@@ -137,6 +137,8 @@ def recordings_json(recordings: list[Recording], *, motion: dict[uuid.UUID, list
     ]
 
 
+# The list action answers one page object, not an array of them (the schema said an array).
+@extend_schema_serializer(many=False)
 class RecordingPageSerializer(serializers.Serializer[Any]):
     results = RecordingSerializer(many=True)
     next = serializers.URLField(allow_null=True)

@@ -186,3 +186,13 @@ def test_retention_does_not_delete_clips_for_uploads_in_flight(world: World):
     pruned = retention.prune_account(world.a.account.pk, now=timezone.now())
     assert (pruned.expired, pruned.over_quota) == (0, 0)
     assert clip_ids(world.a) == before
+
+
+def test_a_clip_part_over_the_sites_form_limit_is_accepted(world: World, settings):
+    """Upload bodies have their own limit (RECORDINGS_MAX_CHUNK_BYTES): the site's 413 for large
+    bodies (nvr/limits.py, DATA_UPLOAD_MAX_MEMORY_SIZE) does not apply to them."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    data = clip_bytes(50_000)
+    response = create(world.a.tokens[0], data, body=data)
+    assert response.status_code == 201, response.content
+    assert stored_clip(world.a.account.pk, response["Recording-Id"]) == data

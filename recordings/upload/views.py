@@ -87,6 +87,9 @@ class _TusView(DeviceAPIView):
     """Device-token authentication (the handler runs in the token's household scope), the
     Tus-Resumable check, and errors as ``{"detail": ...}``."""
 
+    # Bodies are clip parts, limited by RECORDINGS_MAX_CHUNK_BYTES here, not by nvr.limits.
+    own_body_limit = True
+
     def check_permissions(self, request: Request) -> None:
         if request.method == "OPTIONS":
             return  # describes the server only (tus discovery), no household data
