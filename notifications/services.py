@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -256,6 +257,14 @@ def notification_test_send(*, actor: Membership) -> list[str]:
         account_id, membership_id = str(actor.account_id), str(actor.pk)
         transaction.on_commit(lambda: deliver_webhook.delay(account_id, membership_id, None))
         sent.append("webhook")
+    browsers = [str(pk) for pk in PushSubscription.objects.filter(membership=actor).values_list("pk", flat=True)]
+    if browsers:
+        from notifications.tasks import deliver_push
+
+        account_id = str(actor.account_id)
+        for subscription_id in browsers:
+            transaction.on_commit(partial(deliver_push.delay, account_id, subscription_id, None))
+        sent.append("browser")
     return sent
 
 
@@ -308,12 +317,20 @@ class PushDelivery:
     payload: dict[str, str]
 
 
-def push_delivery_get(*, subscription_id: str, recording_id: str) -> PushDelivery | None:
+def push_delivery_get(*, subscription_id: str, recording_id: str | None) -> PushDelivery | None:
     """In the household's scope: what to push to the browser now, or None (unsubscribed, or the
-    person can no longer see the camera, or the clip is gone). Only camera, time and clip link."""
+    person can no longer see the camera, or the clip is gone). Only camera, time and clip link.
+    ``recording_id`` None: the test message, which links to the settings page."""
     row = PushSubscription.objects.select_related("membership").filter(pk=subscription_id).first()
     if row is None:
         return None
+    if recording_id is None:
+        test = {
+            "camera": _("Test notification"),
+            "time": timezone.now().isoformat(),
+            "url": f"{django_settings.SITE_URL}{reverse('notifications:settings')}",
+        }
+        return PushDelivery(target=push_target_of(row), payload=test)
     visible = cameras_visible(viewer=row.membership).values("pk")
     recording = (
         Recording.objects.select_related("camera")

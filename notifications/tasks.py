@@ -64,7 +64,7 @@ def deliver_webhook(self: Task, account_id: str, membership_id: str, recording_i
     return deliver(cast(Retrying, self), account_id, membership_id, recording_id)
 
 
-def push(task: Retrying, account_id: str, subscription_id: str, recording_id: str) -> str:
+def push(task: Retrying, account_id: str, subscription_id: str, recording_id: str | None) -> str:
     """``deliver_push``'s body: like ``deliver``; a 404 or 410 forgets the browser."""
     with account_scope(account_id):
         delivery = services.push_delivery_get(subscription_id=subscription_id, recording_id=recording_id)
@@ -87,6 +87,6 @@ def push(task: Retrying, account_id: str, subscription_id: str, recording_id: st
 
 
 @shared_task(bind=True, max_retries=None)  # NVR_PUSH_MAX_RETRIES decides, in push()
-def deliver_push(self: Task, account_id: str, subscription_id: str, recording_id: str) -> str:  # type: ignore[type-arg]
+def deliver_push(self: Task, account_id: str, subscription_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
     """Encrypt and POST one motion message to one browser's push service, retried like a webhook."""
     return push(cast(Retrying, self), account_id, subscription_id, recording_id)

@@ -79,7 +79,7 @@ def notification_test(request: TenantRequest) -> HttpResponse:
     if sent:
         messages.success(request, f"Sent a test notification ({', '.join(sent)}).")
     else:
-        messages.info(request, "Nothing to send: turn on email or give a webhook address first.")
+        messages.info(request, _("Nothing to send: turn on email or a browser, or give a webhook address first."))
     return redirect("notifications:settings")
 
 

@@ -292,6 +292,26 @@ def test_a_person_turns_off_only_their_own_browsers(world: World):
     assert owners.pk.hex not in bob.get(reverse("notifications:settings")).content.decode().replace("-", "")
 
 
+def test_the_test_button_pushes_to_the_persons_own_browsers_only(
+    world: World, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks.deliver_push, "delay", lambda *args: tasks.deliver_push.apply(args=args).get())
+    mine, bobs = Browser.make(), Browser.make()
+    with receiver([201], path="/mine") as my_service, receiver([201], path="/bob") as bob_service:
+        join(world.a.memberships[Role.OWNER], my_service.url, mine)
+        join(world.a.memberships[Role.MEMBER], bob_service.url, bobs)
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = client_for(world.a.owner).post(
+                reverse("notifications:test"), {"household": str(world.a.account.pk)}
+            )
+        assert answer.status_code == 302
+    ((_, body, _),) = my_service.received
+    payload = mine.decrypt(body)
+    assert payload["camera"] == "Test notification"
+    assert payload["url"].endswith(reverse("notifications:settings"))
+    assert bob_service.received == []
+
+
 # --- The service worker and the keys --------------------------------------------------------
 def test_the_service_worker_is_served_at_the_root_for_every_page():
     from django.test import Client
