@@ -270,6 +270,7 @@ def notification_test_send(*, actor: Membership) -> list[str]:
 
 # --- Web Push ---------------------------------------------------------------------------
 ENDPOINT_MAX = 2000
+BROWSERS_MAX = 20  # per person and household
 
 
 def push_subscribe(*, actor: Membership, endpoint: str, p256dh: str, auth: str, label: str = "") -> PushSubscription:
@@ -288,6 +289,12 @@ def push_subscribe(*, actor: Membership, endpoint: str, p256dh: str, auth: str, 
     target = Subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
     encrypted = encrypt_for_account(actor.account_id, PUSH_SUBSCRIPTION, target.as_json())
     digest = hashlib.sha256(endpoint.encode()).hexdigest()
+    mine = PushSubscription.objects.filter(membership=actor)
+    if not mine.filter(endpoint_sha256=digest).exists() and mine.count() >= BROWSERS_MAX:
+        # A bound on rows (and on messages per motion) that no real person reaches.
+        raise ValidationError(
+            {"endpoint": _("You have %(count)d browsers turned on: turn one off first.") % {"count": BROWSERS_MAX}}
+        )
     row, _created = PushSubscription.objects.update_or_create(
         account_id=actor.account_id,
         membership=actor,

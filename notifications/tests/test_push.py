@@ -279,6 +279,18 @@ def test_the_page_subscribes_a_browser_and_answers_bad_input_readably(world: Wor
         assert NotificationSettings.objects.get(membership=world.a.memberships[Role.OWNER]).all_cameras
 
 
+def test_a_person_has_a_bounded_number_of_browsers(world: World, monkeypatch):
+    monkeypatch.setattr(services, "BROWSERS_MAX", 2)
+    owner = world.a.memberships[Role.OWNER]
+    join(owner, "http://127.0.0.1:9/1", Browser.make())
+    join(owner, "http://127.0.0.1:9/2", Browser.make())
+    join(owner, "http://127.0.0.1:9/2", Browser.make())  # the same browser again is not one more
+    with pytest.raises(ValidationError) as refused:
+        join(owner, "http://127.0.0.1:9/3", Browser.make())
+    assert refused.value.message_dict == {"endpoint": ["You have 2 browsers turned on: turn one off first."]}
+    join(world.a.memberships[Role.MEMBER], "http://127.0.0.1:9/3", Browser.make())  # per person
+
+
 def test_a_person_turns_off_only_their_own_browsers(world: World):
     guard = {"household": str(world.a.account.pk)}
     owners = join(world.a.memberships[Role.OWNER], "http://127.0.0.1:9/owner", Browser.make())
