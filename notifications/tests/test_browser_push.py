@@ -6,12 +6,16 @@ so the push message is handed to the service worker through DevTools
 (``ServiceWorker.deliverPushMessage``), as a push service would deliver it decrypted.
 """
 
+import base64
 import io
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -19,6 +23,10 @@ from conftest import World
 from nvr.testing import LiveServer, chromium, daphne_server, session_cookies
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 @pytest.fixture
@@ -80,3 +88,45 @@ def test_the_page_offers_push_and_the_worker_shows_a_pushed_motion(server: LiveS
             page.wait_for_timeout(100)
         assert titles == [["Motion: Porch", message["url"]]]
         assert refused == []
+
+
+def test_the_button_posts_this_browsers_subscription(server: LiveServer, world: World):
+    """push.js end to end but for the push service: ``PushManager.subscribe`` answers with a
+    subscription made here (the vendor's service is out of reach), and the page posts it."""
+    from accounts.models import Role
+    from accounts.tenancy import account_scope
+    from notifications.models import PushSubscription
+    from notifications.selectors import push_target_of
+
+    browser_key = ec.generate_private_key(ec.SECP256R1())
+    point = browser_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    keys = {"p256dh": b64url(point), "auth": b64url(os.urandom(16))}
+    endpoint = "http://127.0.0.1:9/push/this-browser"
+    cookie = session_cookies({"owner": world.a.owner})["owner"]
+    with chromium() as browser:
+        context = browser.new_context()
+        context.grant_permissions(["notifications"], origin=server.http)
+        host = server.http.split("//")[1].split(":")[0]
+        context.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
+        page = context.new_page()
+        page.goto(f"{server.http}{reverse('notifications:settings')}")
+        fake = {"endpoint": endpoint, "keys": keys}
+        page.evaluate(
+            """(fake) => {
+                PushManager.prototype.subscribe = async function () {
+                    const keys = fake.keys;
+                    return { endpoint: fake.endpoint, toJSON: () => ({ keys }), unsubscribe: async () => true };
+                };
+            }""",
+            fake,
+        )
+        with page.expect_navigation():  # the page reloads once the server took it
+            page.click("[data-push-on]")
+        assert page.locator("li", has_text="Chrome on").count() == 1
+    with account_scope(world.a.account.pk):
+        (row,) = PushSubscription.objects.all()
+        assert row.membership_id == world.a.memberships[Role.OWNER].pk
+        target = push_target_of(row)
+    assert (target.endpoint, target.p256dh, target.auth) == (endpoint, keys["p256dh"], keys["auth"])
