@@ -1,8 +1,10 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.timezones import zone_names
@@ -57,17 +59,35 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+class LanguageForm(forms.Form):
+    """The language of the pages and emails; empty: the browser's."""
+
+    language = forms.ChoiceField(
+        required=False,
+        label=_("Language"),
+        help_text=_("Pages and emails are written in it. Leave on “this browser's” to follow the device you use."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        # Each language named in itself, so a person who cannot read the page still finds theirs.
+        field.choices = [("", _("This browser's language")), *settings.LANGUAGES]
+
+
 class TimeZoneForm(forms.Form):
     """The zone every time on the pages is shown in; empty: the browser's."""
 
     time_zone = forms.ChoiceField(
         required=False,
-        label="Time zone",
-        help_text="Times on every page are shown in it. Leave on “this browser's” to follow the device you use.",
+        label=_("Time zone"),
+        help_text=_("Times on every page are shown in it. Leave on “this browser's” to follow the device you use."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["time_zone"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "This browser's time zone"), *((name, name.replace("_", " ")) for name in zone_names())]
+        zones = ((name, name.replace("_", " ")) for name in zone_names())
+        field.choices = [("", _("This browser's time zone")), *zones]

@@ -146,6 +146,9 @@ _ENROLMENT_ROUTES = {
     "accounts:household-switch",
     "accounts:invitation-accept",
     "accounts:invitation-decline",
+    "accounts:language",
+    "accounts:time-zone",
+    "javascript-catalog",
 }
 
 
@@ -162,6 +165,9 @@ _STAFF_ENROLMENT_ROUTES = {
     "accounts:sessions",
     "accounts:session-end",
     "accounts:sessions-end-others",
+    "accounts:language",
+    "accounts:time-zone",
+    "javascript-catalog",
 }
 
 

@@ -53,6 +53,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified_at = models.DateTimeField(null=True, blank=True)
     # An IANA zone the person chose ("": their browser's, else the site's; accounts/timezones.py).
     time_zone = models.CharField(max_length=64, blank=True)
+    # A language of settings.LANGUAGES the person chose ("": their browser's; accounts/languages.py).
+    language = models.CharField(max_length=8, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
     memberships: "RelatedManager[Membership]"

@@ -71,6 +71,12 @@ def user_time_zone_set(*, user: User, time_zone: str) -> None:
     user.save(update_fields=["time_zone"])
 
 
+def user_language_set(*, user: User, language: str) -> None:
+    """The language of the person's pages and emails ("": their browser's). Checked by the form."""
+    user.language = language
+    user.save(update_fields=["language"])
+
+
 def sign_in_notice_send(*, user: User, address: str, browser: str) -> None:
     """Tell a person that their account was signed in to from a browser new to it."""
     when = timezone.now()

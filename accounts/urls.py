@@ -8,6 +8,7 @@ urlpatterns = [
     path("", households.home, name="home"),
     path("account/security/", security.security, name="security"),
     path("account/time-zone/", security.time_zone, name="time-zone"),
+    path("account/language/", security.language, name="language"),
     path("account/sessions/", sessions.sessions, name="sessions"),
     path("account/sessions/others/end/", sessions.sessions_end_others, name="sessions-end-others"),
     path("account/sessions/<int:session_id>/end/", sessions.session_end, name="session-end"),

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The person's time zone (chosen, else their browser's) for every time a page shows.
     "accounts.timezones.TimeZoneMiddleware",
+    # ... and their language (chosen, else their browser's) for every word it shows.
+    "accounts.languages.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -106,6 +108,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenancy",
@@ -520,7 +523,13 @@ if PRODUCTION:
     if env_bool("NVR_BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LANGUAGE_CODE = "en-us"
+# English and French. Each person's language is the one they chose, else their browser's
+# (accounts/languages.py). Catalogues: locale/, compiled by bin/messages (never committed).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date and one time format per language, used by every page (nvr/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["nvr.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.tenancy import unscoped
+from devices.selectors import filter_visible_cameras
 from recordings.models import Recording, ShareLink
 
 # Page views per link and minute before it answers 429: enough for people, not for a scraper.
@@ -63,13 +64,24 @@ def link_account_id(secret: str) -> tuple[uuid.UUID, uuid.UUID] | None:
 def shared_clip_in_scope(*, account_id: uuid.UUID, link_id: uuid.UUID) -> SharedClip:
     """Inside the link's household scope: the active link and its ready clip, else 404."""
     link = (
-        ShareLink.objects.select_related("recording")
+        ShareLink.objects.select_related("recording", "created_by")
         .filter(pk=link_id, revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-    if link is None or not link.recording.is_ready:
+    if link is None or not link.recording.is_ready or not _creator_may_still_share(link):
         raise Http404("No such page.")
     return SharedClip(account_id=account_id, link=link, recording=link.recording)
+
+
+def _creator_may_still_share(link: ShareLink) -> bool:
+    """A link lasts only while the person who made it may still share its clip: one an owner
+    later limited away from the camera, or made a viewer, no longer hands the clip out.
+    (Leaving the household deletes their links.)"""
+    creator = link.created_by
+    if not creator.can_delete_recordings:
+        return False
+    clip = Recording.objects.filter(pk=link.recording_id)
+    return not creator.sees_some_cameras_only or filter_visible_cameras(clip, viewer=creator).exists()
 
 
 def over_rate_limit(account_id: uuid.UUID, link_id: uuid.UUID) -> bool:

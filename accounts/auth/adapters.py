@@ -12,10 +12,12 @@ from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from accounts.auth import browsers
 from accounts.auth.client import FailureCounter, client_ip, throttle_key
 from accounts.crypto import decrypt_personal, encrypt_personal
+from accounts.languages import supported
 from accounts.models import User
 from accounts.services import email_confirmed, password_changed, session_ended
 
@@ -35,6 +37,13 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]  # allauth is
         if message_template in SILENT_MESSAGES:
             return
         super().add_message(request, level, message_template, *args, **kwargs)
+
+    def save_user(self, request: HttpRequest, user: AbstractBaseUser, form: Any, commit: bool = True) -> Any:
+        # A new person's language is the one their browser asked for at sign-up: their emails,
+        # written with no browser to ask, are in it too. They may change it on their profile.
+        assert isinstance(user, User)
+        user.language = supported(translation.get_language()) or ""
+        return super().save_user(request, user, form, commit)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request)

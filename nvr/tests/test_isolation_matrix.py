@@ -175,6 +175,7 @@ ACTION_ROUTES = {
     "devices:camera-test",
     "accounts:security",
     "accounts:time-zone",
+    "accounts:language",
     # django-allauth: the person's own address, password, second factor and sessions.
     "account_email",
     "account_change_password",
@@ -226,6 +227,8 @@ PUBLIC_ROUTES = {
     "mfa_login_webauthn",
     # The Web Push service worker: a static script at the root (no data of anyone's).
     "service-worker",
+    # The pages' scripts' words in the active language: the same for everyone, no data.
+    "javascript-catalog",
 }
 # Signed-in pages that show no household's data: the API's description and its docs
 # (anonymous gets the sign-in redirect or 403, like every other non-public route).

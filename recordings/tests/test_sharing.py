@@ -13,14 +13,15 @@ from django.utils import timezone
 
 from accounts.confirm import CONFIRMED
 from accounts.models import AccessEvent, AccessKind, AccessVia, Role
+from accounts.services import member_set_role
 from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
 from conftest import World, client_for
 from devices.models import CameraAccess, CameraKind
-from devices.services import camera_create
+from devices.services import camera_access_set, camera_create
 from recordings import files, sharing
 from recordings.models import Recording, ShareLink
-from recordings.services import recording_delete
+from recordings.services import recording_delete, share_link_create
 from recordings.tests.factories import make_recording, make_share_link, sample_clip
 
 
@@ -245,6 +246,27 @@ def test_revoking_is_immediate(world: World):
     assert response.status_code == 302
     assert client.get(page(secret)).status_code == 404
     assert client.get(video(secret)).status_code == 404
+
+
+def test_a_link_lasts_only_while_its_maker_may_share_the_clip(world: World):
+    """An owner who limits a member away from the camera, or makes them a viewer, stops the
+    member's links to it at once; giving the camera back (the link not expired) restores it."""
+    owner, member = world.a.memberships[Role.OWNER], world.a.memberships[Role.MEMBER]
+    with account_scope(world.a.account.pk):
+        _link, secret = share_link_create(actor=member, recording=world.a.recordings[0], lifetime="1d")
+        other, _token = camera_create(actor=owner, name="Garden", kind=CameraKind.PUSH)
+    client = Client()
+    assert client.get(page(secret)).status_code == 200
+    with account_scope(world.a.account.pk):
+        camera_access_set(actor=owner, membership=member, limited=True, cameras=[other])
+    assert client.get(page(secret)).status_code == 404
+    assert client.get(video(secret)).status_code == 404
+    with account_scope(world.a.account.pk):
+        camera_access_set(actor=owner, membership=member, limited=False, cameras=[])
+    assert client.get(page(secret)).status_code == 200
+    with account_scope(world.a.account.pk):
+        member_set_role(actor=owner, membership=member, role=Role.VIEWER)
+    assert client.get(page(secret)).status_code == 404
 
 
 def test_a_viewer_cannot_revoke_and_nobody_revokes_another_households_link(world: World):
