@@ -82,3 +82,29 @@ class CameraNotice(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.camera_id} last notified at {self.last_sent_at}"
+
+
+class PushSubscription(TenantModel):
+    """One browser of one person that asked for Web Push (a person may have several).
+
+    The endpoint and keys are a capability (whoever holds them, with the site's VAPID key,
+    can push to the browser): encrypted with the household's key; the hash makes a browser
+    that subscribes again one row, not two."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    endpoint_sha256 = models.CharField(max_length=64)
+    subscription_encrypted = models.TextField()  # JSON: endpoint, p256dh, auth
+    label = models.CharField(max_length=80, blank=True, default="")  # "Firefox on Linux", to tell them apart
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountRowManager["PushSubscription"]()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "endpoint_sha256"], name="push_subscription_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"push subscription {self.pk} of {self.membership_id}"

@@ -10,10 +10,12 @@ from accounts.models import Membership
 from accounts.timezones import zone
 from devices.models import Camera
 from devices.selectors import cameras_visible
-from notifications.models import CameraSubscription, NotificationSettings
+from notifications.models import CameraSubscription, NotificationSettings, PushSubscription
+from notifications.push import Subscription
 
 WEBHOOK_URL = "notifications:webhook-url"
 WEBHOOK_SECRET = "notifications:webhook-secret"  # noqa: S105 (a key-derivation purpose, not a secret)
+PUSH_SUBSCRIPTION = "notifications:push-subscription"
 
 
 def settings_of(*, membership: Membership) -> NotificationSettings | None:
@@ -39,6 +41,15 @@ def webhook_secret_of(row: NotificationSettings) -> str:
     return decrypt_for_account(row.account_id, WEBHOOK_SECRET, row.webhook_secret_encrypted)
 
 
+def push_subscriptions_of(*, membership: Membership) -> list[PushSubscription]:
+    """The person's own browsers, newest first (never another person's)."""
+    return list(PushSubscription.objects.filter(membership=membership).order_by("-created_at", "pk"))
+
+
+def push_target_of(row: PushSubscription) -> Subscription:
+    return Subscription.from_json(decrypt_for_account(row.account_id, PUSH_SUBSCRIPTION, row.subscription_encrypted))
+
+
 def zone_of_member(membership: Membership) -> ZoneInfo:
     """The person's chosen zone, else the site's."""
     return zone(membership.user.time_zone) or ZoneInfo(django_settings.TIME_ZONE)
@@ -55,15 +66,17 @@ def in_quiet_hours(*, start: time | None, end: time | None, at: datetime, tz: Zo
 
 
 def listeners(*, camera: Camera, at: datetime) -> list[tuple[Membership, NotificationSettings]]:
-    """Who hears of ``camera`` at ``at``: subscribed (all cameras, or this one), a channel on,
+    """Who hears of ``camera`` at ``at``: subscribed (all cameras, or this one), a channel on
+    (email, webhook, or a browser subscribed to push),
     the camera visible to them now (a stale subscription to a camera since kept from them
     counts for nothing), and not in their quiet hours. Call in the camera's household scope."""
     found = []
+    pushing = set(PushSubscription.objects.values_list("membership_id", flat=True))
     rows = NotificationSettings.objects.select_related("membership__user").order_by("pk")
     ticked = set(CameraSubscription.objects.filter(camera=camera).values_list("membership_id", flat=True))
     for row in rows:
         membership = row.membership
-        if not (row.email_enabled or row.webhook_enabled):
+        if not (row.email_enabled or row.webhook_enabled or membership.pk in pushing):
             continue
         if not (row.all_cameras or membership.pk in ticked):
             continue

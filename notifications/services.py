@@ -6,12 +6,14 @@ open). The email also names the household (a person may belong to several); the
 webhook, which leaves the site for an address of the person's choosing, does not.
 """
 
+import hashlib
 import json
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
@@ -19,16 +21,20 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.crypto import encrypt_for_account
 from accounts.models import Membership
 from devices.models import Camera
 from devices.selectors import cameras_visible
-from notifications.models import NEVER, CameraNotice, CameraSubscription, NotificationSettings
+from notifications.models import NEVER, CameraNotice, CameraSubscription, NotificationSettings, PushSubscription
+from notifications.push import Subscription, keys_valid, send_push
 from notifications.selectors import (
+    PUSH_SUBSCRIPTION,
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     listeners,
+    push_target_of,
     webhook_secret_of,
     webhook_url_of,
     zone_of_member,
@@ -130,11 +136,12 @@ class Plan:
 
     emails: list[EmailMessage] = field(default_factory=list)
     webhooks: list[str] = field(default_factory=list)  # membership ids
+    pushes: list[str] = field(default_factory=list)  # push subscription ids
 
 
 def motion_notify_plan(*, camera_id: str, recording_id: str, now: datetime | None = None) -> Plan:
     """In the household's scope: the clip (READY, with motion, of that camera) or nothing;
-    the camera's claim; then one email per listener and the webhooks to enqueue."""
+    the camera's claim; then one email per listener, and the webhooks and browsers to enqueue."""
     now = now or timezone.now()
     recording = (
         Recording.objects.select_related("camera", "account")
@@ -154,6 +161,8 @@ def motion_notify_plan(*, camera_id: str, recording_id: str, now: datetime | Non
             plan.emails.append(_motion_email(membership, camera=camera, recording=recording, when=when))
         if row.webhook_enabled and row.webhook_url_encrypted:
             plan.webhooks.append(str(membership.pk))
+    browsers = PushSubscription.objects.filter(membership_id__in=[m.pk for m, _ in people]).order_by("pk")
+    plan.pushes = [str(pk) for pk in browsers.values_list("pk", flat=True)]
     return plan
 
 
@@ -248,4 +257,108 @@ def notification_test_send(*, actor: Membership) -> list[str]:
         account_id, membership_id = str(actor.account_id), str(actor.pk)
         transaction.on_commit(lambda: deliver_webhook.delay(account_id, membership_id, None))
         sent.append("webhook")
+    browsers = [str(pk) for pk in PushSubscription.objects.filter(membership=actor).values_list("pk", flat=True)]
+    if browsers:
+        from notifications.tasks import deliver_push
+
+        account_id = str(actor.account_id)
+        for subscription_id in browsers:
+            transaction.on_commit(partial(deliver_push.delay, account_id, subscription_id, None))
+        sent.append("browser")
     return sent
+
+
+# --- Web Push ---------------------------------------------------------------------------
+ENDPOINT_MAX = 2000
+BROWSERS_MAX = 20  # per person and household
+
+
+def push_subscribe(*, actor: Membership, endpoint: str, p256dh: str, auth: str, label: str = "") -> PushSubscription:
+    """Remember one of ``actor``'s browsers (the same browser again: the same row, keys updated).
+    The push service's address is checked like a webhook's: ``ValidationError`` with the same
+    sentence. With no settings yet, the person hears of every camera they may see (they asked)."""
+    endpoint = endpoint.strip()
+    if not endpoint or len(endpoint) > ENDPOINT_MAX:
+        raise ValidationError({"endpoint": _("The browser gave no usable push address.")})
+    try:
+        webhook_address_check(endpoint)
+    except AddressNotAllowed as refused:
+        raise ValidationError({"endpoint": str(refused)}) from None
+    if not keys_valid(p256dh=p256dh, auth=auth):
+        raise ValidationError({"keys": _("The browser's push keys are not valid.")})
+    target = Subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
+    encrypted = encrypt_for_account(actor.account_id, PUSH_SUBSCRIPTION, target.as_json())
+    digest = hashlib.sha256(endpoint.encode()).hexdigest()
+    mine = PushSubscription.objects.filter(membership=actor)
+    if not mine.filter(endpoint_sha256=digest).exists() and mine.count() >= BROWSERS_MAX:
+        # A bound on rows (and on messages per motion) that no real person reaches.
+        raise ValidationError(
+            {"endpoint": _("You have %(count)d browsers turned on: turn one off first.") % {"count": BROWSERS_MAX}}
+        )
+    row, _created = PushSubscription.objects.update_or_create(
+        account_id=actor.account_id,
+        membership=actor,
+        endpoint_sha256=digest,
+        defaults={"subscription_encrypted": encrypted, "label": label[:80]},
+    )
+    NotificationSettings.objects.get_or_create(
+        account_id=actor.account_id, membership=actor, defaults={"all_cameras": True}
+    )
+    return row
+
+
+def push_unsubscribe(*, actor: Membership, subscription_id: uuid.UUID) -> bool:
+    """Forget one of ``actor``'s own browsers; False when it is not theirs (or gone)."""
+    deleted, _kinds = PushSubscription.objects.filter(membership=actor, pk=subscription_id).delete()
+    return deleted > 0
+
+
+def push_subscription_forget(*, subscription_id: str) -> None:
+    """The push service said the subscription is gone (404/410): never send to it again."""
+    PushSubscription.objects.filter(pk=subscription_id).delete()
+
+
+@dataclass(frozen=True)
+class PushDelivery:
+    target: Subscription
+    payload: dict[str, str]
+
+
+def push_delivery_get(*, subscription_id: str, recording_id: str | None) -> PushDelivery | None:
+    """In the household's scope: what to push to the browser now, or None (unsubscribed, or the
+    person can no longer see the camera, or the clip is gone). Only camera, time and clip link.
+    ``recording_id`` None: the test message, which links to the settings page."""
+    row = PushSubscription.objects.select_related("membership").filter(pk=subscription_id).first()
+    if row is None:
+        return None
+    if recording_id is None:
+        test = {
+            "camera": _("Test notification"),
+            "time": timezone.now().isoformat(),
+            "url": f"{django_settings.SITE_URL}{reverse('notifications:settings')}",
+        }
+        return PushDelivery(target=push_target_of(row), payload=test)
+    visible = cameras_visible(viewer=row.membership).values("pk")
+    recording = (
+        Recording.objects.select_related("camera")
+        .filter(pk=recording_id, camera__in=visible, status=RecordingStatus.READY)
+        .first()
+    )
+    if recording is None:
+        return None
+    payload = {
+        "camera": recording.camera.name,
+        "time": _motion_time(recording).isoformat(),
+        "url": clip_url(recording.pk),
+    }
+    return PushDelivery(target=push_target_of(row), payload=payload)
+
+
+def push_send(delivery: PushDelivery) -> Outcome:
+    """Outside any transaction (the push service may take its time)."""
+    return send_push(
+        delivery.target,
+        delivery.payload,
+        timeout=django_settings.NVR_PUSH_TIMEOUT_S,
+        ttl=django_settings.NVR_PUSH_TTL_S,
+    )

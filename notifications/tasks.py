@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accounts.tenancy import account_scope
 from notifications import services
+from notifications.push import GONE, PushNotConfigured
 
 logger = logging.getLogger("nvr.notifications")
 
@@ -24,6 +25,8 @@ def notify_motion(account_id: str, camera_id: str, recording_id: str) -> int:
         plan = services.motion_notify_plan(camera_id=camera_id, recording_id=recording_id)
         for membership_id in plan.webhooks:
             transaction.on_commit(partial(deliver_webhook.delay, account_id, membership_id, recording_id))
+        for subscription_id in plan.pushes:
+            transaction.on_commit(partial(deliver_push.delay, account_id, subscription_id, recording_id))
     return services.emails_send(plan.emails)
 
 
@@ -59,3 +62,31 @@ def deliver(task: Retrying, account_id: str, membership_id: str, recording_id: s
 def deliver_webhook(self: Task, account_id: str, membership_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
     """POST the signed message; a 5xx, 429 or no answer is retried with backoff, a 4xx is not."""
     return deliver(cast(Retrying, self), account_id, membership_id, recording_id)
+
+
+def push(task: Retrying, account_id: str, subscription_id: str, recording_id: str | None) -> str:
+    """``deliver_push``'s body: like ``deliver``; a 404 or 410 forgets the browser."""
+    with account_scope(account_id):
+        delivery = services.push_delivery_get(subscription_id=subscription_id, recording_id=recording_id)
+    if delivery is None:
+        return "skipped"
+    try:
+        outcome = services.push_send(delivery)
+    except PushNotConfigured:
+        logger.warning("web push not sent: no VAPID key (manage.py vapid_keys)")
+        return "not configured"
+    if outcome.status in GONE:
+        with account_scope(account_id):
+            services.push_subscription_forget(subscription_id=subscription_id)
+        return "gone"
+    if outcome.retry and task.request.retries < settings.NVR_PUSH_MAX_RETRIES:
+        raise task.retry(countdown=retry_delay(task.request.retries))
+    if outcome.status is None or not 200 <= outcome.status < 300:
+        logger.warning("web push not delivered: %s", outcome.detail)
+    return outcome.detail
+
+
+@shared_task(bind=True, max_retries=None)  # NVR_PUSH_MAX_RETRIES decides, in push()
+def deliver_push(self: Task, account_id: str, subscription_id: str, recording_id: str | None) -> str:  # type: ignore[type-arg]
+    """Encrypt and POST one motion message to one browser's push service, retried like a webhook."""
+    return push(cast(Retrying, self), account_id, subscription_id, recording_id)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from devices.addresses import AddressNotAllowed, CheckedAddress, check_address
 
-__all__ = ["AddressNotAllowed", "Outcome", "post", "sign", "webhook_address_check"]
+__all__ = ["AddressNotAllowed", "Outcome", "post", "send", "sign", "webhook_address_check"]
 
 USER_AGENT = "NVR-webhook/1"
 WEBHOOK_SCHEMES = ("http", "https")
@@ -62,6 +62,19 @@ def _retryable(status: int) -> bool:
 
 def post(*, url: str, secret: str, body: bytes, timeout: float, now: float | None = None) -> Outcome:
     """POST ``body`` signed with ``secret``. Never raises for the network's answer."""
+    timestamp = str(int(now if now is not None else time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-NVR-Timestamp": timestamp,
+        "X-NVR-Signature": sign(secret, timestamp, body),
+    }
+    return send(url=url, headers=headers, body=body, timeout=timeout)
+
+
+def send(*, url: str, headers: dict[str, str], body: bytes, timeout: float) -> Outcome:
+    """POST ``body`` to ``url`` once its address is checked, connecting to the checked IP.
+    Also Web Push's way out (notifications/push.py). Never raises for the network's answer."""
     try:
         checked = webhook_address_check(url)  # one lookup: its answer is what we connect to
     except AddressNotAllowed as refused:
@@ -72,14 +85,7 @@ def post(*, url: str, secret: str, body: bytes, timeout: float, now: float | Non
     host_header = checked.host if checked.port == default_port else f"{checked.host}:{checked.port}"
     if ":" in checked.host and not checked.host.startswith("["):
         host_header = f"[{checked.host}]" if checked.port == default_port else f"[{checked.host}]:{checked.port}"
-    timestamp = str(int(now if now is not None else time.time()))
-    headers = {
-        "Host": host_header,
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "X-NVR-Timestamp": timestamp,
-        "X-NVR-Signature": sign(secret, timestamp, body),
-    }
+    headers = {"Host": host_header, **headers}
     connection: http.client.HTTPConnection
     if checked.scheme == "https":
         connection = _PinnedHTTPSConnection(checked.ip, checked.port, server_name=checked.host, timeout=timeout)

@@ -480,6 +480,17 @@ NVR_NOTIFY_MIN_INTERVAL_S = env_int("NVR_NOTIFY_MIN_INTERVAL_S", 60)
 # Webhook delivery: seconds per attempt, and retries after the first (exponential backoff, jitter).
 NVR_WEBHOOK_TIMEOUT_S = env_float("NVR_WEBHOOK_TIMEOUT_S", 10.0)
 NVR_WEBHOOK_MAX_RETRIES = env_int("NVR_WEBHOOK_MAX_RETRIES", 6)
+# Web Push (notifications/push.py): the site's VAPID key pair. In production give the private
+# key (PEM) in NVR_VAPID_PRIVATE_KEY; otherwise `manage.py vapid_keys` makes it once in this file.
+NVR_VAPID_PRIVATE_KEY = env_str("NVR_VAPID_PRIVATE_KEY", "")
+NVR_VAPID_KEY_FILE = Path(env_str("NVR_VAPID_KEY_FILE", str(DATA_DIR / "vapid-private-key.pem")))
+# Who push services may contact about this site's messages (RFC 8292 "sub"): mailto: or https:.
+NVR_VAPID_SUBJECT = env_str("NVR_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
+# Push deliveries: seconds per attempt, retries after the first (the webhook's backoff), and how
+# long a push service keeps a message for a browser that is offline (TTL).
+NVR_PUSH_TIMEOUT_S = env_float("NVR_PUSH_TIMEOUT_S", 10.0)
+NVR_PUSH_MAX_RETRIES = env_int("NVR_PUSH_MAX_RETRIES", 6)
+NVR_PUSH_TTL_S = env_int("NVR_PUSH_TTL_S", 3600)
 
 # --- Security headers --------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

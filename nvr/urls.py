@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+from notifications import views as notification_views
 from nvr.views import api_docs_view, totp_activate_view
 
 # A body found too large while reading it is a 413, not Django's 400 (nvr/limits.py).
@@ -26,6 +27,8 @@ urlpatterns = [
     path("recordings/", include("recordings.urls")),
     # Each person's own motion notifications (email, signed webhook).
     path("notifications/", include("notifications.urls")),
+    # The Web Push service worker: at the root, so that it may show notifications for every page.
+    path("sw.js", notification_views.service_worker, name="service-worker"),
     # Share links: one clip for whoever holds the link's secret (no session).
     path("s/", include("recordings.shared_urls")),
     # Households' grants to support, and what support sees under them (never the admin).

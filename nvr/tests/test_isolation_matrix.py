@@ -46,6 +46,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from accounts.confirm import CONFIRMED
+from accounts.crypto import encrypt_for_account
 from accounts.middleware import ACTIVE_ACCOUNT_SESSION_KEY
 from accounts.models import AccessEvent, Account, Invitation, Membership, Role, User
 from accounts.services import OPERATOR, member_add
@@ -53,6 +54,9 @@ from accounts.tenancy import account_scope, unscoped
 from accounts.tests.factories import UserFactory
 from conftest import Household, World, client_for, signed_in_with_password, staff_client
 from devices.models import Camera, CameraAccess, DeviceToken
+from notifications.models import PushSubscription
+from notifications.push import Subscription
+from notifications.selectors import PUSH_SUBSCRIPTION
 from nvr.routing import websocket_urlpatterns
 from recordings import files
 from recordings.models import MotionEvent, Recording, ShareLink, Upload
@@ -124,6 +128,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "recordings:share-revoke": ObjectRoute(lambda h: {"link_id": share_link_of(h)}),
     # An owner ends the household's support grant.
     "support-grants:end": ObjectRoute(lambda h: {"grant_id": grant_of(h)}),
+    # Turning off one browser's Web Push (h's owner's browser). Inside a household, another
+    # person's browser is a 404 too: test_a_person_turns_off_only_their_own_browsers.
+    "notifications:push-remove": ObjectRoute(lambda h: {"subscription_id": push_subscription_of(h)}),
 }
 # Routes without an object id that show the active household's data.
 LIST_ROUTES = {
@@ -192,6 +199,8 @@ ACTION_ROUTES = {
     # (notifications/tests/test_notification_views.py: B's rows are untouched).
     "notifications:test",
     "notifications:secret",
+    # This browser subscribes to Web Push, for the person signed in (notifications/tests/test_push.py).
+    "notifications:push-subscribe",
 }
 # Routes on an object that belongs to a person, not a household (their passkeys): another
 # person's object is a 404 and stays unchanged (test_user_objects_of_another_person_are_404).
@@ -216,6 +225,8 @@ PUBLIC_ROUTES = {
     "account_reset_password_from_key_done",
     "mfa_authenticate",
     "mfa_login_webauthn",
+    # The Web Push service worker: a static script at the root (no data of anyone's).
+    "service-worker",
     # The pages' scripts' words in the active language: the same for everyone, no data.
     "javascript-catalog",
 }
@@ -319,13 +330,33 @@ def snapshot(household: Household) -> tuple[Any, ...]:
                 "id", "recording_id", "token_hash", "expires_at", "revoked_at", "views"
             )
         )
+        browsers = sorted(
+            PushSubscription.objects.filter(account=household.account).values_list(
+                "id", "membership_id", "endpoint_sha256", "subscription_encrypted"
+            )
+        )
     # A route that removed B's files but kept the rows would leave clips that cannot play.
     stored = [
         (clip_id, kind, files.clip_storage.exists(account_id=household.account.pk, object_id=clip_id, kind=kind))
         for clip_id, _status in clips
         for kind in (files.CLIP, files.THUMBNAIL)
     ]
-    return account, members, access, events, invitations, cameras, tokens, clips, motion, uploads, grants, links, stored
+    return (
+        account,
+        members,
+        access,
+        events,
+        invitations,
+        cameras,
+        tokens,
+        clips,
+        motion,
+        uploads,
+        grants,
+        links,
+        browsers,
+        stored,
+    )
 
 
 def request(client: Client, method: str, path: str, household: Household | None = None) -> Any:
@@ -793,6 +824,23 @@ def test_ids_in_urls_are_opaque(world: World):
 
 
 # --- Share links ------------------------------------------------------------------------
+def push_subscription_of(household: Household) -> uuid.UUID:
+    """A browser of the household's owner subscribed to Web Push, made on first use (its keys are
+    never used: the route only names it)."""
+    owner = household.memberships[Role.OWNER]
+    with account_scope(household.account.pk):
+        found = PushSubscription.objects.filter(membership=owner).values_list("pk", flat=True).first()
+        if found is not None:
+            return found
+        target = Subscription(endpoint=f"https://push.example/{owner.pk}", p256dh="x", auth="y")
+        return PushSubscription.objects.create(
+            account_id=household.account.pk,
+            membership=owner,
+            endpoint_sha256=owner.pk.hex,
+            subscription_encrypted=encrypt_for_account(household.account.pk, PUSH_SUBSCRIPTION, target.as_json()),
+        ).pk
+
+
 def share_link_of(household: Household) -> uuid.UUID:
     """An active share link of the household's ready clip, made on first use."""
     recording = household.recordings[0]

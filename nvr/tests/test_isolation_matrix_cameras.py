@@ -59,6 +59,7 @@ NOT_CAMERA_BOUND = {
     "devices:camera-access",
     "devices-api:camera-access",
     "support-grants:end",
+    "notifications:push-remove",  # a person's browser
 }
 
 
