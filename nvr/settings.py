@@ -443,10 +443,10 @@ RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S = env_int(
     "RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S", 2 * RECORDINGS_PROCESS_TIMEOUT_S + 60
 )
 RECORDINGS_PROCESS_TIME_LIMIT_S = RECORDINGS_PROCESS_SOFT_TIME_LIMIT_S + 60
-# A clip still PROCESSING this long after its attempt began has lost its worker (the hard limit
-# kills a live one before then): the requeue (beat, every RECORDINGS_REQUEUE_EVERY_S) claims it
-# and enqueues it again. Above the hard limit, so a slow but alive attempt is never doubled.
-RECORDINGS_PROCESSING_STALE_S = env_int("RECORDINGS_PROCESSING_STALE_S", RECORDINGS_PROCESS_TIME_LIMIT_S + 60)
+# A live attempt renews its processing claim every quarter of this (recordings/processing.py); a
+# claim not renewed for this long belongs to a dead worker, and the requeue (beat, every
+# RECORDINGS_REQUEUE_EVERY_S) or a redelivered message takes the clip over.
+RECORDINGS_PROCESSING_STALE_S = env_float("RECORDINGS_PROCESSING_STALE_S", 60.0)
 RECORDINGS_REQUEUE_EVERY_S = env_float("RECORDINGS_REQUEUE_EVERY_S", 60.0)
 # A killed worker's clips: the embedded broker never redelivers their task (README, "When a worker dies").
 CELERY_BEAT_SCHEDULE["recordings-requeue-stale-processing"] = {

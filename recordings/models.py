@@ -134,8 +134,8 @@ class Recording(TenantModel):
     has_thumbnail = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
-    # The processing claim (recordings.processing): which attempt holds the clip, since when. One
-    # attempt at a time; another may take over only once this one's claim is stale.
+    # The processing claim (recordings.processing): which attempt holds the clip, and when it last
+    # said it was alive. One attempt at a time; another may take over only once the claim is stale.
     processing_attempts = models.PositiveIntegerField(default=0)
     processing_started_at = models.DateTimeField(null=True, blank=True)
 

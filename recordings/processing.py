@@ -21,11 +21,12 @@ SQLite's write lock) stays open while a clip is decoded:
    ones before step 2 wrote new ones).
 
 One attempt at a time: step 1 claims the clip with a conditional UPDATE that
-counts the attempt (``processing_attempts``) and stamps its start
-(``processing_started_at``); only that attempt may store its outcome in step 3.
-Another attempt may take over only once the claim is older than
-``RECORDINGS_PROCESSING_STALE_S`` (above the hard time limit, so its worker is
-dead), or when the requeue (``recordings.requeue``) hands it a claim it made.
+counts the attempt (``processing_attempts``) and stamps it
+(``processing_started_at``, renewed by a heartbeat while the attempt works);
+only that attempt may store its outcome in step 3. Another attempt may take
+over only once the claim has not been renewed for
+``RECORDINGS_PROCESSING_STALE_S`` (its worker is dead), or when the requeue
+(``recordings.requeue``) hands it a claim it made.
 A redelivered task (the worker died: acks late, reject on worker lost) that finds
 a fresh claim answers ``BUSY`` and looks again later; motion events are
 replaced, not added.
@@ -43,6 +44,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.tenancy import account_scope
@@ -117,7 +120,8 @@ def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str, *, claim
         return started
     job = started
     try:
-        outcome = _work(job)
+        with _Heartbeat(job):
+            outcome = _work(job)
         return _finish(job, outcome)
     except VideoError as error:
         return _fail(job, error.reason)
@@ -130,6 +134,52 @@ def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str, *, claim
     except Exception:
         logger.exception("recording %s: processing failed", pk)
         return _fail(job, INTERNAL)
+
+
+class _Heartbeat:
+    """While the attempt works, renews its claim every quarter of ``RECORDINGS_PROCESSING_STALE_S``.
+
+    A live attempt's claim so never looks stale however long the clip takes (the hard time
+    limit still ends it), and a dead worker's goes stale within that threshold: the
+    threshold can be a minute rather than above the time limit, and a killed clip is
+    taken over about a minute after its worker died.
+    """
+
+    def __init__(self, job: _Job) -> None:
+        self.job = job
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"claim-{job.recording_id}", daemon=True)
+
+    def __enter__(self) -> "_Heartbeat":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)  # a renewal stuck on the database must not hold up the outcome
+
+    def _run(self) -> None:
+        every = max(settings.RECORDINGS_PROCESSING_STALE_S / 4, 0.05)
+        try:
+            while not self.stop.wait(every):
+                self._renew()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _renew(self) -> None:
+        try:
+            with account_scope(self.job.account_id), transaction.atomic():
+                # SKIP LOCKED: a row another transaction holds is left for the next beat,
+                # never waited on (this attempt's own steps lock it only briefly).
+                ours = Recording.objects.select_for_update(skip_locked=True).filter(
+                    pk=self.job.recording_id,
+                    status=RecordingStatus.PROCESSING,
+                    processing_attempts=self.job.attempt,
+                )
+                Recording.objects.filter(pk__in=ours.values("pk")).update(processing_started_at=timezone.now())
+        except Exception as error:
+            # A missed renewal is retried at the next beat; only the latest claim ever stores.
+            logger.warning("recording %s: could not renew the processing claim: %s", self.job.recording_id, error)
 
 
 def _motion_settings(recording: Recording) -> MotionSettings:

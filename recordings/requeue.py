@@ -6,7 +6,7 @@ embedded filesystem broker does not, so without this the clip would wait for the
 daily sweep. Beat runs it every ``RECORDINGS_REQUEUE_EVERY_S``.
 
 A claim is stale once ``RECORDINGS_PROCESSING_STALE_S`` have passed since its
-attempt began (above the task's hard time limit: its worker has killed it by then).
+attempt last renewed it (a live attempt renews it four times as often: its worker died).
 Each stale clip is claimed here with a conditional UPDATE on its attempt counter,
 and the message carries that claim: a slow attempt, a redelivered message and a
 second requeue can never all go on, since only the attempt holding the latest
