@@ -273,7 +273,9 @@ def user_password_reset_send_by_support(*, staff: User, user: User, request: Htt
     _refuse_staff_target(user)
 
     def send() -> None:
-        with request_context(request):  # allauth builds the link from the request it is serving
+        # allauth builds the link from the request it is serving (the staff member's), but
+        # writes in the language active: the person's, not the staff member's.
+        with request_context(request), translation.override(language_of_user(user)):
             request_password_reset(request, user.email, [user], None)
 
     transaction.on_commit(send, robust=True)

@@ -138,3 +138,19 @@ def test_a_support_action_is_emailed_to_each_person_in_their_language(world: Wor
     assert by_person["alice@a.test"].subject == "[NVR] L'assistance a déconnecté Bob de toutes ses sessions"
     assert "(Atkins family, le " in by_person["alice@a.test"].body
     assert by_person["bob@a.test"].subject == "[NVR] Support signed Bob out of every session"
+
+
+def test_a_password_reset_sent_by_support_is_in_the_persons_language(world: World, django_capture_on_commit_callbacks):
+    from conftest import staff_client
+
+    choose(world.a.viewer, language="fr")  # Vera reads French; the staff member's browser asks for English
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client("support").post(
+            reverse("admin:accounts_user_changelist"),
+            {"action": "send_password_reset", "_selected_action": [str(world.a.viewer.pk)]},
+            **ENGLISH_BROWSER,  # type: ignore[arg-type]
+        )
+    [reset] = [m for m in mail.outbox if m.to == ["vera@a.test"] and "/password/reset/key/" in m.body]
+    assert "réinitialisation de mot de passe" in reset.subject, reset.subject  # allauth's own French
+    [notice] = [m for m in mail.outbox if m.to == ["vera@a.test"] and m is not reset]
+    assert notice.subject == "[NVR] L'assistance a envoyé à Vera un e-mail de réinitialisation du mot de passe"
