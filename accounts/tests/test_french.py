@@ -4,8 +4,10 @@
 from datetime import UTC, datetime
 
 from django.core import mail
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -154,3 +156,11 @@ def test_a_password_reset_sent_by_support_is_in_the_persons_language(world: Worl
     assert "réinitialisation de mot de passe" in reset.subject, reset.subject  # allauth's own French
     [notice] = [m for m in mail.outbox if m.to == ["vera@a.test"] and m is not reset]
     assert notice.subject == "[NVR] L'assistance a envoyé à Vera un e-mail de réinitialisation du mot de passe"
+
+
+def test_the_server_error_page_is_in_the_language_of_the_request():
+    # Django renders it with an empty context; the middleware's language is still active.
+    with translation.override("fr"):
+        html = render_to_string("500.html")
+    assert '<html lang="fr">' in html
+    assert "Une erreur s'est produite" in html
