@@ -188,6 +188,8 @@ def _invitation_expiry() -> "datetime":
 
 
 INVITATION_LIFETIME = timedelta(days=14)
+# The inviter of an operator's invitation (manage.py): stored in English, shown in the reader's language.
+OPERATORS_LABEL = "The site's operators"
 
 
 class Invitation(TenantModel):
@@ -221,6 +223,11 @@ class Invitation(TenantModel):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+    @property
+    def inviter_display(self) -> str:
+        """Who invited, for people: a person's name, or the operators in the reader's language."""
+        return str(_("The site's operators")) if self.inviter_label == OPERATORS_LABEL else self.inviter_label
 
 
 class AccessKind(models.TextChoices):

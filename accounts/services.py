@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.auth.policy import has_second_factor, users_with_second_factor
 from accounts.languages import language_of_user
-from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
+from accounts.models import INVITATION_LIFETIME, OPERATORS_LABEL, Account, Invitation, Membership, Role, User
 from accounts.realtime import close_sockets_on_commit, member_group, session_group, user_group
 from accounts.tenancy import TenancyError, account_scope, active_account_id
 from accounts.timezones import zone_of_user
@@ -185,7 +185,7 @@ def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
     invitation = Invitation.objects.filter(email=email).first() or Invitation(account_id=account_id, email=email)
     invitation.role = role
     invitation.invited_by = inviter
-    invitation.inviter_label = inviter.display_name if inviter else "The site's operators"
+    invitation.inviter_label = inviter.display_name if inviter else OPERATORS_LABEL
     invitation.household_name = account.name
     invitation.expires_at = timezone.now() + INVITATION_LIFETIME
     try:

@@ -38,7 +38,7 @@ def send_invitation_email(account_id: str, invitation_id: str) -> bool:
     invitee = User.objects.filter(email=invitation.email).first()
     with translation.override(language_of_user(invitee or invitation.invited_by)):
         names = {
-            "inviter": invitation.inviter_label,
+            "inviter": invitation.inviter_display,
             "household": invitation.household_name,
             "role": invitation.get_role_display().lower(),
             "email": invitation.email,

@@ -52,7 +52,7 @@ def test_an_invitation_is_written_in_the_invitees_language(world: World):
     assert send_invitation_email(str(world.a.account.pk), str(invitation.pk)) is True
     [email] = mail.outbox
     assert email.to == ["nina@n.test"]
-    assert email.subject == "The site's operators vous invite à rejoindre Atkins family"
+    assert email.subject == "L'équipe du site vous invite à rejoindre Atkins family"
     assert "en tant que spectateur." in email.body
     assert "L'invitation expire le" in email.body
 
