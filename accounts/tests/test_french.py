@@ -164,3 +164,13 @@ def test_the_server_error_page_is_in_the_language_of_the_request():
         html = render_to_string("500.html")
     assert '<html lang="fr">' in html
     assert "Une erreur s'est produite" in html
+
+
+def test_a_refusal_says_why_in_french_and_keeps_the_households_name_untranslated(world: World):
+    target = world.a.memberships[Role.MEMBER]
+    viewer = client_for(world.a.viewer)
+    response = viewer.get(reverse("accounts:member-edit", args=[target.pk]), **FRENCH_BROWSER)  # type: ignore[arg-type]
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Seul un propriétaire de ce foyer peut changer les rôles." in html
+    assert 'Votre rôle dans <span translate="no">Atkins family</span>\u00a0: spectateur, qui regarde' in html
