@@ -29,6 +29,7 @@ from django.db.models.base import ModelBase
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -124,7 +125,13 @@ def households_of(objects: Iterable[Any]) -> list[uuid.UUID]:
 
 
 def _read_summary(context: dict[str, Any]) -> tuple[str, list[Model]] | None:
-    """What the page showed, for the audit: a changelist's rows or one object."""
+    """What the page showed, for the audit: a changelist's rows or one object. In English,
+    whatever the staff member reads: the log is a record (model names are translated)."""
+    with translation.override("en"):
+        return _read_summary_en(context)
+
+
+def _read_summary_en(context: dict[str, Any]) -> tuple[str, list[Model]] | None:
     changelist = context.get("cl")
     if changelist is not None and hasattr(changelist, "result_list"):
         return f"looked at the list of {changelist.opts.verbose_name_plural}", list(changelist.result_list)

@@ -174,3 +174,16 @@ def test_a_refusal_says_why_in_french_and_keeps_the_households_name_untranslated
     html = response.content.decode()
     assert "Seul un propriétaire de ce foyer peut changer les rôles." in html
     assert 'Votre rôle dans <span translate="no">Atkins family</span>\u00a0: spectateur, qui regarde' in html
+
+
+def test_the_support_log_stays_english_when_staff_read_french(world: World):
+    from accounts.support_audit import support_entries_list
+    from accounts.tenancy import account_scope
+    from conftest import staff_client
+
+    client = staff_client("support")
+    page = client.get(reverse("admin:accounts_account_changelist"), **FRENCH_BROWSER)  # type: ignore[arg-type]
+    assert "Foyers" in page.content.decode()  # the page is French ...
+    with account_scope(world.a.account.pk):
+        summaries = [entry.summary for entry in support_entries_list()]
+    assert summaries == ["looked at the list of households"]  # ... its record, English
