@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_site import support_action
 from accounts.models import AccessEvent, Account, Invitation, Membership, User
@@ -26,37 +27,37 @@ class UserAdmin(admin.ModelAdmin[User]):
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "full_name")}),
-        ("Status", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("email_verified_at", "last_login", "date_joined")}),
+        (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     actions = ("end_sessions", "reset_second_factor", "send_password_reset")
 
-    @support_action(description="Sign the selected people out of every session")
+    @support_action(description=_("Sign the selected people out of every session"))
     def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             try:
                 user_sessions_end_by_support(staff=_staff(request), user=user)
             except ValidationError as error:
                 messages.warning(request, " ".join(error.messages))
-        messages.success(request, "Signed out; the people and their households' owners were emailed.")
+        messages.success(request, _("Signed out; the people and their households' owners were emailed."))
 
-    @support_action(description="Reset the selected people's second factor")
+    @support_action(description=_("Reset the selected people's second factor"))
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             try:
                 user_second_factor_reset_by_support(staff=_staff(request), user=user)
             except ValidationError as error:
                 messages.warning(request, " ".join(error.messages))
-        messages.success(request, "Second factors removed; the people and their households' owners were emailed.")
+        messages.success(request, _("Second factors removed; the people and their households' owners were emailed."))
 
-    @support_action(description="Send the selected people a password-reset email")
+    @support_action(description=_("Send the selected people a password-reset email"))
     def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             try:
                 user_password_reset_send_by_support(staff=_staff(request), user=user, request=request)
             except ValidationError as error:
                 messages.warning(request, " ".join(error.messages))
-        messages.success(request, "Password-reset emails sent; the households' owners were told.")
+        messages.success(request, _("Password-reset emails sent; the households' owners were told."))
 
 
 def _staff(request: HttpRequest) -> User:

@@ -29,6 +29,9 @@ from django.db.models.base import ModelBase
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.auth.policy import has_second_factor
 from accounts.models import Account, Membership, User
@@ -54,7 +57,7 @@ HIDDEN_MODELS = {
 SUPPORT_ACTION = "nvr_support_action"
 
 
-def support_action(*, description: str) -> Callable[[_Action], _Action]:
+def support_action(*, description: StrOrPromise) -> Callable[[_Action], _Action]:
     """Mark an admin action as a support action: the only actions the site keeps
     (third-party "mark verified", "delete selected" and the like are dropped)."""
 
@@ -122,7 +125,13 @@ def households_of(objects: Iterable[Any]) -> list[uuid.UUID]:
 
 
 def _read_summary(context: dict[str, Any]) -> tuple[str, list[Model]] | None:
-    """What the page showed, for the audit: a changelist's rows or one object."""
+    """What the page showed, for the audit: a changelist's rows or one object. In English,
+    whatever the staff member reads: the log is a record (model names are translated)."""
+    with translation.override("en"):
+        return _read_summary_en(context)
+
+
+def _read_summary_en(context: dict[str, Any]) -> tuple[str, list[Model]] | None:
     changelist = context.get("cl")
     if changelist is not None and hasattr(changelist, "result_list"):
         return f"looked at the list of {changelist.opts.verbose_name_plural}", list(changelist.result_list)
@@ -133,9 +142,9 @@ def _read_summary(context: dict[str, Any]) -> tuple[str, list[Model]] | None:
 
 
 class SupportAdminSite(admin.AdminSite):
-    site_header = "NVR support"
-    site_title = "NVR support"
-    index_title = "Households, people and devices (metadata only)"
+    site_header = _("NVR support")
+    site_title = _("NVR support")
+    index_title = _("Households, people and devices (metadata only)")
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         models: list[type[Model]] = (
@@ -181,7 +190,7 @@ class SupportAdminSite(admin.AdminSite):
         user = request.user
         if user.is_authenticated:
             if not is_support_staff(user):
-                raise PermissionDenied("The support site is for support staff.")
+                raise PermissionDenied(_("The support site is for support staff."))
             if not self.has_permission(request):
                 return second_factor_redirect(user, next_url=reverse("admin:index", current_app=self.name))
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))

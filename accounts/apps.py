@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Households and people"
+    verbose_name = _("Households and people")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

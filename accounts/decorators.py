@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts.auth.client import FailureCounter, client_ip
 from accounts.http import TenantRequest
@@ -20,7 +21,7 @@ def account_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.membership is None:
-            messages.info(request, "You are not in a household yet: create one, or ask an owner to add you.")
+            messages.info(request, _("You are not in a household yet: create one, or ask an owner to add you."))
             return redirect("accounts:households")
         return view(request, *args, **kwargs)
 

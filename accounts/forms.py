@@ -11,23 +11,23 @@ from accounts.timezones import zone_names
 
 
 class SignupForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField(label="Email")
-    household_name = forms.CharField(label="Household name", max_length=100, help_text="For example: The Smiths")
-    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
-    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    household_name = forms.CharField(label=_("Household name"), max_length=100, help_text=_("For example: The Smiths"))
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email=email).exists():
-            raise forms.ValidationError("An account with this email address already exists. Sign in instead.")
+            raise forms.ValidationError(_("An account with this email address already exists. Sign in instead."))
         return email
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif p1:
             candidate = User(email=data.get("email", ""), full_name=data.get("full_name", ""))
             try:
@@ -38,26 +38,26 @@ class SignupForm(forms.Form):
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True}))
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True}))
 
 
 class HouseholdForm(forms.Form):
-    name = forms.CharField(label="Household name", max_length=100)
+    name = forms.CharField(label=_("Household name"), max_length=100)
     require_second_factor = forms.BooleanField(
-        label="Everyone needs a second factor",
+        label=_("Everyone needs a second factor"),
         required=False,
-        help_text="Members without an authenticator app or passkey must set one up before they see anything here.",
+        help_text=_("Members without an authenticator app or passkey must set one up before they see anything here."),
     )
 
 
 class InviteForm(forms.Form):
     # The column's length (forms allow 320): a longer address was a database error on PostgreSQL.
-    email = forms.EmailField(label="Their email", max_length=254)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    email = forms.EmailField(label=_("Their email"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
 
 class MemberRoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class LanguageForm(forms.Form):

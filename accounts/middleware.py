@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from accounts.auth.policy import has_second_factor, second_factor_missing, session_used_second_factor
 from accounts.http import TenantRequest
@@ -81,7 +82,7 @@ class TenantMiddleware:
                 # never apply a change meant for it to another household.
                 del request.session[ACTIVE_ACCOUNT_SESSION_KEY]
                 if unsafe:
-                    return _refuse(request, "You are no longer a member of the household this page belonged to.")
+                    return _refuse(request, _("You are no longer a member of the household this page belonged to."))
             request.membership = active
             if active is not None:
                 if str(active.account_id) != wanted:
@@ -96,7 +97,8 @@ class TenantMiddleware:
             rendered_for = request.POST.get(HOUSEHOLD_GUARD_FIELD)
             if rendered_for is not None and rendered_for != str(active.account_id):
                 return _refuse(
-                    request, "This page belongs to another of your households: you switched in another tab or window."
+                    request,
+                    _("This page belongs to another of your households: you switched in another tab or window."),
                 )
         response = self.get_response(request)
         # Render inside the scope: a TemplateResponse's querysets are lazy.
@@ -201,13 +203,20 @@ class SecondFactorRequiredMiddleware:
         if name in _ENROLMENT_ROUTES or name.startswith("mfa_"):
             return None
         if request.path.startswith("/api/"):
-            detail = "This household requires a second factor: sign in with one (or set one up) first."
+            detail = _("This household requires a second factor: sign in with one (or set one up) first.")
             return JsonResponse({"detail": detail}, status=403)
         if has_second_factor(request.user):
             # Enrolled, but this session signed in with the password alone: confirm it once.
-            messages.warning(request, f"{membership.account.name} asks for your second factor to continue.")
+            messages.warning(
+                request,
+                _("%(household)s asks for your second factor to continue.") % {"household": membership.account.name},
+            )
             return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
-        messages.warning(request, f"{membership.account.name} requires a second factor: set one up to continue.")
+        messages.warning(
+            request,
+            _("%(household)s requires a second factor: set one up to continue.")
+            % {"household": membership.account.name},
+        )
         return redirect("mfa_index")
 
 
@@ -217,11 +226,11 @@ def _staff_second_factor(request: TenantRequest, name: str) -> HttpResponse | No
     if name in _STAFF_ENROLMENT_ROUTES or name.startswith("mfa_"):
         return None
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Staff accounts sign in with a second factor first."}, status=403)
+        return JsonResponse({"detail": _("Staff accounts sign in with a second factor first.")}, status=403)
     if has_second_factor(request.user):
-        messages.warning(request, "Staff accounts confirm their second factor in every session.")
+        messages.warning(request, _("Staff accounts confirm their second factor in every session."))
         return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
-    messages.warning(request, "Staff accounts need a second factor: set one up to continue.")
+    messages.warning(request, _("Staff accounts need a second factor: set one up to continue."))
     return redirect("mfa_index")
 
 

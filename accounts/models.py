@@ -13,6 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_stubs_ext.db.models.manager import RelatedManager
 
 from accounts.tenancy import (
@@ -59,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects: ClassVar[UserManager] = UserManager()
     memberships: "RelatedManager[Membership]"
 
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -98,6 +103,8 @@ class Account(TenantScopedModel):
 
     class Meta:
         ordering = ("name",)
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
 
     def __str__(self) -> str:
         return self.name
@@ -108,15 +115,15 @@ class Account(TenantScopedModel):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")
+    VIEWER = "viewer", _("Viewer")
 
 
 ROLE_HELP = {
-    Role.OWNER: "manages members, cameras and recordings",
-    Role.MEMBER: "manages cameras and recordings",
-    Role.VIEWER: "watches live and recorded video",
+    Role.OWNER: _("manages members, cameras and recordings"),
+    Role.MEMBER: _("manages cameras and recordings"),
+    Role.VIEWER: _("watches live and recorded video"),
 }
 
 
@@ -141,6 +148,8 @@ class Membership(TenantModel):
 
     class Meta:
         ordering = ("created_at",)
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["account", "user"], name="membership_one_per_user_and_account"),
             # Target of composite foreign keys from child rows (same-account integrity).
@@ -156,7 +165,7 @@ class Membership(TenantModel):
 
     @property
     def role_description(self) -> str:
-        return ROLE_HELP[Role(self.role)]
+        return str(ROLE_HELP[Role(self.role)])
 
     @property
     def can_manage_cameras(self) -> bool:
@@ -179,6 +188,8 @@ def _invitation_expiry() -> "datetime":
 
 
 INVITATION_LIFETIME = timedelta(days=14)
+# The inviter of an operator's invitation (manage.py): stored in English, shown in the reader's language.
+OPERATORS_LABEL = "The site's operators"
 
 
 class Invitation(TenantModel):
@@ -202,6 +213,8 @@ class Invitation(TenantModel):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         constraints = [models.UniqueConstraint(fields=["account", "email"], name="invitation_one_per_email")]
 
     def __str__(self) -> str:
@@ -211,21 +224,26 @@ class Invitation(TenantModel):
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
 
+    @property
+    def inviter_display(self) -> str:
+        """Who invited, for people: a person's name, or the operators in the reader's language."""
+        return str(_("The site's operators")) if self.inviter_label == OPERATORS_LABEL else self.inviter_label
+
 
 class AccessKind(models.TextChoices):
-    LIVE_START = "live_start", "Started watching live"
-    LIVE_END = "live_end", "Stopped watching live"
-    CLIP_PLAY = "clip_play", "Played a clip"
-    CLIP_DOWNLOAD = "clip_download", "Downloaded a clip"
-    THUMBNAIL = "thumbnail", "Viewed a thumbnail"
-    SNAPSHOT = "snapshot", "Saved a picture of live video"
-    SHARE_VIEW = "share_view", "Opened a shared clip"
+    LIVE_START = "live_start", _("Started watching live")
+    LIVE_END = "live_end", _("Stopped watching live")
+    CLIP_PLAY = "clip_play", _("Played a clip")
+    CLIP_DOWNLOAD = "clip_download", _("Downloaded a clip")
+    THUMBNAIL = "thumbnail", _("Viewed a thumbnail")
+    SNAPSHOT = "snapshot", _("Saved a picture of live video")
+    SHARE_VIEW = "share_view", _("Opened a shared clip")
 
 
 class AccessVia(models.TextChoices):
-    MEMBER = "member", "Household member"
-    SUPPORT = "support", "Support staff (under a grant)"
-    LINK = "link", "Shared link"
+    MEMBER = "member", _("Household member")
+    SUPPORT = "support", _("Support staff (under a grant)")
+    LINK = "link", _("Shared link")
 
 
 class AccessEvent(TenantModel):
@@ -256,6 +274,8 @@ class AccessEvent(TenantModel):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
         indexes = [models.Index(fields=["account", "-created_at"], name="accessevent_account_time")]
 
     def __str__(self) -> str:
@@ -284,6 +304,8 @@ class SupportAuditEntry(TenantModel):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("support audit entry")
+        verbose_name_plural = _("support audit entries")
         indexes = [models.Index(fields=["account", "-created_at"], name="supportaudit_account_time")]
 
     def __str__(self) -> str:

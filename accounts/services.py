@@ -16,12 +16,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.auth.policy import has_second_factor, users_with_second_factor
-from accounts.models import INVITATION_LIFETIME, Account, Invitation, Membership, Role, User
+from accounts.languages import language_of_user
+from accounts.models import INVITATION_LIFETIME, OPERATORS_LABEL, Account, Invitation, Membership, Role, User
 from accounts.realtime import close_sockets_on_commit, member_group, session_group, user_group
 from accounts.tenancy import TenancyError, account_scope, active_account_id
+from accounts.timezones import zone_of_user
 
 
 def user_create(*, email: str, password: str, full_name: str = "", email_verified: bool = False) -> User:
@@ -32,7 +35,7 @@ def user_create(*, email: str, password: str, full_name: str = "", email_verifie
     """
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email=email).exists():
-        raise ValidationError({"email": "An account with this email address already exists."})
+        raise ValidationError({"email": _("An account with this email address already exists.")})
     user = User(email=email, full_name=full_name.strip(), email_verified_at=timezone.now() if email_verified else None)
     validate_password(password, user)
     user.set_password(password)
@@ -45,9 +48,11 @@ def account_create(*, owner: User, name: str) -> Membership:
     """Create a household with ``owner`` as its first owner."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "A household needs a name."})
+        raise ValidationError({"name": _("A household needs a name.")})
     if owner.is_staff or owner.is_superuser:
-        raise ValidationError("Staff accounts cannot have a household: use a separate, personal account for your home.")
+        raise ValidationError(
+            _("Staff accounts cannot have a household: use a separate, personal account for your home.")
+        )
     # The id is chosen here so the new household's own scope can be entered
     # before its first row exists (RLS checks inserts against that scope).
     account = Account(id=uuid.uuid4(), name=name)
@@ -78,17 +83,28 @@ def user_language_set(*, user: User, language: str) -> None:
 
 
 def sign_in_notice_send(*, user: User, address: str, browser: str) -> None:
-    """Tell a person that their account was signed in to from a browser new to it."""
-    when = timezone.now()
-    body = (
-        f"Hello {user.display_name},\n\n"
-        f"Your NVR account was signed in to from a browser that had not been used with it before:\n\n"
-        f"  When:    {when:%Y-%m-%d %H:%M} UTC\n  Address: {address}\n  Browser: {browser}\n\n"
-        "If this was you, there is nothing to do. If not, change your password now and sign out the "
-        f"sessions you do not recognise: {settings.SITE_URL}{reverse('accounts:sessions')}\n"
-    )
+    """Tell a person that their account was signed in to from a browser new to it, in their language
+    and time zone (there may be no request in their language: the browser is new)."""
+    zone = zone_of_user(user)
+    with translation.override(language_of_user(user)):
+        when = formats.date_format(timezone.localtime(timezone.now(), zone), "DATETIME_FORMAT")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "Your NVR account was signed in to from a browser that had not been used with it before:\n\n"
+            "  When: %(when)s (%(zone)s)\n  Address: %(address)s\n  Browser: %(browser)s\n\n"
+            "If this was you, there is nothing to do. If not, change your password now and sign out the "
+            "sessions you do not recognise: %(sessions_url)s\n"
+        ) % {
+            "name": user.display_name,
+            "when": when,
+            "zone": str(zone),
+            "address": address,
+            "browser": browser,
+            "sessions_url": f"{settings.SITE_URL}{reverse('accounts:sessions')}",
+        }
+        subject = _("[NVR] New sign-in to your account")
     # Sent at once, like allauth's own notices: the sign-in has happened whatever follows.
-    send_mail("[NVR] New sign-in to your account", body, None, [user.email])
+    send_mail(subject, body, None, [user.email])
 
 
 class Operator:
@@ -107,7 +123,7 @@ Actor = Membership | Operator
 
 def _require_owner(actor: Actor) -> None:
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner of this household can manage its members.")
+        raise PermissionDenied(_("Only an owner of this household can manage its members."))
 
 
 def actor_account_id(actor: Actor) -> uuid.UUID:
@@ -125,7 +141,7 @@ def _refuse_staff(user: User) -> None:
     # audited; a membership would be a door around them.
     if user.is_staff or user.is_superuser:
         raise ValidationError(
-            {"email": "Staff accounts cannot join a household: use a separate, personal account for your home."}
+            {"email": _("Staff accounts cannot join a household: use a separate, personal account for your home.")}
         )
 
 
@@ -139,15 +155,16 @@ def member_add(*, actor: Operator, email: str, role: Role) -> Membership:
     email = email.strip().lower()
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
-        raise ValidationError({"email": "Nobody has signed up with this email address."})
+        raise ValidationError({"email": _("Nobody has signed up with this email address.")})
     _refuse_staff(user)
+    already = _("%(name)s is already a member of this household.") % {"name": user.display_name}
     if Membership.objects.filter(user=user).exists():
-        raise ValidationError({"email": f"{user.display_name} is already a member of this household."})
+        raise ValidationError({"email": already})
     try:
         with transaction.atomic():
             return Membership.objects.create(account_id=account_id, user=user, role=role)
     except IntegrityError:  # a concurrent add of the same person won the race
-        raise ValidationError({"email": f"{user.display_name} is already a member of this household."}) from None
+        raise ValidationError({"email": already}) from None
 
 
 def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
@@ -162,20 +179,20 @@ def invitation_create(*, actor: Actor, email: str, role: Role) -> Invitation:
     _require_owner(actor)
     email = User.objects.normalize_email(email).strip().lower()
     if Membership.objects.filter(user__email=email).exists():
-        raise ValidationError({"email": "This person is already a member of this household."})
+        raise ValidationError({"email": _("This person is already a member of this household.")})
     inviter = actor.user if isinstance(actor, Membership) else None
     account = Account.objects.get(pk=account_id)
     invitation = Invitation.objects.filter(email=email).first() or Invitation(account_id=account_id, email=email)
     invitation.role = role
     invitation.invited_by = inviter
-    invitation.inviter_label = inviter.display_name if inviter else "The site's operators"
+    invitation.inviter_label = inviter.display_name if inviter else OPERATORS_LABEL
     invitation.household_name = account.name
     invitation.expires_at = timezone.now() + INVITATION_LIFETIME
     try:
         with transaction.atomic():
             invitation.save()
     except IntegrityError:  # the same address invited twice at once: the first one stands
-        raise ValidationError({"email": "This address was just invited."}) from None
+        raise ValidationError({"email": _("This address was just invited.")}) from None
     ids = (str(account_id), str(invitation.pk))
     # robust: the invitation is committed; a broker hiccup loses an email, not the request.
     transaction.on_commit(lambda: send_invitation_email.delay(*ids), robust=True)
@@ -193,13 +210,13 @@ def invitation_accept(*, user: User, invitation: Invitation) -> Membership:
     own verified address (``selectors.invitation_for_invitee_get``)."""
     _refuse_staff(user)
     if invitation.is_expired:
-        raise ValidationError("This invitation has expired. Ask the household's owner to invite you again.")
+        raise ValidationError(_("This invitation has expired. Ask the household's owner to invite you again."))
     with account_scope(invitation.account_id, user_id=user.pk):
         # Re-read inside the household's scope, locked: accepting twice at once,
         # or a revoke racing the accept, must not leave two memberships or none.
         current = Invitation.objects.select_for_update().filter(pk=invitation.pk, email=user.email).first()
         if current is None:
-            raise ValidationError("This invitation was withdrawn.")
+            raise ValidationError(_("This invitation was withdrawn."))
         membership = Membership.objects.filter(user=user).first()
         if membership is None:
             membership = Membership.objects.create(account_id=current.account_id, user=user, role=current.role)
@@ -223,7 +240,7 @@ def member_set_role(*, actor: Actor, membership: Membership, role: Role) -> Memb
     actor_account_id(actor)
     _require_owner(actor)
     if membership.role == Role.OWNER and role != Role.OWNER and len(_lock_owners()) <= 1:
-        raise ValidationError({"role": "A household needs at least one owner. Make someone else owner first."})
+        raise ValidationError({"role": _("A household needs at least one owner. Make someone else owner first.")})
     membership.role = role
     # Owners see every camera: a later demotion must not bring back an old limit.
     if role == Role.OWNER:
@@ -239,7 +256,7 @@ def member_remove(*, actor: Actor, membership: Membership) -> None:
     if membership.pk != actor.pk:
         _require_owner(actor)
     if membership.role == Role.OWNER and len(_lock_owners()) <= 1:
-        raise ValidationError("A household needs at least one owner. Make someone else owner first.")
+        raise ValidationError(_("A household needs at least one owner. Make someone else owner first."))
     close_sockets_on_commit(member_group(membership.account_id, membership.user_id), reason="membership removed")
     membership.delete()
 
@@ -265,7 +282,7 @@ def account_rename(*, actor: Membership, name: str) -> Account:
     _require_owner(actor)
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "A household needs a name."})
+        raise ValidationError({"name": _("A household needs a name.")})
     account = actor.account
     account.name = name
     account.save(update_fields=["name"])
@@ -279,7 +296,7 @@ def account_require_second_factor(*, actor: Membership, required: bool) -> Accou
     if account.require_second_factor == required:
         return account
     if required and not has_second_factor(actor.user):
-        raise ValidationError("Set up your own second factor first (Security page), then require it of everyone.")
+        raise ValidationError(_("Set up your own second factor first (Security page), then require it of everyone."))
     account.require_second_factor = required
     account.save(update_fields=["require_second_factor"])
     if required:

@@ -27,12 +27,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.auth.policy import has_second_factor, session_used_second_factor
+from accounts.languages import language_of_user
 from accounts.models import Membership, User
 from accounts.realtime import close_sockets_on_commit, user_group
-from accounts.support_audit import staff_action_record
+from accounts.support_audit import staff_action_record, summary_lazy
 from accounts.tenancy import user_scope
 
 SUPPORT_GROUP = "Support"
@@ -203,7 +207,7 @@ def _households_of(user: User) -> list[uuid.UUID]:
         return list(Membership.of_user.filter(user_id=user.pk).values_list("account_id", flat=True))
 
 
-def _record_for_person(*, staff: User, user: User, summary: str) -> None:
+def _record_for_person(*, staff: User, user: User, summary: StrOrPromise) -> None:
     households = _households_of(user)
     for index, account_id in enumerate(households):
         # The person is told once, not once per household.
@@ -211,9 +215,12 @@ def _record_for_person(*, staff: User, user: User, summary: str) -> None:
             staff=staff, account_id=account_id, summary=summary, also_notify=[user.email] if index == 0 else ()
         )
     if not households:
-        body = f"Hello,\n\nNVR support staff member {staff.display_name} {summary}.\n"
+        with translation.override(language_of_user(user)):
+            names = {"staff": staff.display_name, "summary": str(summary)}
+            subject = _("[NVR] Support %(summary)s") % names
+            body = _("Hello,\n\nNVR support staff member %(staff)s %(summary)s.\n") % names
         transaction.on_commit(
-            lambda: send_mail(f"[NVR] Support {summary}", body, None, [user.email], fail_silently=False),
+            lambda: send_mail(subject, body, None, [user.email], fail_silently=False),
             robust=True,
         )
 
@@ -230,14 +237,20 @@ def _refuse_staff_target(user: User) -> None:
     # A support action on a staff account would let one staffer weaken another's (or a
     # superuser's) sign-in; staff accounts are the operators' (``manage.py staff``).
     if user.is_staff or user.is_superuser:
-        raise ValidationError(f"{user.email} is a staff account: operators manage it with `manage.py staff`.")
+        raise ValidationError(
+            _("%(email)s is a staff account: operators manage it with `manage.py staff`.") % {"email": user.email}
+        )
 
 
 def user_sessions_end_by_support(*, staff: User, user: User) -> int:
     """Sign the person out everywhere (their open live views close)."""
     _refuse_staff_target(user)
     ended = _end_sessions(user)
-    _record_for_person(staff=staff, user=user, summary=f"signed {user.display_name} out of every session")
+    _record_for_person(
+        staff=staff,
+        user=user,
+        summary=summary_lazy(gettext_lazy("signed %(name)s out of every session"), name=user.display_name),
+    )
     return ended
 
 
@@ -246,7 +259,11 @@ def user_second_factor_reset_by_support(*, staff: User, user: User) -> int:
     their password and sets up a new one."""
     _refuse_staff_target(user)
     deleted: int = Authenticator.objects.filter(user=user).delete()[0]
-    _record_for_person(staff=staff, user=user, summary=f"reset the second factor of {user.display_name}")
+    _record_for_person(
+        staff=staff,
+        user=user,
+        summary=summary_lazy(gettext_lazy("reset the second factor of %(name)s"), name=user.display_name),
+    )
     return deleted
 
 
@@ -256,8 +273,14 @@ def user_password_reset_send_by_support(*, staff: User, user: User, request: Htt
     _refuse_staff_target(user)
 
     def send() -> None:
-        with request_context(request):  # allauth builds the link from the request it is serving
+        # allauth builds the link from the request it is serving (the staff member's), but
+        # writes in the language active: the person's, not the staff member's.
+        with request_context(request), translation.override(language_of_user(user)):
             request_password_reset(request, user.email, [user], None)
 
     transaction.on_commit(send, robust=True)
-    _record_for_person(staff=staff, user=user, summary=f"sent {user.display_name} a password-reset email")
+    _record_for_person(
+        staff=staff,
+        user=user,
+        summary=summary_lazy(gettext_lazy("sent %(name)s a password-reset email"), name=user.display_name),
+    )

@@ -14,11 +14,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.audit import recorded_recently, remember_on_commit
+from accounts.languages import language_of_user
 from accounts.models import Membership, Role, SupportAuditEntry, User
 from accounts.tenancy import account_scope
+from accounts.timezones import zone_of_user
 
 
 def _staff_label(staff: User) -> str:
@@ -45,35 +50,65 @@ def staff_read_record(*, staff: User, account_ids: Iterable[uuid.UUID], summary:
     return written
 
 
+def summary_lazy(message: StrOrPromise, **names: str) -> StrOrPromise:
+    """An action's summary (``gettext_lazy`` with ``%(name)s`` placeholders) that is translated
+    where it is read: each email in its recipient's language, the log entry in English."""
+    return lazy(lambda: str(message) % names, str)()
+
+
 def staff_action_record(
-    *, staff: User, account_id: uuid.UUID, summary: str, also_notify: Iterable[str] = ()
+    *, staff: User, account_id: uuid.UUID, summary: StrOrPromise, also_notify: Iterable[str] = ()
 ) -> SupportAuditEntry:
     """An action entry, and (once it commits) an email to the household's owners and to
-    ``also_notify`` (the person the action was about)."""
+    ``also_notify`` (the person the action was about), each in the recipient's language."""
+    with translation.override("en"):  # the log keeps one language: the record, not a message
+        recorded = str(summary)
     with account_scope(account_id):
         entry = SupportAuditEntry.objects.create(
             account_id=account_id,
             staff_id=staff.pk,
             staff_label=_staff_label(staff),
             is_action=True,
-            summary=summary[:300],
+            summary=recorded[:300],
         )
         owners = list(
             Membership.objects.filter(role=Role.OWNER).select_related("user", "account").order_by("created_at")
         )
-    recipients = sorted({m.user.email for m in owners} | set(also_notify))
-    household = owners[0].account.name if owners else "your household"
-    body = (
-        f"Hello,\n\nNVR support staff member {staff.display_name} {summary} "
-        f"({household}, {timezone.now():%Y-%m-%d %H:%M} UTC).\n\n"
-        "Everything support does or looks at is listed in your household's access history: "
-        f"{settings.SITE_URL}{reverse('accounts:access-history')}\n\n"
-        "If you did not ask support for help, reply to this message or contact us.\n"
-    )
-    transaction.on_commit(
-        lambda: send_mail(f"[NVR] Support {summary}", body, None, recipients, fail_silently=False), robust=True
-    )
+    household = owners[0].account.name if owners else None
+    people: dict[str, User | None] = {m.user.email: m.user for m in owners}
+    people |= {email: people.get(email) or User.objects.filter(email=email).first() for email in also_notify}
+    emails = [_action_email(staff, summary, household, email, person) for email, person in sorted(people.items())]
+
+    def send() -> None:
+        for subject, body, email in emails:
+            send_mail(subject, body, None, [email], fail_silently=False)
+
+    transaction.on_commit(send, robust=True)
     return entry
+
+
+def _action_email(
+    staff: User, summary: StrOrPromise, household: str | None, email: str, person: User | None
+) -> tuple[str, str, str]:
+    """The subject and body telling ``email`` of a support action, in their language and time zone."""
+    with translation.override(language_of_user(person)):
+        names = {
+            "staff": staff.display_name,
+            "summary": str(summary),
+            "household": household or _("your household"),
+            "when": formats.date_format(timezone.localtime(timezone.now(), zone_of_user(person)), "DATETIME_FORMAT"),
+            "url": f"{settings.SITE_URL}{reverse('accounts:access-history')}",
+        }
+        subject = _("[NVR] Support %(summary)s") % names
+        body = (
+            _(
+                "Hello,\n\nNVR support staff member %(staff)s %(summary)s (%(household)s, %(when)s).\n\n"
+                "Everything support does or looks at is listed in your household's access history: %(url)s\n\n"
+                "If you did not ask support for help, reply to this message or contact us.\n"
+            )
+            % names
+        )
+    return subject, body, email
 
 
 def support_entries_list(*, limit: int = 200) -> list[SupportAuditEntry]:

@@ -11,9 +11,13 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
-from accounts.models import Invitation
+from accounts.languages import language_of_user
+from accounts.models import Invitation, User
 from accounts.tenancy import account_scope
+from accounts.timezones import zone_of_user
 
 
 class TenantTask(Task):  # type: ignore[type-arg]
@@ -30,17 +34,27 @@ def send_invitation_email(account_id: str, invitation_id: str) -> bool:
     invitation = Invitation.objects.filter(pk=invitation_id).first()
     if invitation is None:
         return False
-    send_mail(
-        subject=f"{invitation.inviter_label} invited you to {invitation.household_name}",
-        message=(
-            f"{invitation.inviter_label} invited you to see the cameras of {invitation.household_name} "
-            f"as {invitation.get_role_display().lower()}.\n\n"
-            f"Sign in, or sign up with this address ({invitation.email}), then accept it here:\n"
-            f"{settings.SITE_URL}{reverse('accounts:households')}\n\n"
-            f"The invitation expires on {invitation.expires_at:%Y-%m-%d}. "
-            "If you did not expect it, ignore this email.\n"
-        ),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    # The invitee's language when they have an account here, else the inviter's (likely shared).
+    invitee = User.objects.filter(email=invitation.email).first()
+    with translation.override(language_of_user(invitee or invitation.invited_by)):
+        names = {
+            "inviter": invitation.inviter_display,
+            "household": invitation.household_name,
+            "role": invitation.get_role_display().lower(),
+            "email": invitation.email,
+            "url": f"{settings.SITE_URL}{reverse('accounts:households')}",
+            "expires": formats.date_format(
+                timezone.localtime(invitation.expires_at, zone_of_user(invitee)), "DATE_FORMAT"
+            ),
+        }
+        subject = _("%(inviter)s invited you to %(household)s") % names
+        message = (
+            _(
+                "%(inviter)s invited you to see the cameras of %(household)s as %(role)s.\n\n"
+                "Sign in, or sign up with this address (%(email)s), then accept it here:\n%(url)s\n\n"
+                "The invitation expires on %(expires)s. If you did not expect it, ignore this email.\n"
+            )
+            % names
+        )
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[invitation.email])
     return True

@@ -6,6 +6,7 @@ Pages show times in it (Django's active time zone, set per request by
 """
 
 from collections.abc import Callable
+from datetime import tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -30,6 +31,11 @@ def zone(name: str | None) -> ZoneInfo | None:
     if not name or len(name) > 64 or name not in _known():
         return None
     return ZoneInfo(name)
+
+
+def zone_of_user(user: object) -> tzinfo:
+    """The zone to write times to ``user`` in when no browser asks (emails): theirs, else the site's."""
+    return zone(getattr(user, "time_zone", "")) or timezone.get_default_timezone()
 
 
 def zone_of(request: HttpRequest) -> ZoneInfo | None:

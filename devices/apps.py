@@ -1,12 +1,14 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DevicesConfig(AppConfig):
     """Cameras, device tokens, ingest and live fan-out (see issue: cameras and live view)."""
 
     name = "devices"
+    verbose_name = _("Cameras")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -1,12 +1,14 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RecordingsConfig(AppConfig):
     """Clip upload, storage, processing, playback and retention (see issue: recordings)."""
 
     name = "recordings"
+    verbose_name = _("Recordings")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

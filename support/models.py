@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, User
 from accounts.tenancy import AccountRowManager, TenantModel
@@ -31,6 +32,8 @@ class SupportGrant(TenantModel):
 
     class Meta:
         ordering = ("-created_at",)
+        verbose_name = _("support grant")
+        verbose_name_plural = _("support grants")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")), name="support_grant_expires_after_start"
@@ -57,6 +60,8 @@ class SupportGrantCamera(TenantModel):
     objects = AccountRowManager["SupportGrantCamera"]()
 
     class Meta:
+        verbose_name = _("camera covered by a support grant")
+        verbose_name_plural = _("cameras covered by support grants")
         constraints = [models.UniqueConstraint(fields=["grant", "camera"], name="support_grant_camera_once")]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.realtime import close_sockets_on_commit
@@ -16,17 +17,17 @@ from support.models import SupportGrant, SupportGrantCamera
 def grant_create(*, actor: Membership, reason: str, hours: int, cameras: list[Camera] | None) -> SupportGrant:
     """A grant of the whole household (``cameras`` None) or of some of its cameras."""
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner can give support access.")
+        raise PermissionDenied(_("Only an owner can give support access."))
     longest = settings.NVR_SUPPORT_GRANT_MAX_HOURS
     if not 1 <= hours <= longest:
-        raise ValidationError(f"A grant lasts from 1 to {longest} hours.")
+        raise ValidationError(_("A grant lasts from 1 to %(count)d hours.") % {"count": longest})
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why support needs access (it is shown to everyone in the household).")
+        raise ValidationError(_("Say why support needs access (it is shown to everyone in the household)."))
     if cameras is not None and not cameras:
-        raise ValidationError("Choose at least one camera, or the whole household.")
+        raise ValidationError(_("Choose at least one camera, or the whole household."))
     if cameras and any(camera.account_id != actor.account_id for camera in cameras):
-        raise ValidationError("Choose cameras of this household.")
+        raise ValidationError(_("Choose cameras of this household."))
     now = timezone.now()
     grant = SupportGrant.objects.create(
         account_id=actor.account_id,
@@ -46,7 +47,7 @@ def grant_create(*, actor: Membership, reason: str, hours: int, cameras: list[Ca
 def grant_end(*, actor: Membership, grant: SupportGrant) -> None:
     """End it now: its pages answer 404 at once, its open sockets close once this commits."""
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner can end support access.")
+        raise PermissionDenied(_("Only an owner can end support access."))
     if grant.ended_at is not None:
         return
     grant.ended_at = timezone.now()

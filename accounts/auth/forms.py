@@ -2,14 +2,15 @@
 
 from django import forms
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import account_create
 
 
 class HouseholdSignupForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
-    household_name = forms.CharField(label="Household name", max_length=100, help_text="For example: The Smiths")
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    household_name = forms.CharField(label=_("Household name"), max_length=100, help_text=_("For example: The Smiths"))
 
     def signup(self, request: HttpRequest, user: User) -> None:
         """allauth calls this once the new user is saved: they own a new household."""

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
@@ -51,7 +52,10 @@ def households(request: TenantRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             _make_active(request, membership)
-            messages.success(request, f"Created {membership.account.name}. It is now your active household.")
+            messages.success(
+                request,
+                _("Created %(household)s. It is now your active household.") % {"household": membership.account.name},
+            )
             return redirect("accounts:home")
     context = {"form": form, "invitations": invitations_for_invitee(user=request.user)}
     return render(request, "accounts/households.html", context, status=400 if form.errors else 200)
@@ -69,7 +73,7 @@ def household_switch(request: TenantRequest, account_id: uuid.UUID) -> HttpRespo
     """Make another of the user's own households active (404 for any other id)."""
     membership = membership_for_account(memberships=request.memberships, account_id=account_id)
     _make_active(request, membership)
-    messages.success(request, f"Now viewing {membership.account.name}.")
+    messages.success(request, _("Now viewing %(household)s.") % {"household": membership.account.name})
     return redirect("accounts:home")
 
 
@@ -85,7 +89,10 @@ def invitation_accept_view(request: TenantRequest, invitation_id: uuid.UUID) -> 
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:households")
     _make_active(request, membership)
-    messages.success(request, f"You joined {invitation.household_name}. It is now your active household.")
+    messages.success(
+        request,
+        _("You joined %(household)s. It is now your active household.") % {"household": invitation.household_name},
+    )
     return redirect("accounts:home")
 
 
@@ -95,14 +102,14 @@ def invitation_decline_view(request: TenantRequest, invitation_id: uuid.UUID) ->
     invitation = invitation_for_invitee_get(user=request.user, invitation_id=invitation_id)
     if not confirmed(request):
         question = Confirmation(
-            title=f"Decline the invitation to {invitation.household_name}?",
-            explanation="The invitation is removed; to join later, ask its owner for a new one.",
-            action="Decline it",
+            title=_("Decline the invitation to %(household)s?") % {"household": invitation.household_name},
+            explanation=_("The invitation is removed; to join later, ask its owner for a new one."),
+            action=_("Decline it"),
             cancel_url=reverse("accounts:households"),
         )
         return confirmation_page(request, question)
     invitation_decline(user=request.user, invitation=invitation)
-    messages.success(request, f"Declined the invitation to {invitation.household_name}.")
+    messages.success(request, _("Declined the invitation to %(household)s.") % {"household": invitation.household_name})
     return redirect("accounts:households")
 
 
@@ -123,6 +130,6 @@ def household_settings(request: TenantRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Household settings saved.")
+            messages.success(request, _("Household settings saved."))
             return redirect("accounts:household-settings")
     return render(request, "accounts/household_settings.html", {"form": form}, status=400 if form.errors else 200)

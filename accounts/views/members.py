@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
@@ -35,17 +36,20 @@ def members(request: TenantRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}. They join when they accept it.")
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s. They join when they accept it.") % {"email": invitation.email},
+            )
             return redirect("accounts:members")
     context = {"form": form, "members": members_list(), "invitations": invitations_list()}
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
 
-def _require_owner(request: TenantRequest, action: str) -> None:
-    """A page's GET answers like its POST would: 403 for a role that cannot do it."""
+def _require_owner(request: TenantRequest, refusal: str) -> None:
+    """A page's GET answers like its POST would: 403 (saying ``refusal``) for a role that cannot do it."""
     assert request.membership is not None
     if not request.membership.is_owner:
-        raise PermissionDenied(f"Only an owner of this household can {action}.")
+        raise PermissionDenied(refusal)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -53,7 +57,7 @@ def _require_owner(request: TenantRequest, action: str) -> None:
 def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     target = membership_get(membership_id=membership_id)  # another household's: 404 first
-    _require_owner(request, "change roles")
+    _require_owner(request, _("Only an owner of this household can change roles."))
     form = MemberRoleForm(request.POST or None, initial={"role": target.role})
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,7 +65,11 @@ def member_edit(request: TenantRequest, membership_id: uuid.UUID) -> HttpRespons
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{target.user.display_name} is now {target.get_role_display()}.")
+            messages.success(
+                request,
+                _("%(name)s is now %(role)s.")
+                % {"name": target.user.display_name, "role": target.get_role_display().lower()},
+            )
             return redirect("accounts:members")
     context = {"form": form, "target": target}
     return render(request, "accounts/member_edit.html", context, status=400 if form.errors else 200)
@@ -74,23 +82,29 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
     target = membership_get(membership_id=membership_id)
     leaving = target.pk == request.membership.pk
     if not leaving:
-        _require_owner(request, "remove members")
+        _require_owner(request, _("Only an owner of this household can remove members."))
     if not confirmed(request):
         account = request.membership.account.name
         if leaving:
             question = Confirmation(
-                title=f"Leave {account}?",
-                explanation=f"You will no longer see {account}'s cameras and recordings. "
-                "Only an owner can invite you back.",
-                action="Leave the household",
+                title=_("Leave %(household)s?") % {"household": account},
+                explanation=_(
+                    "You will no longer see the cameras and recordings of %(household)s. "
+                    "Only an owner can invite you back."
+                )
+                % {"household": account},
+                action=_("Leave the household"),
                 cancel_url=reverse("accounts:members"),
             )
         else:
             question = Confirmation(
-                title=f"Remove {target.user.display_name}?",
-                explanation=f"{target.user.display_name} ({target.user.email}) will no longer see {account}'s "
-                "cameras and recordings; any live view they have open closes.",
-                action="Remove them",
+                title=_("Remove %(name)s?") % {"name": target.user.display_name},
+                explanation=_(
+                    "%(name)s (%(email)s) will no longer see the cameras and recordings of %(household)s; "
+                    "any live view they have open closes."
+                )
+                % {"name": target.user.display_name, "email": target.user.email, "household": account},
+                action=_("Remove them"),
                 cancel_url=reverse("accounts:members"),
             )
         return confirmation_page(request, question)
@@ -100,9 +114,9 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:members")
     if leaving:
-        messages.success(request, f"You left {target.account.name}.")
+        messages.success(request, _("You left %(household)s.") % {"household": target.account.name})
         return redirect("accounts:households")
-    messages.success(request, f"Removed {target.user.display_name}.")
+    messages.success(request, _("Removed %(name)s.") % {"name": target.user.display_name})
     return redirect("accounts:members")
 
 
@@ -111,15 +125,15 @@ def member_remove_view(request: TenantRequest, membership_id: uuid.UUID) -> Http
 def invitation_revoke_view(request: TenantRequest, invitation_id: uuid.UUID) -> HttpResponse:
     assert request.membership is not None
     invitation = invitation_get(invitation_id=invitation_id)
-    _require_owner(request, "withdraw invitations")
+    _require_owner(request, _("Only an owner of this household can withdraw invitations."))
     if not confirmed(request):
         question = Confirmation(
-            title=f"Withdraw the invitation to {invitation.email}?",
-            explanation="Its link stops working. You can invite them again later.",
-            action="Withdraw it",
+            title=_("Withdraw the invitation to %(email)s?") % {"email": invitation.email},
+            explanation=_("Its link stops working. You can invite them again later."),
+            action=_("Withdraw it"),
             cancel_url=reverse("accounts:members"),
         )
         return confirmation_page(request, question)
     invitation_revoke(actor=request.membership, invitation=invitation)
-    messages.success(request, f"Withdrew the invitation to {invitation.email}.")
+    messages.success(request, _("Withdrew the invitation to %(email)s.") % {"email": invitation.email})
     return redirect("accounts:members")

@@ -10,6 +10,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import TenantRequest
@@ -34,12 +36,12 @@ def session_end(request: TenantRequest, session_id: int) -> HttpResponse:
     """Sign out one of your sessions (another person's is a 404, like a missing one)."""
     session = UserSession.objects.filter(pk=session_id, user=request.user).first()
     if session is None:
-        raise Http404("No such session.")
+        raise Http404(_("No such session."))
     if session.session_key == request.session.session_key:
         logout(request)  # this browser: an ordinary sign-out (its sockets close on the signal)
         return redirect("account_login")
     get_adapter().end_sessions([session])
-    messages.success(request, "That session is signed out.")
+    messages.success(request, _("That session is signed out."))
     return redirect("accounts:sessions")
 
 
@@ -49,5 +51,9 @@ def sessions_end_others(request: TenantRequest) -> HttpResponse:
     current = request.session.session_key
     others = [session for session in _own_sessions(request) if session.session_key != current]
     get_adapter().end_sessions(others)
-    messages.success(request, f"Signed out {len(others)} other session{'s' if len(others) != 1 else ''}.")
+    messages.success(
+        request,
+        ngettext("Signed out %(count)d other session.", "Signed out %(count)d other sessions.", len(others))
+        % {"count": len(others)},
+    )
     return redirect("accounts:sessions")

@@ -1,6 +1,7 @@
 // Copy buttons: <button data-copy="ID"> copies the text of the element with that id.
 // Without the clipboard (an http:// site other than localhost, or refused) the text is
-// selected instead, for Ctrl+C. Without JavaScript the buttons stay hidden.
+// selected instead, for Ctrl+C. Without JavaScript the buttons stay hidden. The words come
+// from the page's catalogue (/jsi18n/, loaded first by base.html).
 (function () {
   "use strict";
   function select(element) {
@@ -19,10 +20,10 @@
     try {
       if (!navigator.clipboard) throw new Error("no clipboard");
       await navigator.clipboard.writeText(text);
-      button.textContent = "Copied";
+      button.textContent = gettext("Copied");
     } catch (error) {
       select(source);
-      button.textContent = "Selected: press Ctrl+C";
+      button.textContent = gettext("Selected: press Ctrl+C");
     }
     setTimeout(() => {
       button.textContent = label;

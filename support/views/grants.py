@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import account_required
@@ -27,7 +29,7 @@ def grants(request: TenantRequest) -> HttpResponse:
     actor = request.membership
     assert actor is not None  # account_required
     if request.method == "POST" and not actor.is_owner:
-        raise PermissionDenied("Only an owner can give support access.")
+        raise PermissionDenied(_("Only an owner can give support access."))
     cameras = cameras_list(viewer=actor)
     form = GrantForm(request.POST or None, cameras=cameras)
     if request.method == "POST" and form.is_valid():
@@ -38,7 +40,9 @@ def grants(request: TenantRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Support may look until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+            # In the person's time zone (the middleware's active one), as every page shows times.
+            until = formats.date_format(timezone.localtime(grant.expires_at), "SHORT_DATETIME_FORMAT")
+            messages.success(request, _("Support may look until %(until)s.") % {"until": until})
             return redirect("support-grants:list")
     # Cameras kept from a limited member are not named to them (as everywhere else).
     visible = {camera.pk for camera in cameras}
@@ -58,5 +62,5 @@ def grant_end_view(request: TenantRequest, grant_id: uuid.UUID) -> HttpResponse:
     assert actor is not None  # account_required
     grant = grant_get(grant_id=grant_id)
     grant_end(actor=actor, grant=grant)
-    messages.success(request, "Support access ended. Anything support had open has closed.")
+    messages.success(request, _("Support access ended. Anything support had open has closed."))
     return redirect("support-grants:list")
