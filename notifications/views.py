@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import account_required
@@ -20,6 +22,9 @@ from notifications.forms import NotificationSettingsForm
 from notifications.models import NotificationSettings
 from notifications.selectors import settings_of, subscribed_camera_ids, webhook_url_of
 from notifications.services import notification_settings_update, notification_test_send, webhook_secret_rotate
+
+# The channels notification_test_send names, as people read them.
+CHANNELS = {"email": gettext_lazy("email"), "webhook": gettext_lazy("webhook")}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -48,7 +53,7 @@ def notification_settings(request: TenantRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             if secret is None:
-                messages.success(request, "Saved your notification settings.")
+                messages.success(request, _("Saved your notification settings."))
                 return redirect("notifications:settings")
     context = {
         "form": form,
@@ -65,9 +70,10 @@ def notification_test(request: TenantRequest) -> HttpResponse:
     assert membership is not None
     sent = notification_test_send(actor=membership)
     if sent:
-        messages.success(request, f"Sent a test notification ({', '.join(sent)}).")
+        channels = ", ".join(str(CHANNELS.get(channel, channel)) for channel in sent)
+        messages.success(request, _("Sent a test notification (%(channels)s).") % {"channels": channels})
     else:
-        messages.info(request, "Nothing to send: turn on email or give a webhook address first.")
+        messages.info(request, _("Nothing to send: turn on email or give a webhook address first."))
     return redirect("notifications:settings")
 
 
