@@ -133,3 +133,14 @@ def test_every_word_timeline_js_writes_is_in_the_scripts_catalogue():
     assert [w for w in words if w not in translations()] == []
     # No sentence is glued together from English pieces any more.
     assert re.search(r'"[^"]*\b(Nothing|recorded|Next|at|by)\b[^"]*"\s*\+', script) is None
+
+
+def test_a_cameras_upload_refusal_is_in_the_language_its_request_asks_for(world: World):
+    from tools.upload_testing import clip_bytes, create
+
+    data = clip_bytes(1000)
+    french = create(world.a.tokens[0], data, body=data, tus="0.2.2", client=Client(HTTP_ACCEPT_LANGUAGE="fr"))
+    assert french.status_code == 412
+    assert french.json()["detail"] == f"Ce serveur parle tus 1.0.0{NBSP}: envoyez 'Tus-Resumable: 1.0.0'."
+    english = create(world.a.tokens[0], data, body=data, tus="0.2.2")  # a camera asks for no language
+    assert english.json()["detail"] == "This server speaks tus 1.0.0: send 'Tus-Resumable: 1.0.0'."
