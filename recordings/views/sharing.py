@@ -27,7 +27,6 @@ from recordings.models import SHARE_LINK_LIFETIMES
 from recordings.selectors import recording_get, share_link_get, share_links_active
 from recordings.services import share_link_create, share_link_revoke
 from recordings.views.pages import clip_words
-from recordings.views.playback import clip_label
 
 
 class ShareForm(forms.Form):
@@ -56,7 +55,7 @@ def clip_share(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     recording = recording_get(viewer=request.membership, recording_id=recording_id)  # another's: 404 first
     membership = _sharer(request)
     form = ShareForm(request.POST if request.method == "POST" else None)
-    context = {"recording": recording, "form": form, "label": clip_label(recording)}
+    context = {"recording": recording, "form": form}
     if request.method != "POST":
         return render(request, "recordings/share.html", context)
     if not form.is_valid():
