@@ -1,6 +1,7 @@
-from typing import Any
+from typing import Any, cast
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class RecordingsConfig(AppConfig):
@@ -40,9 +41,11 @@ class RecordingsConfig(AppConfig):
         register_device_endpoint(
             DeviceEndpoint(
                 key="upload",
-                label="Clip upload address",
+                # Lazy: read when the token page renders, in its reader's language
+                # (DeviceEndpoint declares str; a lazy string renders as one).
+                label=cast(str, gettext_lazy("Clip upload address")),
                 route="recordings-upload:upload-create",
-                help="Where it uploads recorded clips (resumable uploads, tus).",
+                help=cast(str, gettext_lazy("Where it uploads recorded clips (resumable uploads, tus).")),
             )
         )
 
