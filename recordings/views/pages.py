@@ -70,7 +70,10 @@ def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, mot
         width = max(_percent(ended, start, length) - left, 0.12)
         clock = formats.time_format(timezone.localtime(began), "TIME_FORMAT")
         if motion:
-            title = _("motion at %(time)s (%(score)s)") % {"time": clock, "score": f"{row['score']:.2f}"}
+            title = _("motion at %(time)s (%(score)s)") % {
+                "time": clock,
+                "score": formats.number_format(round(row["score"], 2), 2),
+            }
             marks.append(Mark(left, width, title, row["recording_id"], "motion"))
         else:
             css = f"clip status-{row['status']}{' has-motion' if row['has_motion'] else ''}"
