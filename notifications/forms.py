@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from devices.forms import CameraChoiceForm
 
@@ -6,26 +7,26 @@ from devices.forms import CameraChoiceForm
 class NotificationSettingsForm(CameraChoiceForm):
     """One person's choices. The camera choices are the cameras they may see, no others."""
 
-    email_enabled = forms.BooleanField(label="Email me", required=False)
-    webhook_enabled = forms.BooleanField(label="Call my webhook", required=False)
+    email_enabled = forms.BooleanField(label=_("Email me"), required=False)
+    webhook_enabled = forms.BooleanField(label=_("Call my webhook"), required=False)
     webhook_url = forms.CharField(
-        label="Webhook address",
+        label=_("Webhook address"),
         required=False,
         max_length=2000,
-        help_text="An http:// or https:// address on the internet. Each message is signed (see below).",
+        help_text=_("An http:// or https:// address on the internet. Each message is signed (see below)."),
     )
     all_cameras = forms.BooleanField(
-        label="Every camera I can see", required=False, help_text="Including cameras added later."
+        label=_("Every camera I can see"), required=False, help_text=_("Including cameras added later.")
     )
     cameras = forms.MultipleChoiceField(
-        label="Or only these cameras", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Or only these cameras"), required=False, widget=forms.CheckboxSelectMultiple
     )
     quiet_start = forms.TimeField(
-        label="Quiet from", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("Quiet from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     quiet_end = forms.TimeField(
-        label="Quiet until",
+        label=_("Quiet until"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text="In your time zone. Nothing is sent between these times (22:00 to 07:00 spans the night).",
+        help_text=_("In your time zone. Nothing is sent between these times (22:00 to 07:00 spans the night)."),
     )

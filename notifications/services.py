@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.crypto import encrypt_for_account
+from accounts.languages import language_of_user
 from accounts.models import Membership
 from devices.models import Camera
 from devices.selectors import cameras_visible
@@ -70,9 +71,9 @@ def notification_settings_update(
         except AddressNotAllowed as refused:
             raise ValidationError({"webhook_url": str(refused)}) from None
     if webhook_enabled and not webhook_url:
-        raise ValidationError({"webhook_url": "Give the address to send to, or turn the webhook off."})
+        raise ValidationError({"webhook_url": _("Give the address to send to, or turn the webhook off.")})
     visible = set(cameras_visible(viewer=actor).filter(pk__in=[c.pk for c in cameras]).values_list("pk", flat=True))
-    row, _ = NotificationSettings.objects.get_or_create(account_id=actor.account_id, membership=actor)
+    row, _created = NotificationSettings.objects.get_or_create(account_id=actor.account_id, membership=actor)
     row.all_cameras, row.email_enabled, row.webhook_enabled = all_cameras, email_enabled, webhook_enabled
     row.quiet_start, row.quiet_end = quiet_start, quiet_end
     row.webhook_url_encrypted = encrypt_for_account(actor.account_id, WEBHOOK_URL, webhook_url) if webhook_url else ""
@@ -93,7 +94,7 @@ def notification_settings_update(
 
 def webhook_secret_rotate(*, actor: Membership) -> str:
     """A new signing secret for ``actor``'s webhook, returned once (stored encrypted)."""
-    row, _ = NotificationSettings.objects.get_or_create(account_id=actor.account_id, membership=actor)
+    row, _created = NotificationSettings.objects.get_or_create(account_id=actor.account_id, membership=actor)
     secret = _new_secret()
     row.webhook_secret_encrypted = encrypt_for_account(actor.account_id, WEBHOOK_SECRET, secret)
     row.updated_at = timezone.now()
@@ -167,17 +168,25 @@ def motion_notify_plan(*, camera_id: str, recording_id: str, now: datetime | Non
 
 
 def _motion_email(membership: Membership, *, camera: Camera, recording: Recording, when: datetime) -> EmailMessage:
+    """In the recipient's language (no request to ask: their account's), dated in their zone."""
     local = when.astimezone(zone_of_member(membership))
     household = recording.account.name
-    return EmailMessage(
-        subject=f"Motion: {camera.name}",
-        body=(
-            f"{camera.name} ({household}) saw motion at {local:%Y-%m-%d %H:%M:%S %Z}.\n\n"
-            f"Watch the clip (sign in as a member of {household}):\n{clip_url(recording.pk)}\n\n"
-            f"Change what you are told about, or when: {django_settings.SITE_URL}{reverse('notifications:settings')}\n"
-        ),
-        to=[membership.user.email],
-    )
+    settings_url = f"{django_settings.SITE_URL}{reverse('notifications:settings')}"
+    with translation.override(language_of_user(membership.user)):
+        names = {"camera": camera.name, "household": household}
+        moment = f"{formats.date_format(local, 'DATETIME_FORMAT')} {local:%Z}"
+        subject = _("Motion: %(camera)s") % names
+        body = "".join(
+            [
+                _("%(camera)s (%(household)s) saw motion at %(time)s.") % {**names, "time": moment},
+                "\n\n",
+                _("Watch the clip (sign in as a member of %(household)s):") % names,
+                f"\n{clip_url(recording.pk)}\n\n",
+                _("Change what you are told about, or when: %(url)s") % {"url": settings_url},
+                "\n",
+            ]
+        )
+    return EmailMessage(subject=subject, body=body, to=[membership.user.email])
 
 
 def emails_send(emails: list[EmailMessage]) -> int:
@@ -244,11 +253,14 @@ def notification_test_send(*, actor: Membership) -> list[str]:
         return sent
     if row.email_enabled and actor.user.email:
         household = actor.account.name
-        message = EmailMessage(
-            subject="Test notification",
-            body=f"This is a test notification from {household}. Motion notifications will look like this.\n",
-            to=[actor.user.email],
-        )
+        with translation.override(language_of_user(actor.user)):
+            subject = _("Test notification")
+            body = (
+                _("This is a test notification from %(household)s. Motion notifications will look like this.")
+                % {"household": household}
+                + "\n"
+            )
+        message = EmailMessage(subject=subject, body=body, to=[actor.user.email])
         transaction.on_commit(lambda: emails_send([message]))
         sent.append("email")
     if row.webhook_url_encrypted and row.webhook_secret_encrypted:

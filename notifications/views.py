@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import account_required
@@ -31,6 +32,9 @@ from notifications.services import (
     push_unsubscribe,
     webhook_secret_rotate,
 )
+
+# The channels notification_test_send names, as people read them.
+CHANNELS = {"email": gettext_lazy("email"), "webhook": gettext_lazy("webhook")}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -59,7 +63,7 @@ def notification_settings(request: TenantRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             if secret is None:
-                messages.success(request, "Saved your notification settings.")
+                messages.success(request, _("Saved your notification settings."))
                 return redirect("notifications:settings")
     context = {
         "form": form,
@@ -77,7 +81,8 @@ def notification_test(request: TenantRequest) -> HttpResponse:
     assert membership is not None
     sent = notification_test_send(actor=membership)
     if sent:
-        messages.success(request, f"Sent a test notification ({', '.join(sent)}).")
+        channels = ", ".join(str(CHANNELS.get(channel, channel)) for channel in sent)
+        messages.success(request, _("Sent a test notification (%(channels)s).") % {"channels": channels})
     else:
         messages.info(request, _("Nothing to send: turn on email or a browser, or give a webhook address first."))
     return redirect("notifications:settings")

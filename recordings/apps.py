@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -42,9 +42,11 @@ class RecordingsConfig(AppConfig):
         register_device_endpoint(
             DeviceEndpoint(
                 key="upload",
-                label="Clip upload address",
+                # Lazy: read when the token page renders, in its reader's language
+                # (DeviceEndpoint declares str; a lazy string renders as one).
+                label=cast(str, _("Clip upload address")),
                 route="recordings-upload:upload-create",
-                help="Where it uploads recorded clips (resumable uploads, tus).",
+                help=cast(str, _("Where it uploads recorded clips (resumable uploads, tus).")),
             )
         )
 

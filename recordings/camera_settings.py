@@ -12,7 +12,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_stubs_ext import StrOrPromise
 from rest_framework import serializers
 
 from devices.extensions import CameraSettings, SettingsSummary
@@ -35,10 +38,10 @@ class _Setting:
 
     name: str
     number: type[int] | type[float] | type[str]  # str: one of ``choices``
-    bounds: tuple[float, float] | list[tuple[str, str]]  # a range, or the choices
-    label: str
-    help_text: str
-    out_of_range: str  # with {low} and {high}, or {choices}
+    bounds: tuple[float, float] | list[tuple[str, StrOrPromise]]  # a range, or the choices
+    label: StrOrPromise  # translated when shown (gettext_lazy)
+    help_text: StrOrPromise
+    out_of_range: StrOrPromise  # with {low} and {high}, or {choices}
 
     def form_field(self) -> forms.Field:
         if isinstance(self.bounds, list):
@@ -66,10 +69,10 @@ class _Setting:
             return None
         if isinstance(self.bounds, list):
             values = [choice for choice, _label in self.bounds]
-            return None if value in values else self.out_of_range.format(choices=", ".join(values))
+            return None if value in values else str(self.out_of_range).format(choices=", ".join(values))
         # "not low <= x <= high": NaN, which every comparison refuses, is refused too.
         low, high = self.bounds
-        return None if low <= value <= high else self.out_of_range.format(low=low, high=high)
+        return None if low <= value <= high else str(self.out_of_range).format(low=low, high=high)
 
 
 SETTINGS = (
@@ -77,57 +80,57 @@ SETTINGS = (
         "retention_days",
         int,
         RETENTION_DAYS_RANGE,
-        "Keep recordings for (days)",
-        "Older clips are deleted automatically (1 to 3650 days).",
-        "Keep recordings between {low} and {high} days.",
+        gettext_lazy("Keep recordings for (days)"),
+        gettext_lazy("Older clips are deleted automatically (1 to 3650 days)."),
+        gettext_lazy("Keep recordings between {low} and {high} days."),
     ),
     _Setting(
         "motion_sensitivity",
         float,
         MOTION_SENSITIVITY_RANGE,
-        "Motion sensitivity",
-        "0 to 1: higher finds fainter changes (and more false alarms).",
-        "Motion sensitivity is between {low} and {high}.",
+        gettext_lazy("Motion sensitivity"),
+        gettext_lazy("0 to 1: higher finds fainter changes (and more false alarms)."),
+        gettext_lazy("Motion sensitivity is between {low} and {high}."),
     ),
     _Setting(
         "motion_min_area_percent",
         float,
         MOTION_MIN_AREA_PERCENT_RANGE,
-        "Minimum changed area (%)",
-        "How much of the picture must change to count as motion (0.01 to 50 %).",
-        "The minimum changed area is between {low} and {high} percent.",
+        gettext_lazy("Minimum changed area (%)"),
+        gettext_lazy("How much of the picture must change to count as motion (0.01 to 50 %)."),
+        gettext_lazy("The minimum changed area is between {low} and {high} percent."),
     ),
     _Setting(
         "record_mode",
         str,
         list(RecordMode.choices),
-        "Record",
-        "For cameras the site reads (RTSP): on motion, continuously or never.",
-        "Record is one of: {choices}.",
+        gettext_lazy("Record"),
+        gettext_lazy("For cameras the site reads (RTSP): on motion, continuously or never."),
+        gettext_lazy("Record is one of: {choices}."),
     ),
     _Setting(
         "segment_seconds",
         int,
         SEGMENT_SECONDS_RANGE,
-        "Clip length (seconds)",
-        "Recordings are cut into clips of about this length (10 to 600 s).",
-        "Clips last between {low} and {high} seconds.",
+        gettext_lazy("Clip length (seconds)"),
+        gettext_lazy("Recordings are cut into clips of about this length (10 to 600 s)."),
+        gettext_lazy("Clips last between {low} and {high} seconds."),
     ),
     _Setting(
         "pre_roll_s",
         float,
         PRE_ROLL_SECONDS_RANGE,
-        "Before motion (seconds)",
-        "How much to keep from before motion starts (0 to 30 s).",
-        "Keep between {low} and {high} seconds before motion.",
+        gettext_lazy("Before motion (seconds)"),
+        gettext_lazy("How much to keep from before motion starts (0 to 30 s)."),
+        gettext_lazy("Keep between {low} and {high} seconds before motion."),
     ),
     _Setting(
         "post_roll_s",
         float,
         POST_ROLL_SECONDS_RANGE,
-        "After motion (seconds)",
-        "How long to go on recording once motion stops (0 to 120 s).",
-        "Keep between {low} and {high} seconds after motion.",
+        gettext_lazy("After motion (seconds)"),
+        gettext_lazy("How long to go on recording once motion stops (0 to 120 s)."),
+        gettext_lazy("Keep between {low} and {high} seconds after motion."),
     ),
 )
 FIELDS = tuple(setting.name for setting in SETTINGS)
@@ -154,12 +157,16 @@ def _summary(camera: Camera) -> SettingsSummary:
     row = camera.recording_settings
     days = row.retention_days
     html = format_html(
-        "Recordings are kept <strong>{} day{}</strong>; motion sensitivity <strong>{}</strong>, "
-        "at least <strong>{} %</strong> of the picture changing.",
-        days,
-        "" if days == 1 else "s",
-        floatformat(row.motion_sensitivity, "-2"),
-        floatformat(row.motion_min_area_percent, "-2"),
+        ngettext(
+            "Recordings are kept <strong>{days} day</strong>; motion sensitivity <strong>{sensitivity}</strong>, "
+            "at least <strong>{area} %</strong> of the picture changing.",
+            "Recordings are kept <strong>{days} days</strong>; motion sensitivity <strong>{sensitivity}</strong>, "
+            "at least <strong>{area} %</strong> of the picture changing.",
+            days,
+        ),
+        days=days,
+        sensitivity=floatformat(row.motion_sensitivity, "-2"),
+        area=floatformat(row.motion_min_area_percent, "-2"),
     )
     if camera.kind == CameraKind.PULL:
         html = format_html("{}{}", html, _recording_sentence(row))
@@ -168,16 +175,22 @@ def _summary(camera: Camera) -> SettingsSummary:
 
 def _recording_sentence(row: CameraRecordingSettings) -> SafeString:
     if row.record_mode == RecordMode.OFF:
-        return format_html(" It is <strong>not recorded</strong>.")
+        # Catalogue text with markup and no values: nothing of the household's to escape.
+        return mark_safe(" " + _("It is <strong>not recorded</strong>."))  # noqa: S308
     if row.record_mode == RecordMode.CONTINUOUS:
         return format_html(
-            " It is recorded <strong>continuously</strong>, in clips of about {} s.", row.segment_seconds
+            " " + _("It is recorded <strong>continuously</strong>, in clips of about {seconds} s."),
+            seconds=row.segment_seconds,
         )
     return format_html(
-        " It is recorded <strong>on motion</strong>, from {} s before to {} s after, in clips of at most about {} s.",
-        floatformat(row.pre_roll_s, "-1"),
-        floatformat(row.post_roll_s, "-1"),
-        row.segment_seconds,
+        " "
+        + _(
+            "It is recorded <strong>on motion</strong>, from {before} s before to {after} s after, "
+            "in clips of at most about {seconds} s."
+        ),
+        before=floatformat(row.pre_roll_s, "-1"),
+        after=floatformat(row.post_roll_s, "-1"),
+        seconds=row.segment_seconds,
     )
 
 

@@ -2,15 +2,17 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
 from recordings.retention import MIN_QUOTA_GB, max_quota_gb, quota_range_message
 
 
 class StorageQuotaForm(forms.Form):
     storage_quota_gb = forms.DecimalField(
-        label="Storage quota (GB)",
+        label=_("Storage quota (GB)"),
         decimal_places=1,
-        help_text="When recordings take more, the oldest are deleted first.",
+        help_text=_("When recordings take more, the oldest are deleted first."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -20,7 +22,9 @@ class StorageQuotaForm(forms.Form):
         ceiling = max_quota_gb()
         field = self.fields["storage_quota_gb"]
         field.widget.attrs.update({"min": str(MIN_QUOTA_GB), "max": str(ceiling)})
-        field.help_text = f"Up to {ceiling} GB. When recordings take more, the oldest are deleted first."
+        field.help_text = _("Up to %(ceiling)s GB. When recordings take more, the oldest are deleted first.") % {
+            "ceiling": formats.localize(ceiling)
+        }
         self.ceiling = ceiling
 
     def clean_storage_quota_gb(self) -> Decimal:

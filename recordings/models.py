@@ -12,6 +12,7 @@ from typing import ClassVar
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Membership
 from accounts.tenancy import AccountRowManager, TenantModel
@@ -45,9 +46,9 @@ POST_ROLL_SECONDS_RANGE = (0, 120)
 class RecordMode(models.TextChoices):
     """When the recorder records a pull camera (push cameras send their own clips)."""
 
-    MOTION = "motion", "On motion"
-    CONTINUOUS = "continuous", "Continuously"
-    OFF = "off", "Never"
+    MOTION = "motion", _("On motion")
+    CONTINUOUS = "continuous", _("Continuously")
+    OFF = "off", _("Never")
 
 
 def _within(bounds: tuple[float, float]) -> list[MinValueValidator | MaxValueValidator]:
@@ -89,10 +90,10 @@ class ClipContainer(models.TextChoices):
 
 
 class RecordingStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    UPLOADED = "uploaded", _("Uploaded")
+    PROCESSING = "processing", _("Processing")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class Recording(TenantModel):
@@ -257,7 +258,7 @@ class RecorderLease(TenantModel):
 
 
 # How long a share link may live: the owner picks one of these; nothing longer is accepted.
-SHARE_LINK_LIFETIMES = {"1h": ("1 hour", 3600), "1d": ("1 day", 86400), "7d": ("7 days", 7 * 86400)}
+SHARE_LINK_LIFETIMES = {"1h": (_("1 hour"), 3600), "1d": (_("1 day"), 86400), "7d": (_("7 days"), 7 * 86400)}
 SHARE_LINK_MAX_SECONDS = 7 * 86400
 
 

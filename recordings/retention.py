@@ -31,7 +31,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Account, Membership
 from accounts.services import actor_account_id
@@ -67,13 +69,22 @@ def max_quota_gb() -> Decimal:
 
 
 def format_bytes(count: int) -> str:
-    """``1.2 GB``, ``350 MB``, ``0 B``: binary units, one decimal below 10."""
+    """``1.2 GB``, ``350 MB``, ``0 B``: binary units, one decimal below 10, in the active
+    language (French writes "1,2 Go")."""
     value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"
+    units = (
+        pgettext("bytes", "B"),
+        pgettext("bytes", "KB"),
+        pgettext("bytes", "MB"),
+        pgettext("bytes", "GB"),
+        pgettext("bytes", "TB"),
+    )
+    for index, unit in enumerate(units):
+        if abs(value) < 1024 or index == len(units) - 1:
+            if index == 0:
+                return f"{int(value)} {unit}"
+            digits = 1 if abs(value) < 10 else 0
+            return f"{formats.number_format(round(value, digits), digits)} {unit}"
         value /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -95,7 +106,10 @@ class StorageUsage:
 
     @property
     def label(self) -> str:
-        return f"{format_bytes(self.used_bytes)} of {format_bytes(self.quota_bytes)}"
+        return _("%(used)s of %(quota)s") % {
+            "used": format_bytes(self.used_bytes),
+            "quota": format_bytes(self.quota_bytes),
+        }
 
 
 def storage_usage(account_id: uuid.UUID) -> StorageUsage:
@@ -117,14 +131,17 @@ def storage_usage_seen_by(viewer: Membership) -> StorageUsage:
 
 
 def quota_range_message(ceiling: Decimal) -> str:
-    return f"The quota must be between {MIN_QUOTA_GB} and {ceiling} GB (the most this server allows a household)."
+    return _("The quota must be between %(low)s and %(high)s GB (the most this server allows a household).") % {
+        "low": formats.localize(MIN_QUOTA_GB),
+        "high": formats.localize(ceiling),
+    }
 
 
 def storage_quota_set(*, actor: Membership, quota_gb: Decimal) -> Account:
     """Owners set their household's storage quota (GB); the next retention run enforces it."""
     actor_account_id(actor)
     if not actor.is_owner:
-        raise PermissionDenied("Only an owner can change the household's storage quota.")
+        raise PermissionDenied(_("Only an owner can change the household's storage quota."))
     ceiling = max_quota_gb()
     if not MIN_QUOTA_GB <= quota_gb <= ceiling:
         raise ValidationError({"storage_quota_gb": quota_range_message(ceiling)})

@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from devices.models import Camera
@@ -41,7 +42,7 @@ def recording_get(*, viewer: Membership, recording_id: uuid.UUID | str) -> Recor
     try:
         return recordings_visible(viewer=viewer).select_related("camera").get(pk=recording_id)
     except (Recording.DoesNotExist, ValueError):
-        raise Http404("No such recording.") from None
+        raise Http404(_("No such recording.")) from None
 
 
 def share_links_active(*, viewer: Membership, recording: Recording | None = None) -> QuerySet[ShareLink]:
@@ -63,7 +64,7 @@ def share_link_get(*, viewer: Membership, link_id: uuid.UUID | str) -> ShareLink
             .get(pk=link_id)
         )
     except (ShareLink.DoesNotExist, ValueError):
-        raise Http404("No such link.") from None
+        raise Http404(_("No such link.")) from None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.services import actor_account_id
@@ -59,7 +60,7 @@ def recording_delete(*, actor: Membership, recording: Recording) -> None:
     """Owners and members delete clips; viewers cannot."""
     actor_account_id(actor)
     if not actor.can_delete_recordings:
-        raise PermissionDenied("Only owners and members delete recordings.")
+        raise PermissionDenied(_("Only owners and members delete recordings."))
     recordings_purge([recording])
 
 
@@ -104,11 +105,11 @@ def share_link_create(*, actor: Membership, recording: Recording, lifetime: str)
     caller found ``recording`` with ``recording_get`` (a clip kept from the actor is a 404)."""
     actor_account_id(actor)
     if not actor.can_delete_recordings:
-        raise PermissionDenied("Only owners and members share clips.")
+        raise PermissionDenied(_("Only owners and members share clips."))
     if lifetime not in SHARE_LINK_LIFETIMES:
-        raise ValidationError({"expires": "Choose 1 hour, 1 day or 7 days."})
+        raise ValidationError({"expires": _("Choose 1 hour, 1 day or 7 days.")})
     if not recording.is_ready:
-        raise ValidationError("Only a clip that has been processed can be shared.")
+        raise ValidationError(_("Only a clip that has been processed can be shared."))
     seconds = min(SHARE_LINK_LIFETIMES[lifetime][1], SHARE_LINK_MAX_SECONDS)
     secret, digest = sharing.new_secret()
     now = timezone.now()
@@ -128,6 +129,6 @@ def share_link_revoke(*, actor: Membership, link: ShareLink) -> None:
     """Ends the link at once (owners and members)."""
     actor_account_id(actor)
     if not actor.can_delete_recordings:
-        raise PermissionDenied("Only owners and members revoke shared links.")
+        raise PermissionDenied(_("Only owners and members revoke shared links."))
     if link.revoked_at is None:
         ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.tenancy import unscoped
 from devices.selectors import filter_visible_cameras
@@ -69,7 +70,7 @@ def shared_clip_in_scope(*, account_id: uuid.UUID, link_id: uuid.UUID) -> Shared
         .first()
     )
     if link is None or not link.recording.is_ready or not _creator_may_still_share(link):
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     return SharedClip(account_id=account_id, link=link, recording=link.recording)
 
 

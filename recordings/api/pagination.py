@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from recordings.models import Recording
 from recordings.selectors import Position
@@ -38,9 +39,9 @@ def decode_cursor(token: str, *, account_id: uuid.UUID, salt: str = SALT) -> tup
             raise ValueError("issued in another household")
         position = Position(started_at=datetime.fromisoformat(started_at), id=uuid.UUID(recording_id))
     except (signing.BadSignature, ValueError, TypeError) as error:
-        raise InvalidCursor("Invalid cursor: use the 'next' or 'previous' link of a page as it is.") from error
+        raise InvalidCursor(_("Invalid cursor: use the 'next' or 'previous' link of a page as it is.")) from error
     if direction not in ("n", "p"):
-        raise InvalidCursor("Invalid cursor.")
+        raise InvalidCursor(_("Invalid cursor."))
     return ("next" if direction == "n" else "previous"), position
 
 

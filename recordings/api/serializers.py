@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -188,7 +189,9 @@ class EventFilterSerializer(serializers.Serializer[Any]):
 
     def validate_day(self, day: date) -> date:
         if not EARLIEST_DAY <= day <= timezone.localdate() + timedelta(days=1):
-            raise serializers.ValidationError(f"The day must be from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.")
+            raise serializers.ValidationError(
+                _("The day must be from %(earliest)s to tomorrow.") % {"earliest": f"{EARLIEST_DAY:%Y-%m-%d}"}
+            )
         return day
 
 

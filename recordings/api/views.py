@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -152,7 +153,7 @@ class EventListView(APIView):
             except InvalidCursor as error:
                 raise ValidationError({"cursor": [str(error)]}) from None
             if direction != "next":
-                raise ValidationError({"cursor": ["Invalid cursor: use a page's 'next' link as it is."]})
+                raise ValidationError({"cursor": [_("Invalid cursor: use a page's 'next' link as it is.")]})
         camera = camera_get(viewer=viewer, camera_id=params["camera"]) if "camera" in params else None
         page = motion_events(
             viewer=viewer,

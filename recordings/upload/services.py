@@ -135,7 +135,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec) -> UploadState | None:
         # upload_sha256, not sha256: processing may have remuxed the clip. '' (a row from
         # before it was kept) cannot be compared: such a retry gets the recording, as it did.
         if recording.upload_sha256 and not hmac.compare_digest(recording.upload_sha256, spec.sha256):
-            raise UploadConflict("This Idempotency-Key is already used by a recording of another clip (sha256).")
+            raise UploadConflict(_("This Idempotency-Key is already used by a recording of another clip (sha256)."))
         length = spec.length if recording.upload_sha256 else recording.size_bytes
         return UploadState(None, length, length, None, recording_id=recording.pk)
     upload = Upload.objects.filter(camera_id=principal.camera_id, idempotency_key=key).first()
@@ -149,7 +149,7 @@ def _by_key(principal: DevicePrincipal, spec: UploadSpec) -> UploadState | None:
         _after_commit(lambda: remove_partial(account_id, upload_id))
         return None
     if upload.length != spec.length or upload.sha256 != spec.sha256:
-        raise UploadConflict("This Idempotency-Key is already used by an upload of another clip (length or sha256).")
+        raise UploadConflict(_("This Idempotency-Key is already used by an upload of another clip (length or sha256)."))
     return _state(upload)
 
 
@@ -163,7 +163,7 @@ def upload_create(*, principal: DevicePrincipal, spec: UploadSpec, read: Read | 
         camera = Camera.objects.filter(pk=principal.camera_id).first()
         if camera is None:
             # Deleted since its token was checked (the token went with it).
-            raise CameraGone("This camera no longer exists: its token is no longer valid.")
+            raise CameraGone(_("This camera no longer exists: its token is no longer valid."))
         _lock_and_check_limits(camera, spec)
         # A retry with the same key may have committed its upload while this one waited for the lock.
         existing = _by_key(principal, spec)
@@ -222,9 +222,17 @@ def _lock_and_check_limits(camera: Camera, spec: UploadSpec) -> None:
     # As stored (encrypted): a clip whose ciphertext is over the quota could never be kept.
     if ciphertext_size_for(spec.length) > quota:
         raise LargerThanQuota(
-            f"The clip is {spec.length} bytes ({format_bytes(spec.length)}): larger than the household's whole "
-            f"storage quota of {quota} bytes ({format_bytes(quota)}). Record shorter clips, or ask an owner of "
-            "the household to raise the quota."
+            _(
+                "The clip is %(length)s bytes (%(size)s): larger than the household's whole storage quota of "
+                "%(quota)s bytes (%(quota_size)s). Record shorter clips, or ask an owner of the household to raise "
+                "the quota."
+            )
+            % {
+                "length": spec.length,
+                "size": format_bytes(spec.length),
+                "quota": quota,
+                "quota_size": format_bytes(quota),
+            }
         )
     live = Upload.objects.filter(expires_at__gt=timezone.now()).aggregate(
         in_flight=Sum("length"), here=Count("pk", filter=Q(camera_id=camera.pk))
@@ -234,17 +242,27 @@ def _lock_and_check_limits(camera: Camera, spec: UploadSpec) -> None:
     most_open = settings.RECORDINGS_MAX_OPEN_UPLOADS_PER_CAMERA
     if open_here >= most_open:
         raise TooManyOpenUploads(
-            f"This camera has {open_here} unfinished uploads, the most it may have open at once "
-            f"({most_open}): finish them, or cancel one (DELETE), before starting another. "
-            f"Abandoned uploads expire after {settings.RECORDINGS_UPLOAD_EXPIRY_HOURS} hours."
+            _(
+                "This camera has %(open)s unfinished uploads, the most it may have open at once (%(most)s): finish "
+                "them, or cancel one (DELETE), before starting another. Abandoned uploads expire after %(hours)s hours."
+            )
+            % {"open": open_here, "most": most_open, "hours": settings.RECORDINGS_UPLOAD_EXPIRY_HOURS}
         )
     most_in_flight = settings.RECORDINGS_MAX_INFLIGHT_BYTES
     if in_flight + spec.length > most_in_flight:
         raise InFlightLimit(
-            f"The household's unfinished uploads already declare {in_flight} bytes ({format_bytes(in_flight)}); "
-            f"this clip's {spec.length} more would pass the {most_in_flight} bytes "
-            f"({format_bytes(most_in_flight)}) this server holds in flight for a household. "
-            "Try again once the uploads in progress finish (or cancel those that never will)."
+            _(
+                "The household's unfinished uploads already declare %(in_flight)s bytes (%(in_flight_size)s); this "
+                "clip's %(length)s more would pass the %(most)s bytes (%(most_size)s) this server holds in flight for "
+                "a household. Try again once the uploads in progress finish (or cancel those that never will)."
+            )
+            % {
+                "in_flight": in_flight,
+                "in_flight_size": format_bytes(in_flight),
+                "length": spec.length,
+                "most": most_in_flight,
+                "most_size": format_bytes(most_in_flight),
+            }
         )
 
 
@@ -257,20 +275,29 @@ def upload_append(
         # The row lock makes two PATCHes at the same offset take turns: the second sees the new offset (409).
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound(_("No such upload (unknown, expired, completed or cancelled)."))
         return _receive(upload, offset=offset, read=read, count=count, undo=undo)
 
 
 def _check_part(upload: Upload, *, offset: int, count: int) -> None:
     if offset != upload.offset:
-        raise UploadConflict(f"Upload-Offset is {offset} but the server has {upload.offset} bytes: resume from there.")
+        raise UploadConflict(
+            _("Upload-Offset is %(offset)s but the server has %(have)s bytes: resume from there.")
+            % {"offset": offset, "have": upload.offset}
+        )
     end = offset + count
     if end > upload.length:
-        raise InvalidPart(f"{count} bytes at offset {offset} go past Upload-Length ({upload.length}).")
+        raise InvalidPart(
+            _("%(count)s bytes at offset %(offset)s go past Upload-Length (%(length)s).")
+            % {"count": count, "offset": offset, "length": upload.length}
+        )
     if end < upload.length and count % CHUNK_MULTIPLE:
         raise InvalidPart(
-            f"Every part but the last must be a multiple of {CHUNK_MULTIPLE} bytes (the encryption chunk, "
-            f"see Upload-Chunk-Multiple); this one is {count} bytes.",
+            _(
+                "Every part but the last must be a multiple of %(multiple)s bytes (the encryption chunk, "
+                "see Upload-Chunk-Multiple); this one is %(count)s bytes."
+            )
+            % {"multiple": CHUNK_MULTIPLE, "count": count},
         )
 
 
@@ -283,7 +310,7 @@ def _receive(upload: Upload, *, offset: int, read: Read, count: int, undo: Undo)
     data_key = files.data_key(account_id)
     partial = files.clip_storage.partial_open(account_id, upload_id)
     if partial is None:
-        return _give_up(upload, UploadNotFound("This upload's bytes are gone: start a new upload."))
+        return _give_up(upload, UploadNotFound(_("This upload's bytes are gone: start a new upload.")))
     with partial:
         running = running_hashes.take(upload_id, offset, resumable.tail_tag(partial, offset))
         if running is None and offset == 0:
@@ -345,7 +372,7 @@ def _complete(upload: Upload, digest: str | None, undo: Undo) -> UploadState:
         return _give_up(
             upload,
             ChecksumMismatch(
-                "The uploaded bytes do not match their declared sha256: nothing was stored. Upload again."
+                _("The uploaded bytes do not match their declared sha256: nothing was stored. Upload again.")
             ),
         )
     account_id, recording_id, upload_id = upload.account_id, upload.recording_id, upload.pk
@@ -385,13 +412,15 @@ def _publish_once(account_id: uuid.UUID, upload_id: uuid.UUID, recording_id: uui
         return
     except ObjectExists:
         if Recording.objects.filter(pk=recording_id).exists():
-            raise UploadConflict("This upload is already complete: create it again with its Idempotency-Key.") from None
+            raise UploadConflict(
+                _("This upload is already complete: create it again with its Idempotency-Key.")
+            ) from None
     store.delete(account_id=account_id, object_id=recording_id, kind=files.CLIP)
     try:
         store.publish(account_id, upload_id, object_id=recording_id, kind=files.CLIP)
     except ObjectExists:
         raise PublishFailed(
-            "The clip could not be given its final name (left by an earlier attempt): try again later."
+            _("The clip could not be given its final name (left by an earlier attempt): try again later.")
         ) from None
 
 
@@ -400,7 +429,7 @@ def upload_get(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> UploadSta
     require_account_scope(principal.account_id)
     upload = _live(principal).filter(pk=upload_id).first()
     if upload is None:
-        raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
+        raise UploadNotFound(_("No such upload (unknown, expired, completed or cancelled)."))
     return _state(upload)
 
 
@@ -410,5 +439,5 @@ def upload_terminate(*, principal: DevicePrincipal, upload_id: uuid.UUID) -> Non
     with _in_one_block(principal):
         upload = _live(principal).select_for_update().filter(pk=upload_id).first()
         if upload is None:
-            raise UploadNotFound("No such upload (unknown, expired, completed or cancelled).")
+            raise UploadNotFound(_("No such upload (unknown, expired, completed or cancelled)."))
         _discard(upload)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import account_required
@@ -58,11 +59,11 @@ def events(request: TenantRequest) -> HttpResponse:
         try:
             wanted = uuid.UUID(raw_camera)
         except ValueError:
-            return _bad("The camera must be one of the cameras in the list.")
+            return _bad(_("The camera must be one of the cameras in the list."))
         # Another household's camera, or one kept from this person: 404, like a missing one.
         camera = next((c for c in cameras if c.pk == wanted), None)
         if camera is None:
-            raise Http404("No such camera.")
+            raise Http404(_("No such camera."))
     day: date | None = None
     if raw_day := request.GET.get("day", ""):
         try:
@@ -70,15 +71,18 @@ def events(request: TenantRequest) -> HttpResponse:
         except ValueError:
             day = None
         if day is None or not EARLIEST_DAY <= day <= timezone.localdate() + timedelta(days=1):
-            return _bad(f"The day must be a date like 2026-11-30, from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.")
+            return _bad(
+                _("The day must be a date like 2026-11-30, from %(earliest)s to tomorrow.")
+                % {"earliest": f"{EARLIEST_DAY:%Y-%m-%d}"}
+            )
     cursor: Position | None = None
     if raw_cursor := request.GET.get("older", ""):
         try:
             direction, cursor = decode_cursor(raw_cursor, account_id=viewer.account_id, salt=EVENTS_SALT)
         except InvalidCursor:
-            return _bad("That page link is not valid any more: start again from the first page.")
+            return _bad(_("That page link is not valid any more: start again from the first page."))
         if direction != "next":
-            return _bad("That page link is not valid: start again from the first page.")
+            return _bad(_("That page link is not valid: start again from the first page."))
     page = motion_events(
         viewer=viewer, camera_id=camera.pk if camera else None, day=day, cursor=cursor, limit=PAGE_SIZE
     )

@@ -11,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
@@ -20,7 +22,7 @@ from accounts.http import TenantRequest
 from devices.models import Camera
 from devices.selectors import camera_get, cameras_list
 from recordings.api.pagination import InvalidCursor, decode_cursor, encode_cursor
-from recordings.models import MotionEvent
+from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.retention import storage_usage_seen_by
 from recordings.selectors import (
     Position,
@@ -66,12 +68,17 @@ def _marks(rows: list[Mapping[str, Any]], start: datetime, end: datetime, *, mot
         began, ended = row["started_at"], row["ended_at"]
         left = _percent(began, start, length)
         width = max(_percent(ended, start, length) - left, 0.12)
-        clock = f"{timezone.localtime(began):%H:%M:%S}"
+        clock = formats.time_format(timezone.localtime(began), "TIME_FORMAT")
         if motion:
-            marks.append(Mark(left, width, f"motion at {clock} ({row['score']:.2f})", row["recording_id"], "motion"))
+            title = _("motion at %(time)s (%(score)s)") % {
+                "time": clock,
+                "score": formats.number_format(round(row["score"], 2), 2),
+            }
+            marks.append(Mark(left, width, title, row["recording_id"], "motion"))
         else:
             css = f"clip status-{row['status']}{' has-motion' if row['has_motion'] else ''}"
-            marks.append(Mark(left, width, f"{clock} · {row['status']}", row["id"], css))
+            status = RecordingStatus(row["status"]).label.lower()
+            marks.append(Mark(left, width, f"{clock} · {status}", row["id"], css))
     return marks
 
 
@@ -140,7 +147,8 @@ def timeline(request: TenantRequest) -> HttpResponse:
     day = _day(request)
     if day is None:
         return HttpResponseBadRequest(
-            f"The day must be a date like 2026-11-30, from {EARLIEST_DAY:%Y-%m-%d} to tomorrow.",
+            _("The day must be a date like 2026-11-30, from %(earliest)s to tomorrow.")
+            % {"earliest": f"{EARLIEST_DAY:%Y-%m-%d}"},
             content_type="text/plain",
         )
     if request.GET.get("all") == "1" or request.GET.get("camera") == "all":  # the picker's "All cameras"
@@ -150,7 +158,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
         try:
             wanted = uuid.UUID(request.GET["camera"])
         except ValueError:
-            raise Http404("No such camera.") from None
+            raise Http404(_("No such camera.")) from None
         camera = camera_get(viewer=viewer, camera_id=wanted)  # another household's, or kept from them: 404
     else:
         camera = cameras[0] if cameras else None
@@ -172,7 +180,7 @@ def timeline(request: TenantRequest) -> HttpResponse:
             try:
                 _direction, after = decode_cursor(request.GET["older"], account_id=account_id)
             except InvalidCursor:
-                return HttpResponseBadRequest("That page link is not valid any more.", content_type="text/plain")
+                return HttpResponseBadRequest(_("That page link is not valid any more."), content_type="text/plain")
         page = keyset_page(
             recordings_filtered(viewer=viewer, camera_id=camera.pk, start=start, end=end),
             page_size=TIMELINE_PAGE_SIZE,
@@ -287,12 +295,19 @@ def _gap_words(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 1.5:
-        return "The next clip follows on without a gap."
+        return _("The next clip follows on without a gap.")
     if seconds < 120:
-        return f"No recording for {round(seconds)} s before the next clip."
+        return _("No recording for %(n)s s before the next clip.") % {"n": round(seconds)}
     if seconds < 7200:
-        return f"No recording for {round(seconds / 60)} min before the next clip."
-    return f"No recording for {seconds / 3600:.1f} h before the next clip."
+        return _("No recording for %(n)s min before the next clip.") % {"n": round(seconds / 60)}
+    return _("No recording for %(n)s h before the next clip.") % {"n": formats.localize(round(seconds / 3600, 1))}
+
+
+def clip_words(recording: Recording) -> str:
+    """A clip for people, in their language: "Porch at Dec 2, 2026, 17:05:09"."""
+    when = formats.date_format(timezone.localtime(recording.started_at), "DATETIME_FORMAT")
+    # A context of its own: French says "du <date>" here, "à <heure>" for a time alone.
+    return pgettext("clip at a date", "%(camera)s at %(time)s") % {"camera": recording.camera.name, "time": when}
 
 
 def _timeline_url(camera_id: uuid.UUID, day: date) -> str:
@@ -306,17 +321,18 @@ def clip_delete(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse
     assert request.membership is not None
     recording = recording_get(viewer=request.membership, recording_id=recording_id)  # another household's: 404 first
     if not request.membership.can_delete_recordings:
-        raise PermissionDenied("Only owners and members delete recordings.")
-    label = f"{recording.camera.name} at {timezone.localtime(recording.started_at):%Y-%m-%d %H:%M:%S}"
+        raise PermissionDenied(_("Only owners and members delete recordings."))
+    label = clip_words(recording)
     if not confirmed(request):
         question = Confirmation(
-            title="Delete this clip?",
-            explanation=f"The clip of {label}, its picture and its motion events are deleted for good.",
-            action="Delete the clip",
+            title=_("Delete this clip?"),
+            explanation=_("The clip of %(clip)s, its picture and its motion events are deleted for good.")
+            % {"clip": label},
+            action=_("Delete the clip"),
             cancel_url=reverse("recordings:clip", kwargs={"recording_id": recording.pk}),
         )
         return confirmation_page(request, question)
     camera_id, day = recording.camera_id, timezone.localdate(recording.started_at)
     recording_delete(actor=request.membership, recording=recording)
-    messages.success(request, f"Deleted the clip of {label}.")
+    messages.success(request, _("Deleted the clip of %(clip)s.") % {"clip": label})
     return redirect(_timeline_url(camera_id, day))

@@ -18,6 +18,7 @@ from typing import cast
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.audit import record_access_once
@@ -63,15 +64,17 @@ def _record_once(
 
 def not_ready(recording: Recording) -> HttpResponse:
     if recording.status == RecordingStatus.FAILED:
-        message = f"This clip could not be processed: {recording.failure_reason or 'unknown reason'}."
+        message = _("This clip could not be processed: %(reason)s.") % {
+            "reason": recording.failure_reason or _("unknown reason")
+        }
     else:
-        message = "This clip is still being processed; try again in a moment."
+        message = _("This clip is still being processed; try again in a moment.")
     return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
 
 
 def _unavailable(recording: Recording, kind: str, error: Exception) -> HttpResponse:
     logger.error("recording %s: its %s cannot be read: %s", recording.pk, kind, error)
-    return HttpResponse("This clip's file is unavailable.", status=404, content_type="text/plain; charset=utf-8")
+    return HttpResponse(_("This clip's file is unavailable."), status=404, content_type="text/plain; charset=utf-8")
 
 
 def serve_object(
@@ -159,7 +162,9 @@ def thumbnail_response(request: HttpRequest, recording: Recording) -> tuple[Http
     camera and day of clips within the window, not one per thumbnail (a timeline page
     shows dozens of them at once)."""
     if not recording.has_thumbnail:
-        return HttpResponse("This clip has no thumbnail.", status=404, content_type="text/plain; charset=utf-8"), None
+        return HttpResponse(
+            _("This clip has no thumbnail."), status=404, content_type="text/plain; charset=utf-8"
+        ), None
     try:
         size = files.clip_storage.plaintext_size(
             account_id=recording.account_id, object_id=recording.pk, kind=files.THUMBNAIL

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 _SINGLE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")
 
@@ -97,7 +98,7 @@ def streaming_response(request: HttpRequest, chunks: Generator[bytes, None, None
 
 
 def unsatisfiable(size: int) -> HttpResponse:
-    response = HttpResponse(f"Range not satisfiable: the object has {size} bytes.", status=416)
+    response = HttpResponse(_("Range not satisfiable: the object has %(size)s bytes.") % {"size": size}, status=416)
     response["Content-Range"] = f"bytes */{size}"
     response["Content-Type"] = "text/plain; charset=utf-8"
     return response

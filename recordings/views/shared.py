@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.audit import record_link_view
@@ -43,7 +44,7 @@ def shared(view: SharedView) -> Callable[..., HttpResponseBase]:
     def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponseBase:
         found = sharing.link_account_id(token)
         if found is None:
-            raise Http404("No such page.")
+            raise Http404(_("No such page."))
         account_id, link_id = found
         with account_scope(account_id):
             response = view(request, sharing.shared_clip_in_scope(account_id=account_id, link_id=link_id), **kwargs)
@@ -68,7 +69,7 @@ def page(request: HttpRequest, clip: SharedClip) -> HttpResponseBase:
     if request.method == "GET":
         if sharing.over_rate_limit(clip.account_id, clip.link.pk):
             return HttpResponse(
-                "This link was opened too often in the last minute; try again shortly.",
+                _("This link was opened too often in the last minute; try again shortly."),
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )

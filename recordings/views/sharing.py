@@ -15,6 +15,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.confirm import Confirmation, confirmation_page, confirmed
@@ -24,16 +26,16 @@ from accounts.models import Membership
 from recordings.models import SHARE_LINK_LIFETIMES
 from recordings.selectors import recording_get, share_link_get, share_links_active
 from recordings.services import share_link_create, share_link_revoke
-from recordings.views.playback import clip_label
+from recordings.views.pages import clip_words
 
 
 class ShareForm(forms.Form):
     expires = forms.ChoiceField(
-        label="The link works for",
+        label=_("The link works for"),
         choices=[(key, label) for key, (label, _seconds) in SHARE_LINK_LIFETIMES.items()],
         initial="1d",
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose 1 hour, 1 day or 7 days.", "required": "Choose how long."},
+        error_messages={"invalid_choice": _("Choose 1 hour, 1 day or 7 days."), "required": _("Choose how long.")},
     )
 
 
@@ -41,7 +43,7 @@ def _sharer(request: TenantRequest) -> Membership:
     membership = request.membership
     assert membership is not None  # account_required
     if not membership.can_delete_recordings:
-        raise PermissionDenied("Only owners and members share clips.")
+        raise PermissionDenied(gettext("Only owners and members share clips."))
     return membership
 
 
@@ -53,7 +55,7 @@ def clip_share(request: TenantRequest, recording_id: uuid.UUID) -> HttpResponse:
     recording = recording_get(viewer=request.membership, recording_id=recording_id)  # another's: 404 first
     membership = _sharer(request)
     form = ShareForm(request.POST if request.method == "POST" else None)
-    context = {"recording": recording, "form": form, "label": clip_label(recording)}
+    context = {"recording": recording, "form": form}
     if request.method != "POST":
         return render(request, "recordings/share.html", context)
     if not form.is_valid():
@@ -86,13 +88,13 @@ def share_revoke(request: TenantRequest, link_id: uuid.UUID) -> HttpResponse:
     clip_url = reverse("recordings:clip", kwargs={"recording_id": link.recording_id})
     if not confirmed(request):
         question = Confirmation(
-            title="Revoke this link?",
-            explanation=f"Whoever has the link to the clip of {clip_label(link.recording)} "
-            "cannot open it any more, from now on.",
-            action="Revoke the link",
+            title=gettext("Revoke this link?"),
+            explanation=gettext("Whoever has the link to the clip of %(clip)s cannot open it any more, from now on.")
+            % {"clip": clip_words(link.recording)},
+            action=gettext("Revoke the link"),
             cancel_url=clip_url,
         )
         return confirmation_page(request, question)
     share_link_revoke(actor=membership, link=link)
-    messages.success(request, "The link is revoked: it no longer opens the clip.")
+    messages.success(request, gettext("The link is revoked: it no longer opens the clip."))
     return redirect(clip_url)

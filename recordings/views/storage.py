@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import account_required
@@ -21,14 +22,14 @@ def storage(request: TenantRequest) -> HttpResponse:
     form = StorageQuotaForm(request.POST or None, initial=StorageQuotaForm.initial_for(usage.quota_bytes, GB))
     if request.method == "POST":
         if not membership.is_owner:
-            raise PermissionDenied("Only an owner can change the household's storage quota.")
+            raise PermissionDenied(_("Only an owner can change the household's storage quota."))
         if form.is_valid():
             try:
                 storage_quota_set(actor=membership, quota_gb=form.cleaned_data["storage_quota_gb"])
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, "Storage quota saved.")
+                messages.success(request, _("Storage quota saved."))
                 return redirect("recordings:storage")
     context = {"form": form, "usage": usage}
     return render(request, "recordings/storage.html", context, status=400 if form.errors else 200)

@@ -28,11 +28,16 @@
   const cameras = {};
   data.cameras.forEach(function (camera) { cameras[camera.id] = camera; });
 
-  // Wall-clock time of an offset, in the person's zone (its name handles DST days); a browser
-  // that does not know the zone gets the day's UTC offset.
+  // Wall-clock time of an offset, in the person's zone (its name handles DST days) and the
+  // page's language; a browser that does not know the zone gets the day's UTC offset.
+  const language = document.documentElement.lang || undefined;
+  // What the bars' titles say of a clip's state (the JSON carries the machine's word).
+  const STATUS = {
+    uploaded: gettext("uploaded"), processing: gettext("being processed"), ready: gettext("ready"), failed: gettext("failed"),
+  };
   let format;
   try {
-    const clock = new Intl.DateTimeFormat("en-GB", {
+    const clock = new Intl.DateTimeFormat(language, {
       timeZone: data.zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
     });
     format = function (seconds) { return clock.format(new Date((data.start + seconds) * 1000)); };
@@ -93,13 +98,14 @@
     camera.segments.forEach(function (s) {
       if (s.end < view || s.start > end) { return; }
       const cls = "clip status-" + s.status + (s.motion ? " has-motion" : "");
-      const shape = rect(cls, s.start, 0, Math.max(s.end - s.start, least), 10, format(s.start) + " · " + s.status);
+      const shape = rect(cls, s.start, 0, Math.max(s.end - s.start, least), 10, format(s.start) + " · " + (STATUS[s.status] || s.status));
       shape.setAttribute("data-recording", s.id); // which clip, as in the server's bar
       bar.appendChild(shape);
     });
     camera.motion.forEach(function (m) {
       if (m.end < view || m.start > end) { return; }
-      bar.appendChild(rect("motion", m.start, 7, Math.max(m.end - m.start, least), 3, "motion at " + format(m.start)));
+      bar.appendChild(rect("motion", m.start, 7, Math.max(m.end - m.start, least), 3,
+        interpolate(gettext("motion at %(time)s"), { time: format(m.start) }, true)));
     });
     if (cursor !== null && cursor >= view && cursor <= end) {
       bar.appendChild(rect("cursor", cursor - span / 1000, 0, span / 500, 10, null));
@@ -187,13 +193,17 @@
       window.location.assign(clipUrl(inside.id) + "?t=" + (cursor - inside.start).toFixed(1) + "&play=1");
       return;
     }
-    const who = data.cameras.length > 1 ? " by " + camera.name : "";
+    const words = { camera: camera.name, time: format(cursor) };
+    const several = data.cameras.length > 1; // then the message says which camera
     const next = camera.segments.find(function (s) { return s.start > cursor; });
     if (next) {
-      say("Nothing recorded" + who + " at " + format(cursor) + ".", clipUrl(next.id) + "?play=1",
-        "Next recording at " + format(next.start));
+      const text = several ? gettext("Nothing recorded by %(camera)s at %(time)s.") : gettext("Nothing recorded at %(time)s.");
+      say(interpolate(text, words, true), clipUrl(next.id) + "?play=1",
+        interpolate(gettext("Next recording at %(time)s"), { time: format(next.start) }, true));
     } else {
-      say("Nothing recorded" + who + " at " + format(cursor) + ", nor later this day.", null, null);
+      const text = several ? gettext("Nothing recorded by %(camera)s at %(time)s, nor later this day.")
+        : gettext("Nothing recorded at %(time)s, nor later this day.");
+      say(interpolate(text, words, true), null, null);
     }
   }
 
