@@ -40,6 +40,8 @@ class Camera(TenantModel):
     objects = AccountRowManager["Camera"]()
 
     class Meta:
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
         ordering = ("name",)
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="camera_name_per_account"),
@@ -68,6 +70,8 @@ class DeviceToken(TenantModel):
     objects = AccountRowManager["DeviceToken"]()
 
     class Meta:
+        verbose_name = _("device token")
+        verbose_name_plural = _("device tokens")
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
@@ -93,6 +97,8 @@ class LiveSession(TenantModel):
     objects = AccountRowManager["LiveSession"]()
 
     class Meta:
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
         ordering = ("started_at",)
 
     def __str__(self) -> str:
