@@ -77,10 +77,23 @@ class LanguageForm(forms.Form):
         field.choices = [("", _("This browser's language")), *settings.LANGUAGES]
 
 
+class ZoneSelect(forms.Select):
+    """IANA's zone names are names, the same in every language: marked ``translate="no"``
+    (the HTML attribute), so neither a browser's translator nor the French page tests
+    take "America/Port of Spain" for an English sentence."""
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["translate"] = "no"
+        return option
+
+
 class TimeZoneForm(forms.Form):
     """The zone every time on the pages is shown in; empty: the browser's."""
 
     time_zone = forms.ChoiceField(
+        widget=ZoneSelect,
         required=False,
         label=_("Time zone"),
         help_text=_("Times on every page are shown in it. Leave on “this browser's” to follow the device you use."),

@@ -61,6 +61,8 @@ def english_patterns() -> list[tuple[str, re.Pattern[str]]]:
         if _normal(english).lower() == _normal(french).lower():
             continue  # the same in both languages ("Notifications", "Menu")
         parts = PLACEHOLDER.split(_normal(english))
+        if sum(len(re.sub(r"\W", "", part)) for part in parts) < 4:
+            continue  # "%(used)s of %(quota)s" would match any text with "of" in it
         pattern = r".+?".join(re.escape(part) for part in parts)
         patterns.append((english, re.compile(pattern)))
     return patterns

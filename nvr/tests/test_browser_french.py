@@ -1,6 +1,7 @@
 """Every main page in French, in Chromium, after its scripts ran: no English string of
 the catalogues (pages' and scripts') and no unmarked English sentence is on it, in its
-text or in what a screen reader reads (nvr/tests/french.py). A browser set to French,
+text or in what a screen reader reads (nvr/tests/french.py), and its longer words still
+fit a 360 px phone. A browser set to French,
 for a person who chose no language: the browser's language is the default."""
 
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from django.urls import reverse
 from conftest import World
 from nvr.testing import LiveServer, chromium, session_cookies
 from nvr.tests.french import english_in, translations
-from nvr.tests.test_browser_layout import layout_pages
+from nvr.tests.test_browser_layout import DESKTOP, PHONE, WIDEST, layout_pages
 from nvr.tests.test_french_pages import household_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,11 @@ def test_every_main_page_shows_no_english_in_french(french_page: Any, asgi_serve
         assert response.status == 200, f"{name}: {path} answered {response.status}"
         assert page.evaluate("document.documentElement.lang") == "fr", name
         found += [f"{name} ({path}): {problem}" for problem in english_on(page, names)]
+        # French runs longer than English: the phone layout must still hold it.
+        page.set_viewport_size({"width": PHONE, "height": 800})
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+            found.append(f"{name} ({path}): scrolls sideways at {PHONE} px: " + "; ".join(page.evaluate(WIDEST)))
+        page.set_viewport_size({"width": DESKTOP, "height": 800})
     assert found == [], "\n".join(found)
 
 
