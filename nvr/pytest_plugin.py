@@ -32,6 +32,54 @@ REQUIRED = {
 }
 
 
+# The modules whose code behaves differently on the embedded defaults (SQLite without
+# row-level security but with its own triggers, select_for_update a no-op; the in-memory
+# channel layer; the filesystem broker; the local-memory cache; the demo). CI's second
+# pass, on those defaults, runs only these (marked ``embedded``): everything else ran, on
+# the same code, in the services pass.
+EMBEDDED_PASS = {
+    # Households kept apart with the application's layers alone (no RLS underneath).
+    "nvr/tests/test_isolation_matrix.py",
+    "nvr/tests/test_isolation_matrix_cameras.py",
+    "nvr/tests/test_isolation_matrix_support.py",
+    "accounts/tests/test_tenancy.py",
+    "accounts/tests/test_integrity.py",  # SQLite's same-household triggers
+    "nvr/tests/test_query_counts.py",
+    # Conditional UPDATEs and locks where SQLite has no row locks.
+    "recordings/tests/test_processing_claim.py",
+    "recordings/tests/test_recorder_lease.py",
+    "recordings/tests/test_upload_limits_race.py",
+    "notifications/tests/test_notifications.py",
+    # Keyset pages (ordering and comparisons in SQL).
+    "recordings/tests/test_api_recordings.py",
+    "recordings/tests/test_events.py",
+    "recordings/tests/test_timeline.py",
+    # The local-memory cache: rate limits and failure counters.
+    "accounts/tests/test_throttling.py",
+    "recordings/tests/test_sharing.py",
+    # The in-memory channel layer: live view, cameras' sockets, revocation, support's live view.
+    "devices/tests/test_fanout.py",
+    "devices/tests/test_live_view.py",
+    "devices/tests/test_device_socket.py",
+    "devices/tests/test_socket_limits.py",
+    "devices/tests/test_revocation.py",
+    "support/tests/test_support_live.py",
+    # The filesystem broker and the demo's defaults.
+    "accounts/tests/test_tasks.py",
+    "accounts/tests/test_commands.py",
+    "accounts/tests/test_sessions_across_processes.py",
+    "devices/tests/test_demo_cameras.py",
+    "nvr/tests/test_settings.py",
+    "nvr/tests/test_services.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in EMBEDDED_PASS:
+            item.add_marker(pytest.mark.embedded)
+
+
 def services_required() -> bool:
     return os.environ.get("NVR_REQUIRE_SERVICES", "") == "1"
 

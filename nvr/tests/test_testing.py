@@ -60,3 +60,11 @@ def test_css_urls_and_hosts():
     assert is_other_host("//cdn.example.net/a.js")
     assert not is_other_host("/static/a.js")
     assert not is_other_host("data:image/png;base64,AAAA")
+
+
+def test_the_embedded_pass_names_only_modules_that_exist():
+    """CI's second pass selects modules by path: a renamed module would silently leave it."""
+    from nvr.pytest_plugin import EMBEDDED_PASS
+    from nvr.testing import ROOT
+
+    assert [path for path in sorted(EMBEDDED_PASS) if not (ROOT / path).is_file()] == []
