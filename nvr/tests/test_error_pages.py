@@ -1,5 +1,7 @@
 """The site's own 403, 404 and 500 pages, rendered as production renders them (DEBUG off)."""
 
+import socket
+
 import pytest
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -131,15 +133,37 @@ def test_an_unreachable_database_is_a_503_page_or_json_not_a_500(world: World, s
     assert page["Retry-After"] == "5"
     body = page.content.decode()
     assert 'data-testid="error-503"' in body
-    assert "The database is unreachable for a moment" in body
+    assert "The site is unavailable for a moment" in body
     assert "server closed the connection" not in body
     assert page["Cache-Control"] == "private, no-store"
     api = client.get("/api/v1/database-gone/")
     assert api.status_code == 503
-    assert api.json() == {"detail": "The database is unreachable for a moment. Please try again in a few seconds."}
+    assert api.json() == {"detail": "The site is unavailable for a moment. Please try again in a few seconds."}
     assert client.get("/broken/").status_code == 500  # a bug is still a 500
 
 
 def test_the_503_page_needs_no_request():
     body = loader.get_template("503.html").render({"message": "m"})
     assert 'data-testid="error-503"' in body
+
+
+def test_an_unreachable_cache_is_a_503_not_a_500(world: World, settings):
+    """Redis down: sessions (cached_db) and rate limits cannot be read; signed-in pages and
+    the API answer 503 with the site's message, never a 500 or a traceback. Nothing listens
+    on the cache's port (bound, then closed, on 127.0.0.1)."""
+    signed_in = client_for(world.a.owner)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    client = Client(raise_request_exception=False)
+    client.cookies = signed_in.cookies
+    page = client.get(reverse("devices:grid"))
+    assert page.status_code == 503
+    assert "The site is unavailable for a moment" in page.content.decode()
+    api = client.get("/api/v1/household/")
+    assert api.status_code == 503
+    assert api["Retry-After"] == "5"

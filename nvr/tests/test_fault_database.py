@@ -120,7 +120,7 @@ def test_requests_whose_connection_drops_answer_503_and_the_next_ones_succeed(wo
         assert status == 503
         assert headers["retry-after"] == "5"
         assert b'data-testid="error-503"' in body
-        assert b"The database is unreachable for a moment" in body
+        assert b"The site is unavailable for a moment" in body
         assert b"Traceback" not in body
 
         status, headers, body = killed_mid_request(server, API, cookie)
