@@ -14,7 +14,7 @@ is not part of this measure (the queued tasks stay in the temporary broker).
    media folder (same filesystem as the clips) in 8 MiB writes, fsync at the
    end. Measured before and after the uploads; the median counts.
 2. One clip of ``--size-mb`` MiB (random bytes) through
-   ``tools.upload_client.upload_clip`` (creation-with-upload, then 8 MiB
+   ``recordings.upload.client.upload_clip`` (creation-with-upload, then 8 MiB
    PATCHes, client-side SHA-256 included), ``--repeat`` times; the median
    counts. MB/s, ratio to the baseline (goal >= 0.5), and daphne's peak RSS
    growth: its peak (VmHWM) is reset before the upload (``clear_refs``), and
@@ -47,7 +47,7 @@ from typing import Any, TextIO
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.upload_client import upload_clip  # noqa: E402  (after the path is set)
+from recordings.upload.client import upload_clip  # noqa: E402  (after the path is set)
 
 PYTHON = sys.executable
 MIB = 1024 * 1024

@@ -24,6 +24,8 @@ from urllib.error import HTTPError
 from urllib.parse import urljoin
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
+import av
+import numpy as np
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
@@ -39,8 +41,7 @@ from devices.models import Camera, CameraKind
 from devices.services import camera_create, token_rotate
 from recordings import files
 from recordings.models import Recording
-from tools.synth import make_clip
-from tools.upload_client import upload_clip
+from recordings.upload.client import upload_clip
 
 LABELS = ("a", "b")
 EMAIL = "canary-{label}@canary.invalid"  # .invalid: no mail can ever reach it
@@ -99,11 +100,24 @@ def prepare(label: str) -> Household:
     return Household(label, membership.account_id, camera.pk, token, cookie)
 
 
+def _write_clip(path: Path, *, frames: int = 5, fps: int = 5) -> None:
+    """A 1 s MP4 of random noise, with PyAV (a runtime dependency: ``tools`` is not installed
+    where the canary runs). Random, so each run's thumbnails differ from every other's."""
+    rng = np.random.default_rng(secrets.randbits(64))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        for _ in range(frames):
+            picture = rng.integers(0, 256, size=(96, 160, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+
+
 def upload(base_url: str, household: Household) -> str:
     """A 1 s clip of the household's own (its noise seeded at random, so thumbnails differ) through tus."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "canary.mp4"
-        make_clip(path, seconds=1.0, fps=5, width=160, height=96, seed=secrets.randbelow(2**31), noise=12.0)
+        _write_clip(path)
         ended = timezone.now()
         return upload_clip(base_url, household.token, path, started_at=ended - timedelta(seconds=1), ended_at=ended)
 

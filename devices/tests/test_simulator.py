@@ -24,11 +24,11 @@ from devices.tests.conftest import client_for, open_viewer, session_cookie
 from nvr.testing import free_port
 from recordings.files import CLIP, open_range
 from recordings.models import Recording, RecordingStatus
+from recordings.upload.client import UploadFailed, upload_clip
 from recordings.video.faststart import moov_before_mdat
 from recordings.video.motion import analyse
 from tools.simulator.clips import MAX_ATTEMPTS, ClipRecorder, http_base_url, write_clip
 from tools.simulator.stream import HandshakeRefused, Scene, ServerClosed, encode_jpeg, push
-from tools.upload_client import UploadFailed, upload_clip
 
 NOON = datetime(2030, 1, 1, 12, 0, 0)
 

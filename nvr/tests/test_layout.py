@@ -89,13 +89,19 @@ def test_tools_is_not_an_installed_app():
 
 
 def test_the_camera_side_client_loads_no_server_code():
-    """A camera runs ``tools/upload_client.py`` without Django: it shares only the protocol's constants."""
+    """A camera (and the canary) runs ``recordings/upload/client.py`` without Django: it shares
+    only the protocol's constants."""
     probe = (
-        "import sys, tools.upload_client\n"
+        "import sys, recordings.upload.client\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'django', 'recordings', 'devices', 'accounts'}))"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert ast.literal_eval(result.stdout) == ["recordings", "recordings.upload", "recordings.upload.constants"]
+    assert ast.literal_eval(result.stdout) == [
+        "recordings",
+        "recordings.upload",
+        "recordings.upload.client",
+        "recordings.upload.constants",
+    ]
 
 
 def test_every_folder_of_tests_is_collected():

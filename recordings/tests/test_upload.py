@@ -336,7 +336,7 @@ def test_options_describe_the_server(world: World):
 
 
 def test_the_values_shared_with_cameras_match_the_server():
-    """tools/upload_client.py takes these from recordings.upload.constants, not from the server's code."""
+    """recordings/upload/client.py takes these from recordings.upload.constants, not from the server's code."""
     assert reverse("recordings-upload:upload-create") == CREATE_PATH
     # Parts of whole multiples seal whole encryption chunks as they arrive (resumable.append).
     assert CHUNK_MULTIPLE % DEFAULT_CHUNK_SIZE == 0

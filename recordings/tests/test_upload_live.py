@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.tenancy import account_scope
 from conftest import World
 from recordings.models import Recording, Upload
-from tools import upload_client
+from recordings.upload import client as upload_client
 from tools.upload_testing import MIB, clip_bytes, partial_files, stored_clip
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,6 +1,6 @@
 """The upload protocol's fixed values, shared by the server and the camera's side.
 
-Standard library only: ``tools/upload_client.py`` (a camera's tus client)
+Standard library only: ``recordings/upload/client.py`` (a camera's tus client)
 imports this module without loading Django or any server code, so the
 client and the server cannot disagree on a value.
 """

@@ -8,7 +8,7 @@ pipeline finds motion in part of the clip, not all of it.
 
 ``ClipRecorder`` runs beside the live stream: every ``every`` seconds it
 encodes the last ``seconds`` seconds (their real wall-clock span) and uploads
-the clip with ``tools.upload_client.upload_clip`` (tus, the device token).
+the clip with ``recordings.upload.client.upload_clip`` (tus, the device token).
 Encoding and upload run in a worker thread so live frames keep their pace.
 A clip whose upload fails (server down, or refused with a 4xx) stays in a
 small backlog on disk and is retried on later ticks with the same idempotency
@@ -33,8 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 import av
 import cv2
 
+from recordings.upload.client import upload_clip
 from tools.simulator.stream import Image, Scene
-from tools.upload_client import upload_clip
 
 logger = logging.getLogger("nvr.simulator")
 
@@ -47,7 +47,7 @@ MAX_ATTEMPTS = 5  # a clip refused (HTTP 4xx) this many times is dropped (and lo
 
 
 class Uploader(Protocol):
-    """``tools.upload_client.upload_clip``'s signature (tests may pass a fake)."""
+    """``recordings.upload.client.upload_clip``'s signature (tests may pass a fake)."""
 
     def __call__(
         self,

@@ -1,6 +1,7 @@
 """A camera's side of the upload API: a minimal tus 1.0.0 client on ``http.client`` alone.
 
-Used by the simulated cameras and ``bench/upload.py``. The protocol's values
+Used by the simulated cameras, ``bench/upload.py`` and the post-deploy canary
+(``manage.py canary``, which runs where ``tools`` is not installed). The protocol's values
 come from ``recordings.upload.constants`` (standard library only, shared with
 the server); nothing else of the server is imported. A real camera may use
 any tus client that sends ``Upload-Metadata`` (sha256, started_at, ended_at)
