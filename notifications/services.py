@@ -200,6 +200,17 @@ def emails_send(emails: list[EmailMessage]) -> int:
     return sent
 
 
+def _ready_clip_seen_by(membership: Membership, recording_id: str) -> Recording | None:
+    """The ready clip, if ``membership`` may still see its camera (re-read at delivery: an
+    owner may have limited them since the message was planned)."""
+    visible = cameras_visible(viewer=membership).values("pk")
+    return (
+        Recording.objects.select_related("camera")
+        .filter(pk=recording_id, camera__in=visible, status=RecordingStatus.READY)
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class Delivery:
     url: str
@@ -220,12 +231,7 @@ def webhook_delivery_get(*, membership_id: str, recording_id: str | None) -> Del
     else:
         if not row.webhook_enabled:
             return None
-        visible = cameras_visible(viewer=row.membership).values("pk")
-        recording = (
-            Recording.objects.select_related("camera")
-            .filter(pk=recording_id, camera__in=visible, status=RecordingStatus.READY)
-            .first()
-        )
+        recording = _ready_clip_seen_by(row.membership, recording_id)
         if recording is None:
             return None
         payload = {
@@ -350,12 +356,7 @@ def push_delivery_get(*, subscription_id: str, recording_id: str | None) -> Push
             "url": f"{django_settings.SITE_URL}{reverse('notifications:settings')}",
         }
         return PushDelivery(target=push_target_of(row), payload=test)
-    visible = cameras_visible(viewer=row.membership).values("pk")
-    recording = (
-        Recording.objects.select_related("camera")
-        .filter(pk=recording_id, camera__in=visible, status=RecordingStatus.READY)
-        .first()
-    )
+    recording = _ready_clip_seen_by(row.membership, recording_id)
     if recording is None:
         return None
     payload = {
