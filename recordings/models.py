@@ -130,6 +130,10 @@ class Recording(TenantModel):
     not_playable_reason = models.CharField(max_length=300, blank=True)
     # Readable by the household: what processing could not keep of a READY clip (damage, sound left out).
     warning = models.CharField(max_length=300, blank=True)
+    # The three sentences above as msgids and parameters, for pages to show in the reader's language:
+    # JSON {"failure" | "not_playable" | "warning": {"msgid": ..., "params": {...}}}. NULL for rows from
+    # before it was kept, and a sentence missing from it, are shown as the stored English.
+    reasons_json = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001 - NULL: from before
     motion_score = models.FloatField(default=0)
     has_motion = models.BooleanField(default=False)
     has_thumbnail = models.BooleanField(default=False)

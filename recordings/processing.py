@@ -39,6 +39,7 @@ starts (``recordings.apps``), hourly and in the daily sweep.
 
 import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -61,7 +62,9 @@ from recordings import files
 from recordings.extensions import clip_ready_on_commit
 from recordings.models import MotionEvent, Recording, RecordingStatus
 from recordings.storage import StorageError
+from recordings.video import reasons
 from recordings.video.isolate import prepare_isolated, run_isolated
+from recordings.video.reasons import Reason
 from recordings.video.results import Analysis, Gap, MotionSettings, Prepared, VideoError
 
 __all__ = ["BUSY", "MISSING", "TOO_LONG", "process", "processing_root", "readable_reason", "remove_stale_folders"]
@@ -70,9 +73,9 @@ logger = logging.getLogger("nvr.recordings.processing")
 
 MISSING = "missing"  # what ``process`` returns when the recording is not (or no longer) there
 BUSY = "busy"  # what it returns when another attempt holds a fresh claim on the clip
-TOO_LONG = "processing took too long"
-UNREADABLE = "the stored clip could not be read"
-INTERNAL = "processing failed because of an error on our side"
+TOO_LONG = reasons.TOO_LONG
+UNREADABLE = reasons.UNREADABLE
+INTERNAL = reasons.INTERNAL
 REASON_LENGTH = 300  # Recording.failure_reason's max_length
 _COPY_SIZE = 1024 * 1024
 FOLDER_PREFIX = "nvr-process-"
@@ -124,7 +127,7 @@ def process(account_id: uuid.UUID | str, recording_id: uuid.UUID | str, *, claim
             outcome = _work(job)
         return _finish(job, outcome)
     except VideoError as error:
-        return _fail(job, error.reason)
+        return _fail(job, error.reason, error.described)
     except SoftTimeLimitExceeded:
         return _fail(job, TOO_LONG)
     except (StorageError, OSError) as error:
@@ -253,7 +256,7 @@ def _work(job: _Job) -> _Outcome:
         source = folder / "clip.mp4"
         size, sha256 = _decrypt(job, source)
         if size == 0:
-            raise VideoError("the clip is empty")
+            raise VideoError(reasons.EMPTY)
         playable = folder / "playable.mp4"
         prepared = prepare_isolated(source, playable, timeout_s=timeout_s, memory_mb=memory_mb)
         remuxed = prepared.remuxed
@@ -352,6 +355,11 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         recording.not_playable_reason = readable_reason(prepared.not_playable_reason, empty="")
         gaps = merge_gaps([*prepared.gaps, *analysis.gaps])
         recording.warning = readable_reason(warning(prepared.notes, gaps), empty="")
+        recording.reasons_json = _described(
+            recording,
+            not_playable=reasons.parse(prepared.not_playable_reason),
+            warning=warning_reason(prepared.notes, gaps),
+        )
         recording.motion_score, recording.has_motion = analysis.clip_score, bool(analysis.events)
         recording.has_thumbnail = bool(analysis.poster_jpeg)
         recording.stored_bytes = files.stored_bytes(account_id=job.account_id, recording_id=job.recording_id)
@@ -363,7 +371,7 @@ def _finish(job: _Job, outcome: _Outcome) -> str:
         return str(RecordingStatus.READY)
 
 
-def _fail(job: _Job, reason: str) -> str:
+def _fail(job: _Job, reason: str, described: Reason | None = None) -> str:
     with account_scope(job.account_id):
         recording = Recording.objects.select_for_update().filter(pk=job.recording_id).first()
         if recording is None:
@@ -371,7 +379,7 @@ def _fail(job: _Job, reason: str) -> str:
             return MISSING
         if not _holds_claim(recording, job):
             return str(recording.status)
-        _mark_failed(recording, reason)
+        _mark_failed(recording, reason, described)
         return str(RecordingStatus.FAILED)
 
 
@@ -379,7 +387,7 @@ def _holds_claim(recording: Recording, job: _Job) -> bool:
     return recording.status == RecordingStatus.PROCESSING and recording.processing_attempts == job.attempt
 
 
-def _mark_failed(recording: Recording, reason: str) -> None:
+def _mark_failed(recording: Recording, reason: str, described: Reason | None = None) -> None:
     """FAILED with a one-line reason; no motion events and no poster (the clip stays, for download)."""
     MotionEvent.objects.filter(recording=recording).delete()
     account_id, pk = recording.account_id, recording.pk
@@ -387,10 +395,31 @@ def _mark_failed(recording: Recording, reason: str) -> None:
     recording.status = RecordingStatus.FAILED
     recording.failure_reason = readable_reason(reason)
     recording.warning, recording.not_playable_reason, recording.playable_in_browser = "", "", True
+    recording.reasons_json = _described(recording, failure=described or reasons.parse(reason))
     recording.has_motion, recording.motion_score, recording.has_thumbnail = False, 0.0, False
     recording.stored_bytes = files.stored_bytes(account_id=account_id, recording_id=pk)
     recording.processed_at = timezone.now()
     recording.save()
+
+
+def _described(recording: Recording, **described: Reason | None) -> str | None:
+    """The JSON kept next to the English columns: only reasons that render as exactly what is stored.
+
+    A sentence cut short or with a path replaced (``readable_reason``) then shows as the stored English.
+    """
+    stored = {
+        "failure": recording.failure_reason,
+        "not_playable": recording.not_playable_reason,
+        "warning": recording.warning,
+    }
+    kept = {}
+    for field, value in described.items():
+        try:
+            if value is not None and reasons.render(value) == stored[field]:
+                kept[field] = value
+        except ValueError:
+            logger.warning("recording %s: its %s reason does not match the catalogue", recording.pk, field)
+    return json.dumps(kept, ensure_ascii=False) if kept else None
 
 
 def readable_reason(reason: str, *, empty: str = "processing failed") -> str:
@@ -434,6 +463,39 @@ def warning(notes: list[str], gaps: list[Gap]) -> str:
         parts.append(f"{lost:.1f} s of video could not be decoded ({stretches}, at {where} into the clip)")
     parts.extend(notes)
     return "; ".join(parts)
+
+
+def warning_reason(notes: list[str], gaps: list[Gap]) -> Reason | None:
+    """``warning``'s sentence as a reason to translate; None if a note is not in the catalogue."""
+    parts = []
+    if gaps:
+        spans = [
+            reasons.reason(reasons.SPAN, start=f"{gap.start_s:.1f}", end=f"{gap.end_s:.1f}")
+            for gap in gaps[:MAX_GAPS_NAMED]
+        ]
+        if len(gaps) > MAX_GAPS_NAMED:
+            spans.append(reasons.reason(reasons.MORE, count=str(len(gaps) - MAX_GAPS_NAMED)))
+        lists = {2: reasons.LIST_TWO, 3: reasons.LIST_THREE, 4: reasons.LIST_FOUR}
+        names = [*["first", "second", "third"][: len(spans) - 1], "last"]
+        where = spans[0]
+        if len(spans) > 1:
+            where = reasons.reason(lists[len(spans)], **dict(zip(names, spans, strict=True)))
+        lost = f"{sum(gap.end_s - gap.start_s for gap in gaps):.1f}"
+        if len(gaps) == 1:
+            parts.append(reasons.reason(reasons.DAMAGED_ONE, lost=lost, where=where))
+        else:
+            parts.append(reasons.reason(reasons.DAMAGED_MANY, lost=lost, count=str(len(gaps)), where=where))
+    for note in notes:
+        described = reasons.parse(note)
+        if described is None:
+            return None
+        parts.append(described)
+    if not parts:
+        return None
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = reasons.reason(reasons.WARNING_PARTS, first=joined, second=part)
+    return joined
 
 
 def processing_root() -> Path:

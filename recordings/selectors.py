@@ -7,24 +7,29 @@ so a clip of a camera an owner kept from the person is one too. Pages are keyset
 ``recording_camera_time`` indexes whatever the depth.
 """
 
+import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from devices.models import Camera
 from devices.selectors import filter_visible_cameras
 from recordings.models import MotionEvent, Recording, RecordingStatus, ShareLink
+from recordings.video import reasons
 
 MAX_PAGE_SIZE = 200
+_DECIMAL = re.compile(r"-?\d+\.\d+")
 # Motion events per page of the events list (the page and the API's default).
 EVENTS_PAGE_SIZE = 30
 # The timeline bar draws every clip of the day up to this many (a clip every ~20 s).
@@ -310,3 +315,32 @@ def motion_events(
         )
     rows = list(events.select_related("recording", "recording__camera").order_by("-started_at", "-id")[: limit + 1])
     return EventPage(items=rows[:limit], has_more=len(rows) > limit)
+
+
+REASON_FIELDS = {"failure": "failure_reason", "not_playable": "not_playable_reason", "warning": "warning"}
+
+
+def reason_text(recording: Recording, field: str) -> str:
+    """The recording's ``failure`` / ``not_playable`` / ``warning`` sentence in the active language.
+
+    Translated from the msgid and parameters processing kept (``reasons_json``); the stored
+    English when there are none (rows from before), or when they cannot be rendered.
+    """
+    english: str = getattr(recording, REASON_FIELDS[field])
+    if not english or not recording.reasons_json:
+        return english
+    try:
+        described = json.loads(recording.reasons_json).get(field)
+        if described is None:
+            return english
+        return reasons.render(described, _, _localize_number)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # A translation with a wrong placeholder, or a malformed row: the English is still right.
+        return english
+
+
+def _localize_number(value: str) -> str:
+    """A decimal parameter ("2.5") with the reader's decimal separator; anything else as it is."""
+    if _DECIMAL.fullmatch(value):
+        return formats.number_format(Decimal(value), decimal_pos=len(value.partition(".")[2]))
+    return value

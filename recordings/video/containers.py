@@ -31,6 +31,7 @@ from av.container import InputContainer, OutputContainer
 from av.packet import Packet
 from av.video.stream import VideoStream
 
+from . import reasons
 from .faststart import mp4_layout
 from .results import MAX_HEIGHT, MAX_WIDTH, Gap, Prepared, VideoError
 from .sniff import HEAD_BYTES, MATROSKA, MP4, MPEGTS, WEBM, identify
@@ -72,7 +73,7 @@ def prepare(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Prepare
         layout = mp4_layout(src_path)
         cut_off = layout.cut_off
         if "moov" not in layout.kinds:
-            raise VideoError("the MP4 file is incomplete: it was cut off before its index was written")
+            raise VideoError(reasons.MP4_NO_INDEX_CUT)
         remux = cut_off or ("mdat" in layout.kinds and layout.kinds.index("mdat") < layout.kinds.index("moov"))
     try:
         with av.open(
@@ -90,7 +91,7 @@ def prepare(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Prepare
             if remux:
                 notes, gaps = _remux(source, video, dst_path, what=_NAMES[found.kind], cut_off=cut_off)
     except av.FFmpegError as error:
-        raise VideoError(f"the file looks like {_NAMES[found.kind]} but could not be read") from error
+        raise VideoError(reasons.UNREADABLE_CONTAINER, container=_NAMES[found.kind]) from error
     return Prepared(
         container="webm" if found.kind == WEBM and not remux else "mp4",
         found=found.kind,
@@ -108,12 +109,12 @@ def _video_stream(source: InputContainer) -> VideoStream:
     videos = [stream for stream in source.streams if isinstance(stream, VideoStream)]
     if not videos:
         if any(isinstance(stream, AudioStream) for stream in source.streams):
-            raise VideoError("the file is audio only, with no video")
-        raise VideoError("the file has no video in it")
+            raise VideoError(reasons.AUDIO_ONLY)
+        raise VideoError(reasons.NO_VIDEO)
     video = videos[0]
     # FFmpeg reports a size it refuses to believe as 0x0.
     if not (0 < video.width <= MAX_WIDTH and 0 < video.height <= MAX_HEIGHT):
-        raise VideoError(f"the clip's picture size is invalid or over the limit of {MAX_WIDTH}x{MAX_HEIGHT} pixels")
+        raise VideoError(reasons.SIZE_OVER, limit=f"{MAX_WIDTH}x{MAX_HEIGHT}")
     return video
 
 
@@ -138,8 +139,8 @@ def not_playable_reason(codec: str, profile: str, pixel_format: str) -> str:
     elif codec in _WEBM_VIDEO:
         what = f"10-bit or full-colour {codec.upper()}"
     else:
-        what = _CODEC_NAMES.get(codec, codec.upper() or "unknown")
-    return f"the clip is {what} video, which web browsers cannot play; download it to watch it in a player such as VLC"
+        what = _CODEC_NAMES.get(codec, codec.upper() or "unknown-format")
+    return reasons.NOT_PLAYABLE % {"format": what}
 
 
 def _remux(
@@ -156,16 +157,14 @@ def _remux(
             try:
                 mapping: dict[int, av.stream.Stream] = {video.index: target.add_stream_from_template(video)}
             except ValueError as error:
-                raise VideoError(
-                    f"the file is {what} whose video ({video.codec_context.name}) cannot be stored as MP4"
-                ) from error
+                raise VideoError(reasons.NOT_STORABLE, container=what, codec=video.codec_context.name) from error
             for audio in source.streams.audio:
                 name = audio.codec_context.name if audio.codec_context is not None else ""
                 if name in _BROWSER_AUDIO:
                     mapping[audio.index] = target.add_stream_from_template(audio)
                 elif not notes:
                     what = _AUDIO_NAMES.get(name, "its format")
-                    notes.append(f"the sound was left out: browsers cannot play {what}")
+                    notes.append(reasons.SOUND_LEFT_OUT % {"sound": what})
             copied = _copy_packets(source, target, mapping, video.index)
             end_s, gaps = copied.end_s, copied.gaps
         os.replace(partial, dst)
@@ -173,10 +172,8 @@ def _remux(
         partial.unlink(missing_ok=True)
     claimed_s = source.duration / 1_000_000 if source.duration else 0.0
     if cut_off and claimed_s - end_s > _MISSING_END_S:
-        notes.append(
-            f"the file was cut off: its last {claimed_s - end_s:.1f} s "
-            f"(from {end_s:.1f} to {claimed_s:.1f} s into the clip) are missing"
-        )
+        missing = {"missing": f"{claimed_s - end_s:.1f}", "start": f"{end_s:.1f}", "end": f"{claimed_s:.1f}"}
+        notes.append(reasons.CUT_OFF % missing)
     return notes, gaps
 
 
@@ -228,7 +225,7 @@ def _copy_packets(
         packet.stream = mapping[index]
         target.mux(packet)
     if muxed_video == 0:
-        raise VideoError("no picture in the clip could be read")
+        raise VideoError(reasons.NO_PICTURE_READ)
     return _Copied(end_s=video_end_s, gaps=gaps)
 
 

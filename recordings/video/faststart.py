@@ -20,13 +20,14 @@ import av
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
+from . import reasons
 from .results import MAX_HEIGHT, MAX_WIDTH, VideoError
 
 __all__ = ["Box", "Layout", "ensure_faststart", "iter_boxes", "moov_before_mdat", "mp4_layout", "top_level_boxes"]
 
 MAX_BOXES = 10_000  # a real MP4 has a handful of top-level boxes; a file claiming more is not one
 # What a household reads; the box's name and offset go to no one (they are the file's raw bytes).
-BROKEN = "the MP4 file is damaged: its structure is broken"
+BROKEN = reasons.MP4_BROKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ def moov_before_mdat(path: str | os.PathLike[str]) -> bool:
     """
     kinds = [box.kind for box in top_level_boxes(path)]
     if "moov" not in kinds:
-        raise VideoError("the MP4 file is incomplete: it has no index")
+        raise VideoError(reasons.MP4_NO_INDEX)
     return "mdat" not in kinds or kinds.index("moov") < kinds.index("mdat")
 
 
@@ -168,7 +169,7 @@ def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
         ):
             streams = [stream for stream in source.streams if isinstance(stream, VideoStream | AudioStream)]
             if not any(isinstance(stream, VideoStream) for stream in streams):
-                raise VideoError("the clip has no video stream")
+                raise VideoError(reasons.NO_VIDEO_STREAM)
             for stream in streams:
                 # Checked here too: remuxing runs before the analysis, and FFmpeg's own
                 # failure on an absurd picture size would be no reason a household can read.
@@ -177,9 +178,7 @@ def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
                     0 < stream.width <= MAX_WIDTH and 0 < stream.height <= MAX_HEIGHT
                 )
                 if not size_ok:
-                    raise VideoError(
-                        f"the clip's picture size is invalid or over the limit of {MAX_WIDTH}x{MAX_HEIGHT} pixels"
-                    )
+                    raise VideoError(reasons.SIZE_OVER, limit=f"{MAX_WIDTH}x{MAX_HEIGHT}")
             mapping = {stream.index: target.add_stream_from_template(stream) for stream in streams}
             for packet in source.demux(streams):
                 if packet.dts is None:  # the demuxer's end-of-stream marker
@@ -188,9 +187,9 @@ def ensure_faststart(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -
                 target.mux(packet)
         os.replace(partial, dst_path)
     except av.FFmpegError as error:
-        raise VideoError("the MP4 file could not be read to move its index to the front") from error
+        raise VideoError(reasons.MP4_UNREADABLE) from error
     finally:
         partial.unlink(missing_ok=True)
     if not moov_before_mdat(dst_path):  # pragma: no cover - FFmpeg honours movflags
-        raise VideoError("remuxing did not move the index to the front")
+        raise VideoError(reasons.MP4_NOT_MOVED)
     return True

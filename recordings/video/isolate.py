@@ -37,6 +37,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+from . import reasons
 from .results import (
     MEMORY_WORDS,
     UNDECODABLE,
@@ -86,7 +87,7 @@ def run_isolated(
     try:
         return Analysis.from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
-        raise VideoError("the analysis returned a malformed result", "error") from error
+        raise VideoError(reasons.ANALYSIS_MALFORMED, "error") from error
 
 
 def probe_isolated(
@@ -97,7 +98,7 @@ def probe_isolated(
     try:
         return clip_info_from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
-        raise VideoError("the probe returned a malformed result", "error") from error
+        raise VideoError(reasons.PROBE_MALFORMED, "error") from error
 
 
 def prepare_isolated(
@@ -113,7 +114,7 @@ def prepare_isolated(
     The child may write a file up to twice ``src``'s size plus 64 MB.
     """
     if not os.path.isfile(src):
-        raise VideoError("the clip file does not exist")
+        raise VideoError(reasons.NO_FILE)
     answer = _run_child(
         {"op": "prepare", "path": _absolute(src), "dst": _absolute(dst)},
         timeout_s=timeout_s,
@@ -124,7 +125,7 @@ def prepare_isolated(
     try:
         return Prepared.from_json(answer)
     except (ValueError, KeyError, TypeError) as error:
-        raise VideoError("checking the clip returned a malformed result", "error") from error
+        raise VideoError(reasons.CHECK_MALFORMED, "error") from error
 
 
 def _absolute(path: str | os.PathLike[str]) -> str:
@@ -172,7 +173,7 @@ def _run_child(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            raise VideoError(f"analysis took longer than {timeout_s:g} s", "timeout") from None
+            raise VideoError(reasons.TIMEOUT, "timeout", seconds=f"{timeout_s:g}") from None
         except BaseException:  # interrupted (KeyboardInterrupt, a task's soft time limit): never leave it running
             process.kill()
             process.wait()
@@ -194,7 +195,7 @@ def _tail(file: IO[bytes], limit: int) -> str:
 
 
 def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu_s: float, memory_mb: int) -> Any:
-    memory_reason = f"the clip needs more memory than allowed ({memory_mb} MB)"
+    memory = {"megabytes": str(memory_mb)}
     if status < 0:
         number = -status
         try:
@@ -202,26 +203,26 @@ def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu
         except ValueError:
             name = f"signal {number}"
         if number == signal.SIGXCPU:
-            raise VideoError(f"analysis used more than {cpu_s:g} s of CPU time", "timeout")
+            raise VideoError(reasons.CPU_TIME, "timeout", seconds=f"{cpu_s:g}")
         if number == signal.SIGALRM:
-            raise VideoError(f"analysis took longer than {timeout_s:g} s", "timeout")
+            raise VideoError(reasons.TIMEOUT, "timeout", seconds=f"{timeout_s:g}")
         if number == signal.SIGXFSZ:
-            raise VideoError("analysis wrote more output than allowed", "error")
+            raise VideoError(reasons.TOO_MUCH_OUTPUT, "error")
         if any(word in errors for word in MEMORY_WORDS):
-            raise VideoError(memory_reason, "memory")
+            raise VideoError(reasons.NEEDS_MEMORY_MB, "memory", **memory)
         logger.warning("clip worker ended by %s", name)
         if number in CRASH_SIGNALS:
-            raise VideoError("the clip could not be decoded: the decoder crashed on it", "crash")
-        raise VideoError("the clip could not be decoded: its analysis was stopped", "crash")
+            raise VideoError(reasons.DECODER_CRASHED, "crash")
+        raise VideoError(reasons.ANALYSIS_STOPPED, "crash")
     if len(answer) > MAX_ANSWER_BYTES:
-        raise VideoError("the analysis returned more data than allowed", "error")
+        raise VideoError(reasons.ANSWER_TOO_LARGE, "error")
     try:
         outcome = json.loads(answer) if answer else None
     except ValueError:
         outcome = None
     if not isinstance(outcome, dict) or not isinstance(outcome.get("ok"), bool):
         if any(word in errors for word in MEMORY_WORDS):
-            raise VideoError(memory_reason, "memory")
+            raise VideoError(reasons.NEEDS_MEMORY_MB, "memory", **memory)
         last_line = errors.strip().splitlines()[-1][:200] if errors.strip() else f"exit status {status}"
         logger.warning("clip worker gave no answer: %s", last_line)
         raise VideoError(UNDECODABLE, "error")
@@ -230,7 +231,7 @@ def _interpret(status: int, answer: bytes, errors: str, *, timeout_s: float, cpu
     kind = outcome.get("kind")
     reason = outcome.get("reason")
     if kind == "memory":
-        raise VideoError(memory_reason, "memory")
+        raise VideoError(reasons.NEEDS_MEMORY_MB, "memory", **memory)
     if not isinstance(reason, str) or not isinstance(kind, str):
         raise VideoError(UNDECODABLE, "error")
     # The reason comes from our own code in the child; still, keep it to one readable line.

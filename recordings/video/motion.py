@@ -30,6 +30,7 @@ from dataclasses import replace
 import cv2
 from cv2.typing import MatLike
 
+from . import reasons
 from .probe import open_clip
 from .results import Analysis, ClipInfo, Gap, MotionEvent, MotionSettings, VideoError
 
@@ -121,7 +122,7 @@ def _analyse(capture: cv2.VideoCapture, info: ClipInfo, settings: MotionSettings
         last_frame = frame
 
     if decoded == 0 or last_frame is None:
-        raise VideoError("no picture in the clip could be decoded")
+        raise VideoError(reasons.NO_PICTURE_DECODED)
     duration_s = last_t + interval
     if failed and info.duration_s - duration_s > DAMAGED_GAP_FRAMES * interval:
         gaps.append(Gap(duration_s, info.duration_s))  # the container lists frames past the last one decoded
@@ -170,5 +171,5 @@ def encode_poster(frame: Frame) -> bytes:
         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, POSTER_QUALITY])
     if not ok:  # pragma: no cover - OpenCV encodes any 8-bit BGR image
-        raise VideoError("the poster could not be encoded")
+        raise VideoError(reasons.POSTER)
     return encoded.tobytes()

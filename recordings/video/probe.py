@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import cv2
 
+from . import reasons
 from .results import MAX_HEIGHT, MAX_WIDTH, ClipInfo, VideoError
 
 __all__ = ["MAX_HEIGHT", "MAX_WIDTH", "SAFE_CAPTURE_OPTIONS", "ClipInfo", "VideoError", "open_clip", "probe"]
@@ -46,26 +47,26 @@ def open_clip(path: str | os.PathLike[str]) -> Iterator[tuple[cv2.VideoCapture, 
     no frames, no frame rate, or dimensions over ``MAX_WIDTH`` x ``MAX_HEIGHT``.
     """
     if not os.path.isfile(path):
-        raise VideoError("the clip file does not exist")
+        raise VideoError(reasons.NO_FILE)
     capture = cv2.VideoCapture(os.fspath(path), cv2.CAP_FFMPEG)
     try:
         if not capture.isOpened():
-            raise VideoError("the clip could not be decoded (not a video file OpenCV can open)")
+            raise VideoError(reasons.NOT_OPENABLE)
         width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         if width <= 0 or height <= 0:
-            raise VideoError("the clip could not be decoded (it has no picture size)")
+            raise VideoError(reasons.NO_PICTURE_SIZE)
         if width > MAX_WIDTH or height > MAX_HEIGHT:
             raise VideoError(
-                f"the clip's dimensions {width}x{height} exceed the limit of {MAX_WIDTH}x{MAX_HEIGHT} pixels"
+                reasons.DIMENSIONS_OVER, width=str(width), height=str(height), limit=f"{MAX_WIDTH}x{MAX_HEIGHT}"
             )
         fps = capture.get(cv2.CAP_PROP_FPS)
         if not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
-            raise VideoError(f"the clip has no usable frame rate ({fps:g} frames/s)")
+            raise VideoError(reasons.NO_FRAME_RATE, fps=f"{fps:g}")
         frames = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         frame_count = int(frames) if math.isfinite(frames) else 0
         if frame_count <= 0:
-            raise VideoError("the clip has no frames")
+            raise VideoError(reasons.NO_FRAMES)
         codec = _fourcc(capture.get(cv2.CAP_PROP_FOURCC))
         info = ClipInfo(
             duration_s=frame_count / fps, fps=fps, width=width, height=height, codec=codec, frame_count=frame_count
@@ -84,5 +85,5 @@ def probe(path: str | os.PathLike[str]) -> ClipInfo:
     """
     with open_clip(path) as (capture, info):
         if not capture.grab():
-            raise VideoError("the clip could not be decoded (its first frame is unreadable)")
+            raise VideoError(reasons.FIRST_FRAME)
         return info

@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import reasons
+
 __all__ = ["Analysis", "ClipInfo", "Gap", "MotionEvent", "MotionSettings", "Prepared", "VideoError"]
 
 # What an allocation failure looks like in a traceback or in OpenCV's and the loader's messages.
@@ -24,7 +26,7 @@ MEMORY_WORDS = (
 )
 
 # The reason when a decoder fails in a way our code did not foresee (its own message goes to the log).
-UNDECODABLE = "the clip could not be decoded"
+UNDECODABLE = reasons.UNDECODABLE
 
 # The largest picture a clip may have: checked from the container's header, before any decoding.
 MAX_WIDTH = 4096
@@ -37,12 +39,14 @@ class VideoError(Exception):
     ``kind`` says why, for metrics and retry decisions: ``"invalid"`` (the file
     is not a usable video), ``"timeout"`` (wall-clock or CPU limit),
     ``"memory"`` (memory limit), ``"crash"`` (the decoder died) or ``"error"``
-    (anything else).
+    (anything else). ``described`` is the reason as a msgid and its parameters
+    (``reasons``), for pages to translate; None for a sentence not in the catalogue.
     """
 
-    def __init__(self, reason: str, kind: str = "invalid") -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, kind: str = "invalid", **params: str) -> None:
+        super().__init__(reason % params if params else reason)
         self.kind = kind
+        self.described = reasons.reason(reason, **params) if params else reasons.parse(reason)
 
     def __reduce__(self) -> tuple[type["VideoError"], tuple[str, str]]:
         return (type(self), (str(self), self.kind))

@@ -10,6 +10,8 @@ file looks like ("a JPEG image", "an HTML page", "audio only").
 
 from dataclasses import dataclass
 
+from . import reasons
+
 __all__ = ["HEAD_BYTES", "Found", "identify"]
 
 HEAD_BYTES = 4096  # what ``identify`` needs to see
@@ -20,7 +22,7 @@ ACCEPTED = frozenset({MP4, MPEGTS, MATROSKA, WEBM})
 _TS_PACKET = 188
 _ISO_BOX_TYPES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"}
 _IMAGE_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis"}
-_AUDIO_ONLY = "the file is audio only, with no video"
+_AUDIO_ONLY = reasons.AUDIO_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +38,13 @@ def _refused(reason: str) -> Found:
 
 
 def _not_a_video(what: str) -> Found:
-    return _refused(f"the file is {what}, not a video")
+    return _refused(reasons.NOT_A_VIDEO % {"what": what})
 
 
 def identify(head: bytes) -> Found:
     """Classify a file by its first ``HEAD_BYTES`` bytes (fewer for a short file)."""
     if not head:
-        return _refused("the clip is empty")
+        return _refused(reasons.EMPTY)
     if len(head) >= 8 and head[4:8] in _ISO_BOX_TYPES:
         if head[4:8] == b"ftyp" and head[8:12] in _IMAGE_BRANDS:
             return _not_a_video("a HEIF or AVIF image")
@@ -53,7 +55,7 @@ def identify(head: bytes) -> Found:
         return Found(MPEGTS)
     raw = _raw_stream(head)
     if raw:
-        return _refused(f"the file is a raw {raw} stream without a container, so its timing is unknown")
+        return _refused(reasons.RAW_STREAM % {"codec": raw})
     return _other(head)
 
 
@@ -112,9 +114,9 @@ def _other(head: bytes) -> Found:
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return _refused(_AUDIO_ONLY)
     if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
-        return _refused("the file is an AVI video, a format not accepted here (use MP4, MPEG-TS, Matroska or WebM)")
+        return _refused(reasons.AVI)
     if head.startswith(b"OggS"):
-        return _refused(_AUDIO_ONLY if b"theora" not in head[:512] else "the file is an Ogg video, not accepted here")
+        return _refused(_AUDIO_ONLY if b"theora" not in head[:512] else reasons.OGG)
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         return _refused(_AUDIO_ONLY)  # an MPEG audio frame (MP3) or ADTS (AAC) sync word
     text = _as_text(head)
@@ -125,7 +127,7 @@ def _other(head: bytes) -> Found:
         ):
             return _not_a_video("an HTML page")
         return _not_a_video("a text file")
-    return _refused("the file is not a video file")
+    return _refused(reasons.NOT_VIDEO_FILE)
 
 
 def _as_text(head: bytes) -> str | None:

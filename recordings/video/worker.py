@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from . import reasons
 from .results import MEMORY_WORDS, UNDECODABLE, MotionSettings, VideoError
 
 PR_SET_PDEATHSIG = 1
@@ -99,11 +100,11 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     except VideoError as error:
         return {"ok": False, "kind": error.kind, "reason": str(error)}
     except MemoryError:
-        return {"ok": False, "kind": "memory", "reason": "the clip needs more memory than allowed"}
+        return {"ok": False, "kind": "memory", "reason": reasons.NEEDS_MEMORY}
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
         if any(word in message for word in MEMORY_WORDS):
-            return {"ok": False, "kind": "memory", "reason": "the clip needs more memory than allowed"}
+            return {"ok": False, "kind": "memory", "reason": reasons.NEEDS_MEMORY}
         # The library's message (paths, bytes of the file) is for the operator's log, not the household.
         print(f"clip worker: {message[:1000]}", file=sys.stderr)
         return {"ok": False, "kind": "invalid", "reason": UNDECODABLE}
@@ -133,7 +134,7 @@ def main(argv: list[str]) -> int:
     outcome = run(request)
     memory_mb = request.get("limits", {}).get("memory_mb")
     if not outcome["ok"] and outcome["kind"] == "invalid" and memory_mb and near_memory_limit(int(memory_mb)):
-        outcome = {"ok": False, "kind": "memory", "reason": "the clip needs more memory than allowed"}
+        outcome = {"ok": False, "kind": "memory", "reason": reasons.NEEDS_MEMORY}
     answer.write(json.dumps(outcome))
     answer.flush()
     return 0

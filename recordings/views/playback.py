@@ -27,7 +27,7 @@ from accounts.http import TenantRequest
 from accounts.models import AccessKind
 from recordings import files
 from recordings.models import ClipContainer, Recording, RecordingStatus
-from recordings.selectors import recording_get
+from recordings.selectors import reason_text, recording_get
 from recordings.storage import StorageError
 from recordings.views.ranges import ByteRange, Unsatisfiable, parse_range, streaming_response, unsatisfiable
 
@@ -65,7 +65,7 @@ def _record_once(
 def not_ready(recording: Recording) -> HttpResponse:
     if recording.status == RecordingStatus.FAILED:
         message = _("This clip could not be processed: %(reason)s.") % {
-            "reason": recording.failure_reason or _("unknown reason")
+            "reason": reason_text(recording, "failure") or _("unknown reason")
         }
     else:
         message = _("This clip is still being processed; try again in a moment.")
