@@ -126,7 +126,7 @@ def test_requests_whose_connection_drops_answer_503_and_the_next_ones_succeed(wo
         status, headers, body = killed_mid_request(server, API, cookie)
         assert status == 503
         assert headers["content-type"] == "application/json"
-        assert "database is unreachable" in json.loads(body)["detail"]
+        assert "The site is unavailable for a moment" in json.loads(body)["detail"]
 
         # The same process, no restart: the next requests find a new connection.
         page = get(server, PAGE, cookie)
