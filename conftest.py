@@ -25,7 +25,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.audit import record_access
 from accounts.db_roles import grant_app_role, owner_connection
@@ -96,6 +96,15 @@ def _local_cameras_allowed(settings, monkeypatch) -> None:
     of the refusals set their own list. The variable reaches the workers the tests start."""
     settings.NVR_CAMERA_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     monkeypatch.setenv("NVR_CAMERA_ALLOWED_NETWORKS", "127.0.0.1/32")
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Every test starts and ends in the site's language: one that activates French (or a
+    view that left it active) must not make the next test's English assertions French."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,11 @@ class LanguageMiddleware:
         language = language_of(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread's next work (another request, a task, a test) starts in the site's language.
+            translation.deactivate()
         # The same URL answers in another language to another browser: caches must know.
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", language)
